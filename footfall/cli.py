@@ -1,0 +1,85 @@
+"""The ``footfall`` command line: one program, a group of subcommands per part of the system.
+
+``footfall edge …`` and ``footfall cloud …`` are loaded only when used, after checking that their
+extra is installed, so the base install stays light and a missing extra gets one clear sentence.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from footfall.extras import missing_extra_message, missing_modules
+from footfall.site.cli import validate_config
+from footfall.stack.cli import stack
+
+
+class ExtraGroup(click.Group):
+    """A command group that lives in an optional extra; imported on first use."""
+
+    def __init__(self, *args: Any, extra: str, target: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.extra = extra
+        self.target = target
+
+    def _load(self) -> click.Group:
+        missing = missing_modules(self.extra)
+        if missing:
+            raise click.ClickException(missing_extra_message(self.extra, missing))
+        module_name, _, attr = self.target.partition(":")
+        group = getattr(importlib.import_module(module_name), attr)
+        assert isinstance(group, click.Group)
+        return group
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        self._load()  # fails with the install hint before anything else, --help included
+        return super().parse_args(ctx, args)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return self._load().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._load().get_command(ctx, cmd_name)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="footfall")
+def main() -> None:
+    """footfall: multi-camera footfall analytics for shopping malls."""
+
+
+main.add_command(
+    ExtraGroup(
+        name="edge",
+        extra="edge",
+        target="edge.cli:edge",
+        help="Edge node: footage → detection → tracking → floor positions → Kafka.",
+    )
+)
+main.add_command(
+    ExtraGroup(
+        name="cloud",
+        extra="cloud",
+        target="cloud.cli:cloud",
+        help="Cloud service: ingest, stitching, analytics and the query API.",
+    )
+)
+main.add_command(stack)
+main.add_command(validate_config, name="validate-config")
+
+
+@main.command()
+@click.option("--site", "site_file", default="configs/sites/demo.yaml", show_default=True,
+              type=click.Path(dir_okay=False), help="Site config whose cameras the demo uses.")  # fmt: skip
+def demo(site_file: str) -> None:
+    """Run the main job on the embedded demo site and print where to look."""
+    from footfall.demo import run_demo
+
+    sys.exit(run_demo(site_file))
+
+
+if __name__ == "__main__":
+    main()

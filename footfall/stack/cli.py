@@ -1,0 +1,77 @@
+"""``footfall stack up|down|status``: the local TimescaleDB and Kafka-protocol broker."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from footfall.stack.profile import PROFILES, StackProfile, profile_for
+from footfall.stack.services import ServiceStatus, StackError, stack_down, stack_status, stack_up
+
+_profile_option = click.option(
+    "--profile", type=click.Choice(PROFILES), default="demo", show_default=True,
+    help="demo: broker data kept on disk; test: broker data in memory. Separate ports and data.",
+)  # fmt: skip
+
+
+def _profile(name: str, **ports: int | None) -> StackProfile:
+    return profile_for(name, **{k: v for k, v in ports.items() if v is not None})
+
+
+def _print_status(profile: StackProfile, statuses: list[ServiceStatus]) -> bool:
+    click.echo(f"stack '{profile.name}' in {profile.run_dir}")
+    all_ok = True
+    for status in statuses:
+        state = "up" if status.healthy else ("not answering" if status.running else "stopped")
+        all_ok = all_ok and status.healthy
+        pid = f"pid {status.pid}" if status.pid else "no process"
+        click.echo(f"  {status.name:<9} {state:<14} {status.address:<48} {pid}  log: {status.log}")
+    return all_ok
+
+
+@click.group()
+def stack() -> None:
+    """Local PostgreSQL+TimescaleDB and Kafka-protocol broker on loopback, under ./.run."""
+
+
+@stack.command()
+@_profile_option
+@click.option("--pg-port", type=int, help="PostgreSQL port (default 55432 demo, 55442 test).")
+@click.option("--broker-port", type=int, help="Broker port (default 19092 demo, 19192 test).")
+@click.option("--s3-port", type=int, help="First of the S3 store's ports (demo profile only).")
+@click.option("--timeout", "timeout_s", type=float, default=90.0, show_default=True,
+              help="Seconds to wait for each service to answer.")  # fmt: skip
+def up(
+    profile: str,
+    pg_port: int | None,
+    broker_port: int | None,
+    s3_port: int | None,
+    timeout_s: float,
+) -> None:
+    """Start the stack's services (skips those already running) and wait until each answers."""
+    prof = _profile(profile, pg_port=pg_port, broker_port=broker_port, s3_port=s3_port)
+    try:
+        statuses = stack_up(prof, timeout_s=timeout_s)
+    except StackError as exc:
+        raise click.ClickException(str(exc)) from None
+    _print_status(prof, statuses)
+    click.echo(f"  connection settings: {prof.env_file}")
+
+
+@stack.command()
+@_profile_option
+def down(profile: str) -> None:
+    """Stop the stack's services; data stays under the run directory."""
+    prof = _profile(profile)
+    stopped = stack_down(prof)
+    click.echo(f"stack '{prof.name}': stopped {', '.join(stopped) if stopped else 'nothing'}")
+
+
+@stack.command()
+@_profile_option
+def status(profile: str) -> None:
+    """Show each service, its address and log; exit 1 if any is not answering."""
+    prof = _profile(profile)
+    if not _print_status(prof, stack_status(prof)):
+        sys.exit(1)

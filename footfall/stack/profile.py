@@ -1,0 +1,90 @@
+"""Where a local stack lives and which loopback ports it uses."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class StackProfile:
+    """One local stack: its run directory, its ports and how the broker stores data.
+
+    ``persistent_broker`` selects Tansu's S3 storage on a local SeaweedFS (data survives restarts)
+    instead of Tansu's memory storage (lost on restart; fast, for tests).
+    """
+
+    name: str
+    run_dir: Path
+    pg_port: int
+    broker_port: int
+    s3_port: int
+    persistent_broker: bool
+    database: str = "footfall"
+
+    @property
+    def pg_dir(self) -> Path:
+        return self.run_dir / "postgres"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.run_dir / "logs"
+
+    @property
+    def pid_dir(self) -> Path:
+        return self.run_dir / "pids"
+
+    @property
+    def database_url(self) -> str:
+        return f"postgresql://postgres@{HOST}:{self.pg_port}/{self.database}"
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"{HOST}:{self.broker_port}"
+
+    @property
+    def env_file(self) -> Path:
+        return self.run_dir / "stack.env"
+
+
+# Default ports sit away from the usual ones (5432, 9092, 8333) so a stack can run beside a
+# system PostgreSQL or Kafka.
+_DEFAULTS = {
+    "demo": {"pg_port": 55432, "broker_port": 19092, "s3_port": 18333, "persistent_broker": True},
+    "test": {"pg_port": 55442, "broker_port": 19192, "s3_port": 18433, "persistent_broker": False},
+}
+
+PROFILES = tuple(_DEFAULTS)
+
+
+def default_root() -> Path:
+    """The folder that holds every profile's run directory (``FOOTFALL_RUN_DIR`` or ``./.run``)."""
+    return Path(os.environ.get("FOOTFALL_RUN_DIR", ".run")).resolve()
+
+
+def profile_for(name: str, root: Path | None = None, **overrides: int) -> StackProfile:
+    """The stack profile called ``name``; ports may be overridden (``None`` values are ignored).
+
+    Environment variables ``FOOTFALL_<PROFILE>_PG_PORT`` / ``_BROKER_PORT`` / ``_S3_PORT``
+    override the defaults too, so CI can move a stack without editing files.
+    """
+    if name not in _DEFAULTS:
+        raise ValueError(f"unknown stack profile {name!r}; choose one of {', '.join(PROFILES)}")
+    settings: dict[str, int | bool] = dict(_DEFAULTS[name])
+    for key in ("pg_port", "broker_port", "s3_port"):
+        env = os.environ.get(f"FOOTFALL_{name.upper()}_{key.upper()}")
+        if env:
+            settings[key] = int(env)
+        if overrides.get(key) is not None:
+            settings[key] = overrides[key]
+    return StackProfile(
+        name=name,
+        run_dir=(root or default_root()) / name,
+        pg_port=int(settings["pg_port"]),
+        broker_port=int(settings["broker_port"]),
+        s3_port=int(settings["s3_port"]),
+        persistent_broker=bool(settings["persistent_broker"]),
+    )

@@ -1,0 +1,70 @@
+"""Shared fixtures. Integration fixtures start the real local stack (TimescaleDB + Tansu)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from footfall.stack import StackProfile, profile_for, stack_down, stack_up
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = (REPO_ROOT / ".." / "shared" / "data").resolve()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def local_stack() -> Iterator[StackProfile]:
+    """A test-profile stack (memory broker) on free loopback ports under .run/pytest.
+
+    Anything a killed earlier run left behind in that folder is stopped first; the stack is
+    stopped again at the end of the session (its PostgreSQL data stays, so the next start skips
+    initdb).
+    """
+    profile = profile_for(
+        "test",
+        root=REPO_ROOT / ".run" / "pytest",
+        pg_port=free_port(),
+        broker_port=free_port(),
+        s3_port=free_port(),
+    )
+    stack_down(profile)
+    stack_up(profile, timeout_s=120)
+    yield profile
+    stack_down(profile)
+
+
+@pytest.fixture()
+def database_url(local_stack: StackProfile) -> Iterator[str]:
+    """A fresh database with the TimescaleDB extension, dropped after the test."""
+    import psycopg
+
+    admin_url = local_stack.database_url.rsplit("/", 1)[0] + "/postgres"
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
+    yield url
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture()
+def bootstrap_servers(local_stack: StackProfile) -> str:
+    return local_stack.bootstrap_servers
+
+
+def pytest_report_header() -> list[str]:
+    return [f"shared data: {SHARED_DATA} ({'present' if SHARED_DATA.is_dir() else 'absent'})",
+            f"FOOTFALL_RUN_DIR={os.environ.get('FOOTFALL_RUN_DIR', '.run')}"]  # fmt: skip
