@@ -1,0 +1,100 @@
+"""The local stack's checks and messages, without starting services."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from footfall.cli import main
+from footfall.stack import probes, profile_for
+from footfall.stack.process import read_pid, spawn, terminate
+
+
+@pytest.fixture()
+def listener() -> Iterator[tuple[int, list[bytes]]]:
+    """A loopback TCP server that is not a Kafka broker: it answers every request with junk."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    seen: list[bytes] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                seen.append(conn.recv(64))
+                conn.sendall(b"\x00\x00\x00\x06junk!!")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], seen
+    server.close()
+
+
+def test_port_taken_is_detected(listener: tuple[int, list[bytes]]) -> None:
+    port, _ = listener
+    assert not probes.port_is_free(port)
+
+
+def test_kafka_probe_rejects_a_program_that_is_not_a_broker(
+    listener: tuple[int, list[bytes]],
+) -> None:
+    port, seen = listener
+    assert probes.kafka_api_versions_ok(port) is False
+    assert seen and seen[0][4:6] == b"\x00\x12"  # it did send an ApiVersions (key 18) request
+
+
+def test_kafka_probe_is_false_when_nothing_listens() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    assert probes.kafka_api_versions_ok(port, timeout_s=0.5) is False
+
+
+def test_stack_up_names_the_taken_port_and_the_fix(
+    listener: tuple[int, list[bytes]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port, _ = listener
+    monkeypatch.setenv("FOOTFALL_RUN_DIR", str(tmp_path))
+    result = CliRunner().invoke(main, ["stack", "up", "--profile", "test", "--pg-port", str(port)])
+    assert result.exit_code == 1
+    assert f"Port {port} on 127.0.0.1 is already taken" in result.output
+    assert "--pg-port" in result.output and "FOOTFALL_TEST_PG_PORT" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_status_of_a_stack_that_never_ran_exits_nonzero(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FOOTFALL_RUN_DIR", str(tmp_path))
+    monkeypatch.setenv("FOOTFALL_TEST_PG_PORT", "1")
+    monkeypatch.setenv("FOOTFALL_TEST_BROKER_PORT", "2")
+    result = CliRunner().invoke(main, ["stack", "status", "--profile", "test"])
+    assert result.exit_code == 1
+    assert "postgres" in result.output and "stopped" in result.output
+
+
+def test_profiles_keep_their_data_apart(tmp_path: Path) -> None:
+    demo, test = profile_for("demo", root=tmp_path), profile_for("test", root=tmp_path)
+    assert demo.run_dir != test.run_dir
+    assert {demo.pg_port, demo.broker_port}.isdisjoint({test.pg_port, test.broker_port})
+    assert demo.persistent_broker and not test.persistent_broker
+    with pytest.raises(ValueError, match="choose one of demo, test"):
+        profile_for("prod", root=tmp_path)
+
+
+def test_spawned_process_is_found_and_terminated(tmp_path: Path) -> None:
+    pid_file = tmp_path / "sleep.pid"
+    pid = spawn(["sleep", "30"], pid_file, tmp_path / "sleep.log")
+    assert read_pid(pid_file) == pid
+    assert terminate(pid_file, timeout_s=5)
+    assert read_pid(pid_file) is None
+    assert not terminate(pid_file)  # nothing left to stop
