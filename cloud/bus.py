@@ -37,7 +37,9 @@ def list_topics(bootstrap_servers: str, timeout_ms: int = 10_000) -> set[str]:
     try:
         return set(admin.list_topics())
     except KafkaError as exc:
-        raise BrokerError(f"The broker at {bootstrap_servers} failed to list topics: {exc}") from exc
+        raise BrokerError(
+            f"The broker at {bootstrap_servers} failed to list topics: {exc}"
+        ) from exc
     finally:
         admin.close()
 

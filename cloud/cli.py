@@ -18,8 +18,12 @@ def cloud() -> None:
 @cloud.command()
 @click.option("--database-url", help="PostgreSQL URL (env FOOTFALL_DATABASE_URL).")
 @click.option("--bootstrap-servers", help="Broker host:port (env FOOTFALL_BOOTSTRAP_SERVERS).")
-@click.option("--create-topics/--no-create-topics", default=True, show_default=True,
-              help="Create the contract's topics when they are missing.")  # fmt: skip
+@click.option(
+    "--create-topics/--no-create-topics",
+    default=True,
+    show_default=True,
+    help="Create the contract's topics when they are missing.",
+)
 def check(database_url: str | None, bootstrap_servers: str | None, create_topics: bool) -> None:
     """Check that the database (with TimescaleDB) and the broker answer; set up topics."""
     url = settings.database_url(database_url)

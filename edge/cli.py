@@ -18,8 +18,12 @@ def edge() -> None:
 
 
 @edge.command()
-@click.option("--path", "weights_path", type=click.Path(path_type=Path),
-              help="A weights file to check instead of the packaged YOLOv8n.")  # fmt: skip
+@click.option(
+    "--path",
+    "weights_path",
+    type=click.Path(path_type=Path),
+    help="A weights file to check instead of the packaged YOLOv8n.",
+)
 @click.option("--sha256", help="Expected sha256 of --path.")
 @click.option("--verify/--no-verify", default=True, show_default=True)
 def weights(weights_path: Path | None, sha256: str | None, verify: bool) -> None:
@@ -33,10 +37,21 @@ def weights(weights_path: Path | None, sha256: str | None, verify: bool) -> None
 
 
 @edge.command()
-@click.option("--site", "site_file", required=True, type=click.Path(dir_okay=False),
-              help="Site config (configs/sites/*.yaml).")  # fmt: skip
-@click.option("--frame", "frame_index", type=int, default=0, show_default=True,
-              help="Which frame of each source to test (0-based).")  # fmt: skip
+@click.option(
+    "--site",
+    "site_file",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Site config (configs/sites/*.yaml).",
+)
+@click.option(
+    "--frame",
+    "frame_index",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Which frame of each source to test (0-based).",
+)
 @click.option("--image-size", type=int, default=640, show_default=True)
 @click.option("--confidence", type=float, default=0.25, show_default=True)
 def check(site_file: str, frame_index: int, image_size: int, confidence: float) -> None:

@@ -48,7 +48,7 @@ class YoloPersonDetector:
     def __init__(
         self, weights: Path, image_size: int = 640, confidence: float = 0.25, device: str = "cpu"
     ) -> None:
-        from ultralytics import YOLO
+        from ultralytics import YOLO  # type: ignore[attr-defined]
 
         self._model = YOLO(str(weights), task="detect")
         self.image_size = image_size

@@ -25,7 +25,8 @@ def read_frame(uri: str, camera_id: str, index: int = 0) -> np.ndarray:
         path = Path(uri.removeprefix("file://"))
         if not path.exists():
             raise SourceError(
-                f"Camera {camera_id}: source {path} does not exist; fix `source` in the site config."
+                f"Camera {camera_id}: source {path} does not exist; "
+                "fix `source` in the site config."
             )
         if path.is_dir():
             images = sorted(p for p in path.iterdir() if p.suffix.lower() in {".jpg", ".png"})

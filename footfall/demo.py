@@ -29,7 +29,9 @@ def run_demo(site_file: str) -> int:
     _step(f"local stack '{profile.name}' (TimescaleDB + Kafka-protocol broker, loopback only)")
     try:
         for status in stack_up(profile):
-            click.echo(f"  {status.name:<8} {'up' if status.healthy else 'DOWN':<5} {status.address}")
+            click.echo(
+                f"  {status.name:<8} {'up' if status.healthy else 'DOWN':<5} {status.address}"
+            )
     except StackError as exc:
         click.echo(f"  {exc}", err=True)
         return 1
@@ -47,20 +49,25 @@ def run_demo(site_file: str) -> int:
 
     _step("cloud: database and broker reachable, contract topics in place")
     env_args = [
-        "--database-url", profile.database_url, "--bootstrap-servers", profile.bootstrap_servers,
-    ]  # fmt: skip
+        "--database-url",
+        profile.database_url,
+        "--bootstrap-servers",
+        profile.bootstrap_servers,
+    ]
     if _footfall("cloud", "check", *env_args) != 0:
         return 1
 
     _step("edge: detector weights and one frame of each camera's footage through YOLOv8")
-    if _footfall("edge", "check", "--site", site_file) != 0:
+    if _footfall("edge", "check", "--site", site_file, "--frame", "60") != 0:
         return 1
 
     _step("where to look")
     click.echo(f"  stack status:   footfall stack status   (logs under {profile.log_dir})")
     click.echo(f"  database:       psql {profile.database_url}")
     click.echo(f"  broker:         {profile.bootstrap_servers} (Kafka protocol)")
-    click.echo("  not built yet:  the continuous edge pipeline (issue 4) and cloud analytics (issue 5);")
+    click.echo(
+        "  not built yet:  the continuous edge pipeline (issue 4) and cloud analytics (issue 5);"
+    )
     click.echo("                  this demo runs what exists and fakes nothing.")
     click.echo("  stop the stack: footfall stack down")
     return 0

@@ -66,5 +66,7 @@ def bootstrap_servers(local_stack: StackProfile) -> str:
 
 
 def pytest_report_header() -> list[str]:
-    return [f"shared data: {SHARED_DATA} ({'present' if SHARED_DATA.is_dir() else 'absent'})",
-            f"FOOTFALL_RUN_DIR={os.environ.get('FOOTFALL_RUN_DIR', '.run')}"]  # fmt: skip
+    return [
+        f"shared data: {SHARED_DATA} ({'present' if SHARED_DATA.is_dir() else 'absent'})",
+        f"FOOTFALL_RUN_DIR={os.environ.get('FOOTFALL_RUN_DIR', '.run')}",
+    ]

@@ -40,11 +40,21 @@ def test_installed_extra_lists_its_commands(group: str) -> None:
 
 def test_cloud_check_names_the_unreachable_database() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "footfall.cli", "cloud", "check",
-         "--database-url", "postgresql://postgres@127.0.0.1:1/none",
-         "--bootstrap-servers", "127.0.0.1:1"],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "footfall.cli",
+            "cloud",
+            "check",
+            "--database-url",
+            "postgresql://postgres@127.0.0.1:1/none",
+            "--bootstrap-servers",
+            "127.0.0.1:1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1
     assert "Cannot connect to the database at postgresql://postgres@127.0.0.1:1/none" in (
         result.stderr

@@ -10,13 +10,12 @@ from footfall.stack.profile import PROFILES, StackProfile, profile_for
 from footfall.stack.services import ServiceStatus, StackError, stack_down, stack_status, stack_up
 
 _profile_option = click.option(
-    "--profile", type=click.Choice(PROFILES), default="demo", show_default=True,
+    "--profile",
+    type=click.Choice(PROFILES),
+    default="demo",
+    show_default=True,
     help="demo: broker data kept on disk; test: broker data in memory. Separate ports and data.",
-)  # fmt: skip
-
-
-def _profile(name: str, **ports: int | None) -> StackProfile:
-    return profile_for(name, **{k: v for k, v in ports.items() if v is not None})
+)
 
 
 def _print_status(profile: StackProfile, statuses: list[ServiceStatus]) -> bool:
@@ -40,8 +39,14 @@ def stack() -> None:
 @click.option("--pg-port", type=int, help="PostgreSQL port (default 55432 demo, 55442 test).")
 @click.option("--broker-port", type=int, help="Broker port (default 19092 demo, 19192 test).")
 @click.option("--s3-port", type=int, help="First of the S3 store's ports (demo profile only).")
-@click.option("--timeout", "timeout_s", type=float, default=90.0, show_default=True,
-              help="Seconds to wait for each service to answer.")  # fmt: skip
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=float,
+    default=90.0,
+    show_default=True,
+    help="Seconds to wait for each service to answer.",
+)
 def up(
     profile: str,
     pg_port: int | None,
@@ -50,7 +55,7 @@ def up(
     timeout_s: float,
 ) -> None:
     """Start the stack's services (skips those already running) and wait until each answers."""
-    prof = _profile(profile, pg_port=pg_port, broker_port=broker_port, s3_port=s3_port)
+    prof = profile_for(profile, pg_port=pg_port, broker_port=broker_port, s3_port=s3_port)
     try:
         statuses = stack_up(prof, timeout_s=timeout_s)
     except StackError as exc:
@@ -63,7 +68,7 @@ def up(
 @_profile_option
 def down(profile: str) -> None:
     """Stop the stack's services; data stays under the run directory."""
-    prof = _profile(profile)
+    prof = profile_for(profile)
     stopped = stack_down(prof)
     click.echo(f"stack '{prof.name}': stopped {', '.join(stopped) if stopped else 'nothing'}")
 
@@ -72,6 +77,6 @@ def down(profile: str) -> None:
 @_profile_option
 def status(profile: str) -> None:
     """Show each service, its address and log; exit 1 if any is not answering."""
-    prof = _profile(profile)
+    prof = profile_for(profile)
     if not _print_status(prof, stack_status(prof)):
         sys.exit(1)

@@ -42,7 +42,7 @@ def kafka_api_versions_ok(port: int, host: str = HOST, timeout_s: float = 2.0) -
     if len(payload) < 6:
         return False
     got_correlation, error_code = struct.unpack(">ih", payload[:6])
-    return got_correlation == correlation_id and error_code == 0
+    return bool(got_correlation == correlation_id and error_code == 0)
 
 
 def _recv_exact(sock: socket.socket, n: int) -> bytes:

@@ -65,8 +65,15 @@ def default_root() -> Path:
     return Path(os.environ.get("FOOTFALL_RUN_DIR", ".run")).resolve()
 
 
-def profile_for(name: str, root: Path | None = None, **overrides: int) -> StackProfile:
-    """The stack profile called ``name``; ports may be overridden (``None`` values are ignored).
+def profile_for(
+    name: str,
+    root: Path | None = None,
+    *,
+    pg_port: int | None = None,
+    broker_port: int | None = None,
+    s3_port: int | None = None,
+) -> StackProfile:
+    """The stack profile called ``name``; ports may be overridden (``None`` keeps the default).
 
     Environment variables ``FOOTFALL_<PROFILE>_PG_PORT`` / ``_BROKER_PORT`` / ``_S3_PORT``
     override the defaults too, so CI can move a stack without editing files.
@@ -74,12 +81,13 @@ def profile_for(name: str, root: Path | None = None, **overrides: int) -> StackP
     if name not in _DEFAULTS:
         raise ValueError(f"unknown stack profile {name!r}; choose one of {', '.join(PROFILES)}")
     settings: dict[str, int | bool] = dict(_DEFAULTS[name])
-    for key in ("pg_port", "broker_port", "s3_port"):
+    overrides = {"pg_port": pg_port, "broker_port": broker_port, "s3_port": s3_port}
+    for key, explicit in overrides.items():
         env = os.environ.get(f"FOOTFALL_{name.upper()}_{key.upper()}")
-        if env:
+        if explicit is not None:
+            settings[key] = explicit
+        elif env:
             settings[key] = int(env)
-        if overrides.get(key) is not None:
-            settings[key] = overrides[key]
     return StackProfile(
         name=name,
         run_dir=(root or default_root()) / name,

@@ -164,9 +164,19 @@ def _start_postgres(profile: StackProfile, timeout_s: float) -> None:
     _chown_for_postgres(log)
     if not (data / "PG_VERSION").exists():
         result = _run_pg(
-            ["initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-             "--no-locale", "--no-sync"]
-        )  # fmt: skip
+            [
+                "initdb",
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
+                "--no-sync",
+            ]
+        )
         if result.returncode != 0:
             raise StackError(
                 f"initdb failed for {data}: {result.stderr.strip().splitlines()[-1:]}; "
@@ -212,10 +222,29 @@ def _timescaledb_installed() -> bool:
 
 def _psql(profile: StackProfile, database: str, sql: str) -> str:
     result = subprocess.run(
-        ["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", HOST,
-         "-p", str(profile.pg_port), "-U", "postgres", "-d", database, "-c", sql],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        [
+            "psql",
+            "-X",
+            "-q",
+            "-t",
+            "-A",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            HOST,
+            "-p",
+            str(profile.pg_port),
+            "-U",
+            "postgres",
+            "-d",
+            database,
+            "-c",
+            sql,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if result.returncode != 0:
         raise StackError(
             f"PostgreSQL on port {profile.pg_port} refused `{sql}`: {result.stderr.strip()}"
@@ -277,20 +306,33 @@ def _start_s3(profile: StackProfile, timeout_s: float) -> None:
         return
     base = profile.s3_port
     ports = {
-        "s3.port": base, "master.port": base + 1, "volume.port": base + 2, "filer.port": base + 3,
-        "admin.port": base + 4, "s3.port.grpc": base + 10, "master.port.grpc": base + 11,
-        "volume.port.grpc": base + 12, "filer.port.grpc": base + 13,
-    }  # fmt: skip
+        "s3.port": base,
+        "master.port": base + 1,
+        "volume.port": base + 2,
+        "filer.port": base + 3,
+        "admin.port": base + 4,
+        "s3.port.grpc": base + 10,
+        "master.port.grpc": base + 11,
+        "volume.port.grpc": base + 12,
+        "filer.port.grpc": base + 13,
+    }
     for port in (*ports.values(), base + 4 + 10000):  # admin's gRPC port is admin.port + 10000
         _require_free_port(port, "the S3 store (SeaweedFS)", "--s3-port", profile)
     data = profile.run_dir / "s3"
     data.mkdir(parents=True, exist_ok=True)
     log = profile.log_dir / "s3.log"
     argv = [
-        str(weed_binary()), "mini", f"-dir={data}", f"-ip={HOST}", f"-ip.bind={HOST}",
-        f"-bucket={S3_BUCKET}", "-webdav=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
+        str(weed_binary()),
+        "mini",
+        f"-dir={data}",
+        f"-ip={HOST}",
+        f"-ip.bind={HOST}",
+        f"-bucket={S3_BUCKET}",
+        "-webdav=false",
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
         *(f"-{name}={port}" for name, port in ports.items()),
-    ]  # fmt: skip
+    ]
     spawn(argv, pid_file, log, env=_s3_env(profile), cwd=data)
     if not probes.wait_until(lambda: probes.http_ok(profile.s3_port), timeout_s):
         terminate(pid_file)
@@ -308,9 +350,15 @@ def _start_broker(profile: StackProfile, timeout_s: float) -> None:
     storage = f"s3://{S3_BUCKET}/" if profile.persistent_broker else "memory://tansu/"
     log = profile.log_dir / "broker.log"
     argv = [
-        str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url,
-        "--storage-engine", storage,
-    ]  # fmt: skip
+        str(tansu_binary()),
+        "broker",
+        "--listener-url",
+        url,
+        "--advertised-listener-url",
+        url,
+        "--storage-engine",
+        storage,
+    ]
     env = _s3_env(profile) if profile.persistent_broker else {}
     spawn(argv, pid_file, log, env=env, cwd=profile.run_dir)
     if not probes.wait_until(lambda: probes.kafka_api_versions_ok(profile.broker_port), timeout_s):

@@ -83,9 +83,16 @@ def _messages(cameras: list[str], frames: int, rng: random.Random) -> list[Messa
         out.append(
             CameraHeartbeat(
                 camera_id=camera,
-                sent_at=T0 + timedelta(seconds=10), interval_s=10.0, frames=frames, fps=10.0,
-                target_fps=10.0, latency_ms=42.0, dropped_frames=0, status="ok", **common,
-            )  # fmt: skip
+                sent_at=T0 + timedelta(seconds=10),
+                interval_s=10.0,
+                frames=frames,
+                fps=10.0,
+                target_fps=10.0,
+                latency_ms=42.0,
+                dropped_frames=0,
+                status="ok",
+                **common,
+            )
         )
     return out
 
@@ -98,19 +105,26 @@ def test_contract_messages_round_trip_through_the_broker(bootstrap_servers: str)
     cameras = [f"cam-{i:02d}" for i in range(6)]
     sent = _messages(cameras, frames=40, rng=random.Random(7))
     producer = KafkaProducer(
-        bootstrap_servers=bootstrap_servers, enable_idempotence=True, acks="all",
-        compression_type="gzip", linger_ms=5,
-    )  # fmt: skip
+        bootstrap_servers=bootstrap_servers,
+        enable_idempotence=True,
+        acks="all",
+        compression_type="gzip",
+        linger_ms=5,
+    )
     for msg in sent:
         producer.send(topic_for(msg), key=partition_key(msg), value=encode(msg))
     producer.flush(timeout=30)
     producer.close()
 
     consumer = KafkaConsumer(
-        *topics.ALL_TOPICS[:3], bootstrap_servers=bootstrap_servers, group_id="roundtrip-test",
-        auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=8000,
+        *topics.ALL_TOPICS[:3],
+        bootstrap_servers=bootstrap_servers,
+        group_id="roundtrip-test",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        consumer_timeout_ms=8000,
         session_timeout_ms=6000,
-    )  # fmt: skip
+    )
     received: list[Message] = []
     partitions: dict[tuple[str, str], set[int]] = defaultdict(set)
     try:
@@ -130,17 +144,19 @@ def test_contract_messages_round_trip_through_the_broker(bootstrap_servers: str)
     assert all(len(p) == 1 for p in partitions.values())
     for camera in cameras:
         indexes = [
-            m.frame_index for m in received if isinstance(m, FrameObservations)
-            and m.camera_id == camera
-        ]  # fmt: skip
+            m.frame_index
+            for m in received
+            if isinstance(m, FrameObservations) and m.camera_id == camera
+        ]
         assert indexes == list(range(40))
 
 
 def test_hypertable_holds_contract_observations(database_url: str) -> None:
     frames = [
-        m for m in _messages(["cam-a", "cam-b"], frames=600, rng=random.Random(1))
+        m
+        for m in _messages(["cam-a", "cam-b"], frames=600, rng=random.Random(1))
         if isinstance(m, FrameObservations)
-    ]  # fmt: skip
+    ]
     with psycopg.connect(database_url) as conn:
         conn.execute(
             """
@@ -156,7 +172,8 @@ def test_hypertable_holds_contract_observations(database_url: str) -> None:
             """
         )
         conn.execute(
-            "SELECT create_hypertable('observation', by_range('captured_at', INTERVAL '10 seconds'))"
+            "SELECT create_hypertable('observation', "
+            "by_range('captured_at', INTERVAL '10 seconds'))"
         )
         with conn.cursor().copy(
             "COPY observation (captured_at, site_id, camera_id, track_id, x_m, y_m) FROM STDIN"
@@ -165,9 +182,14 @@ def test_hypertable_holds_contract_observations(database_url: str) -> None:
                 for obs in frame.tracks:
                     assert obs.floor_xy is not None
                     copy.write_row(
-                        (frame.captured_at, frame.site_id, frame.camera_id, obs.track_id,
-                         *obs.floor_xy)
-                    )  # fmt: skip
+                        (
+                            frame.captured_at,
+                            frame.site_id,
+                            frame.camera_id,
+                            obs.track_id,
+                            *obs.floor_xy,
+                        )
+                    )
         conn.commit()
 
         hypertables = conn.execute(
@@ -183,6 +205,9 @@ def test_hypertable_holds_contract_observations(database_url: str) -> None:
             """
         ).fetchall()
     assert [(row[1], row[2]) for row in per_bucket] == [
-        ("cam-a", 300), ("cam-b", 300), ("cam-a", 300), ("cam-b", 300),
-    ]  # fmt: skip
+        ("cam-a", 300),
+        ("cam-b", 300),
+        ("cam-a", 300),
+        ("cam-b", 300),
+    ]
     assert per_bucket[0][0] == T0
