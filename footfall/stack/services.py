@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import pwd
@@ -63,7 +64,7 @@ def stack_down(profile: StackProfile) -> list[str]:
         stopped.append("broker")
     if terminate(profile.pid_dir / "s3.pid"):
         stopped.append("s3")
-    data = profile.pg_dir / "data"
+    data = profile.pg_dir.resolve() / "data"
     if (data / "postmaster.pid").exists():
         result = _run_pg(["pg_ctl", "-D", str(data), "-m", "fast", "-w", "-t", "60", "stop"])
         if result.returncode == 0:
@@ -80,7 +81,7 @@ def stack_status(profile: StackProfile) -> list[ServiceStatus]:
             healthy=probes.postgres_ready(profile.pg_port),
             pid=_postgres_pid(profile),
             address=profile.database_url,
-            log=profile.log_dir / "postgres.log",
+            log=profile.pg_dir.resolve() / "postgres.log",
         )
     ]
     if profile.persistent_broker:
@@ -126,7 +127,7 @@ def _run_pg(argv: list[str]) -> subprocess.CompletedProcess[str]:
 
 
 def _postgres_pid(profile: StackProfile) -> int | None:
-    pid_file = profile.pg_dir / "data" / "postmaster.pid"
+    pid_file = profile.pg_dir.resolve() / "data" / "postmaster.pid"
     try:
         pid = int(pid_file.read_text().splitlines()[0])
     except (OSError, ValueError, IndexError):
@@ -141,6 +142,33 @@ def _chown_for_postgres(path: Path) -> None:
         os.chown(path, entry.pw_uid, entry.pw_gid)
 
 
+def _prepare_pg_dir(profile: StackProfile) -> Path:
+    """The cluster's folder, owned by the cluster's user; returned resolved.
+
+    As root the cluster runs as ``postgres``, which may not be allowed into the checkout (a clone
+    under /root, mode 700). Then the cluster lives in /var/lib/footfall/<hash>/ and the run
+    directory holds a symbolic link to it, so everything is still found from the run directory.
+    """
+    pg_dir = profile.pg_dir
+    owner = _pg_owner()
+    if owner and not pg_dir.is_symlink():
+        profile.run_dir.mkdir(parents=True, exist_ok=True)
+        probe = ["runuser", "-u", owner, "--", "test", "-x", str(profile.run_dir)]
+        if subprocess.run(probe, check=False).returncode != 0:
+            digest = hashlib.sha1(str(profile.run_dir).encode()).hexdigest()[:12]
+            target = Path("/var/lib/footfall") / digest / "postgres"
+            target.mkdir(parents=True, exist_ok=True)
+            for folder in (target.parent, target):
+                _chown_for_postgres(folder)
+            if pg_dir.exists():
+                shutil.rmtree(pg_dir)
+            pg_dir.symlink_to(target, target_is_directory=True)
+    pg_dir.mkdir(parents=True, exist_ok=True)
+    resolved = pg_dir.resolve()
+    _chown_for_postgres(resolved)
+    return resolved
+
+
 def _start_postgres(profile: StackProfile, timeout_s: float) -> None:
     if not (PG_BIN / "initdb").exists():
         raise StackError(
@@ -152,14 +180,13 @@ def _start_postgres(profile: StackProfile, timeout_s: float) -> None:
             "The TimescaleDB extension is not installed for PostgreSQL 15; build it with "
             "`make timescaledb` (deploy/local/build-timescaledb.sh)."
         )
-    data = profile.pg_dir / "data"
-    log = profile.log_dir / "postgres.log"
     if _postgres_pid(profile) is not None and probes.postgres_ready(profile.pg_port):
         _ensure_database(profile)
         return
     _require_free_port(profile.pg_port, "PostgreSQL", "--pg-port", profile)
-    profile.pg_dir.mkdir(parents=True, exist_ok=True)
-    _chown_for_postgres(profile.pg_dir)
+    pg_dir = _prepare_pg_dir(profile)
+    data = pg_dir / "data"
+    log = pg_dir / "postgres.log"
     log.touch()
     _chown_for_postgres(log)
     if not (data / "PG_VERSION").exists():
@@ -180,7 +207,7 @@ def _start_postgres(profile: StackProfile, timeout_s: float) -> None:
         if result.returncode != 0:
             raise StackError(
                 f"initdb failed for {data}: {result.stderr.strip().splitlines()[-1:]}; "
-                f"remove {profile.pg_dir} and run `footfall stack up` again."
+                f"remove {pg_dir} and run `footfall stack up` again."
             )
         with (data / "postgresql.conf").open("a") as conf:
             conf.write("\ninclude_if_exists = 'footfall.conf'\n")
@@ -189,7 +216,7 @@ def _start_postgres(profile: StackProfile, timeout_s: float) -> None:
         "# Written by `footfall stack up`; edits are overwritten.\n"
         f"listen_addresses = '{HOST}'\n"
         f"port = {profile.pg_port}\n"
-        f"unix_socket_directories = '{profile.pg_dir}'\n"
+        f"unix_socket_directories = '{pg_dir}'\n"
         "shared_preload_libraries = 'timescaledb'\n"
         "timescaledb.telemetry_level = off\n"
         "max_connections = 200\n"
