@@ -36,7 +36,7 @@ def test_examples_are_valid() -> None:
     result = run("configs/sites/demo.yaml", "configs/sites/two_floor_mall.yaml")
     assert result.exit_code == 0, result.output
     assert "site 'demo'" in result.output
-    assert "1 floor, 3 cameras, 7 zones, 4 lines, 2 links" in result.output
+    assert "1 floor, 3 cameras, 8 zones, 4 lines, 2 links" in result.output
     assert "2 floors, 13 cameras" in result.output
 
 

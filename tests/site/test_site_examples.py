@@ -35,7 +35,7 @@ def test_demo_counts(demo: Site) -> None:
     assert demo.site.id == "demo"
     assert [f.id for f in demo.floors] == ["l0"]
     assert [c.id for c in demo.cameras] == ["pets-view1", "tud-stadtmitte", "intel-entrance"]
-    assert len(demo.zones) == 7
+    assert len(demo.zones) == 8
     assert len(demo.lines) == 4
     assert len(demo.topology.links) == 2
     assert {z.kind for z in demo.zones} >= {ZoneKind.ENTRANCE, ZoneKind.CORRIDOR, ZoneKind.STORE}
