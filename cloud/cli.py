@@ -2,22 +2,97 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
+
 import click
 
 from cloud import settings
 from cloud.bus import BrokerError, ensure_topics, list_topics
 from cloud.db import DatabaseError, connect, timescaledb_version
+from cloud.settings import AnalyticsSettings, IngestSettings, RetentionSettings
 from footfall.contract import topics
+from footfall.site import Site, SiteConfigError, load_site
+
+DB_OPTION = click.option("--database-url", help="PostgreSQL URL (env FOOTFALL_DATABASE_URL).")
+BROKER_OPTION = click.option(
+    "--bootstrap-servers", help="Broker host:port (env FOOTFALL_BOOTSTRAP_SERVERS)."
+)
+SITE_OPTION = click.option(
+    "--site",
+    "site_files",
+    multiple=True,
+    default=("configs/sites/demo.yaml",),
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Site config (repeat for several sites).",
+)
+
+
+def _analytics_options(f: click.decorators.FC) -> click.decorators.FC:
+    d = AnalyticsSettings()
+    for option in (
+        click.option(
+            "--line-hysteresis-m",
+            default=d.line_hysteresis_m,
+            show_default=True,
+            type=click.FloatRange(0.0, 10.0),
+            help="Counting-line hysteresis band, metres.",
+        ),
+        click.option(
+            "--min-visit-s",
+            default=d.min_visit_s,
+            show_default=True,
+            type=click.FloatRange(0.0),
+            help="Shortest zone visit, seconds.",
+        ),
+        click.option(
+            "--visit-gap-s",
+            default=d.visit_gap_s,
+            show_default=True,
+            type=click.FloatRange(0.0),
+            help="Longest absence inside one visit, seconds.",
+        ),
+        click.option(
+            "--heatmap-cell-m",
+            default=d.heatmap_cell_m,
+            show_default=True,
+            type=click.FloatRange(0.05, 100.0),
+            help="Base heatmap cell, metres.",
+        ),
+    ):
+        f = option(f)
+    return f
+
+
+def _analytics(kw: dict[str, float]) -> AnalyticsSettings:
+    return AnalyticsSettings(
+        line_hysteresis_m=kw["line_hysteresis_m"],
+        min_visit_s=kw["min_visit_s"],
+        visit_gap_s=kw["visit_gap_s"],
+        heatmap_cell_m=kw["heatmap_cell_m"],
+    )
+
+
+def load_sites(files: tuple[str, ...]) -> list[Site]:
+    sites = []
+    for file in files:
+        try:
+            sites.append(load_site(file))
+        except SiteConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+    return sites
 
 
 @click.group()
 def cloud() -> None:
     """Cloud service: ingest, stitching, analytics and the query API."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 
 @cloud.command()
-@click.option("--database-url", help="PostgreSQL URL (env FOOTFALL_DATABASE_URL).")
-@click.option("--bootstrap-servers", help="Broker host:port (env FOOTFALL_BOOTSTRAP_SERVERS).")
+@DB_OPTION
+@BROKER_OPTION
 @click.option(
     "--create-topics/--no-create-topics",
     default=True,
@@ -40,3 +115,204 @@ def check(database_url: str | None, bootstrap_servers: str | None, create_topics
     click.echo(f"broker    ok  {servers}  (topics: {', '.join(ours) or 'none'})")
     if created:
         click.echo(f"          created {', '.join(created)}")
+
+
+@cloud.command("migrate")
+@DB_OPTION
+def migrate_command(database_url: str | None) -> None:
+    """Apply the database migrations this database lacks (ingest and api do it on start too)."""
+    from cloud.migrate import current_version, migrate
+
+    url = settings.database_url(database_url)
+    try:
+        with connect(url) as conn:
+            applied = migrate(conn)
+            version = current_version(conn)
+    except DatabaseError as exc:
+        raise click.ClickException(str(exc)) from None
+    for m in applied:
+        click.echo(f"applied {m.version:03d}_{m.name}")
+    click.echo(f"schema version {version}")
+
+
+@cloud.command()
+@DB_OPTION
+@BROKER_OPTION
+@SITE_OPTION
+@_analytics_options
+@click.option("--group-id", default=IngestSettings.group_id, show_default=True)
+@click.option("--topic-namespace", default="", help="Prefix of the topic names (tests, tenants).")
+@click.option(
+    "--batch-messages",
+    default=IngestSettings.batch_messages,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Write a batch when it holds this many records.",
+)
+@click.option(
+    "--batch-seconds",
+    default=IngestSettings.batch_seconds,
+    show_default=True,
+    type=click.FloatRange(0.01),
+    help="…or when its first record is this old.",
+)
+@click.option(
+    "--analytics-interval-s",
+    default=IngestSettings.analytics_interval_s,
+    show_default=True,
+    type=click.FloatRange(0.0),
+    help="Derive crossings, visits and rollups at most this often.",
+)
+@click.option(
+    "--retain-observations-days",
+    default=RetentionSettings.observations_days,
+    show_default=True,
+    type=click.FloatRange(0.01),
+)
+@click.option(
+    "--retain-embeddings-hours",
+    default=RetentionSettings.embeddings_hours,
+    show_default=True,
+    type=click.FloatRange(0.01),
+)
+@click.option(
+    "--retain-rollups-days",
+    default=RetentionSettings.rollups_days,
+    show_default=True,
+    type=click.FloatRange(1.0),
+)
+@click.option(
+    "--idle-exit-s",
+    type=click.FloatRange(0.1),
+    default=None,
+    help="Stop after this long without records (tests, back-fills).",
+)
+def ingest(
+    database_url: str | None,
+    bootstrap_servers: str | None,
+    site_files: tuple[str, ...],
+    group_id: str,
+    topic_namespace: str,
+    batch_messages: int,
+    batch_seconds: float,
+    analytics_interval_s: float,
+    retain_observations_days: float,
+    retain_embeddings_hours: float,
+    retain_rollups_days: float,
+    idle_exit_s: float | None,
+    **analytics: float,
+) -> None:
+    """Consume the contract topics into TimescaleDB, exactly once; SIGTERM drains and commits."""
+    from cloud.ingest.service import run_ingest
+
+    sites = load_sites(site_files)
+    try:
+        run_ingest(
+            settings.database_url(database_url),
+            settings.bootstrap_servers(bootstrap_servers),
+            sites,
+            IngestSettings(
+                group_id=group_id,
+                topic_namespace=topic_namespace,
+                batch_messages=batch_messages,
+                batch_seconds=batch_seconds,
+                analytics_interval_s=analytics_interval_s,
+            ),
+            _analytics(analytics),
+            RetentionSettings(
+                observations_days=retain_observations_days,
+                embeddings_hours=retain_embeddings_hours,
+                rollups_days=retain_rollups_days,
+            ),
+            idle_exit_s=idle_exit_s,
+        )
+    except (DatabaseError, BrokerError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@cloud.command()
+@DB_OPTION
+@SITE_OPTION
+@_analytics_options
+@click.option(
+    "--from",
+    "start",
+    required=True,
+    type=click.DateTime(),
+    help="Start (site-local time unless it has an offset), e.g. 2026-11-01T00:00.",
+)
+@click.option("--to", "end", required=True, type=click.DateTime(), help="End (exclusive).")
+def recompute(
+    database_url: str | None,
+    site_files: tuple[str, ...],
+    start: datetime,
+    end: datetime,
+    **analytics: float,
+) -> None:
+    """Rebuild crossings, visits, rollups and heatmap of a time range from stored observations."""
+    from zoneinfo import ZoneInfo
+
+    from cloud.analytics.derive import recompute as run_recompute
+    from cloud.migrate import migrate
+
+    sites = load_sites(site_files)
+    try:
+        with connect(settings.database_url(database_url)) as conn:
+            migrate(conn)
+            for site in sites:
+                tz = ZoneInfo(site.site.timezone)
+                lo = start if start.tzinfo else start.replace(tzinfo=tz)
+                hi = end if end.tzinfo else end.replace(tzinfo=tz)
+                if hi <= lo:
+                    raise click.BadParameter("--to must be after --from", param_hint="--to")
+                result = run_recompute(conn, site, _analytics(analytics), lo, hi)
+                click.echo(
+                    f"{site.id}: re-derived {result.tracks} tracks "
+                    f"({result.crossings} crossings, {result.visits} visits) in {lo} .. {hi}"
+                )
+    except DatabaseError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@cloud.group()
+def apikey() -> None:
+    """API keys (stored as sha256 hashes, each scoped to one site)."""
+
+
+@apikey.command("create")
+@DB_OPTION
+@click.option("--site", "site_id", required=True, help="Site id the key may read.")
+@click.option("--name", default="default", show_default=True, help="What the key is for.")
+def apikey_create(database_url: str | None, site_id: str, name: str) -> None:
+    """Create a key and print it once (only its hash is stored)."""
+    from cloud.api.auth import create_key
+    from cloud.migrate import migrate
+
+    try:
+        with connect(settings.database_url(database_url)) as conn:
+            migrate(conn)
+            click.echo(create_key(conn, site_id, name))
+    except DatabaseError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@cloud.command()
+@DB_OPTION
+@SITE_OPTION
+@_analytics_options
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+def api(
+    database_url: str | None, site_files: tuple[str, ...], host: str, port: int, **analytics: float
+) -> None:
+    """Serve the query API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from cloud.api.app import ApiSettings, create_app
+
+    app = create_app(
+        ApiSettings(
+            settings.database_url(database_url), load_sites(site_files), _analytics(analytics)
+        )
+    )
+    uvicorn.run(app, host=host, port=port, log_level="info")

@@ -26,13 +26,16 @@ def free_port() -> int:
 def local_stack() -> Iterator[StackProfile]:
     """A test-profile stack (memory broker) on free loopback ports under .run/pytest.
 
+    ``FOOTFALL_TEST_STACK_DIR`` moves it, so two pytest runs at once do not share a stack.
+
     Anything a killed earlier run left behind in that folder is stopped first; the stack is
     stopped again at the end of the session (its PostgreSQL data stays, so the next start skips
     initdb).
     """
+    root = Path(os.environ.get("FOOTFALL_TEST_STACK_DIR", REPO_ROOT / ".run" / "pytest"))
     profile = profile_for(
         "test",
-        root=REPO_ROOT / ".run" / "pytest",
+        root=root,
         pg_port=free_port(),
         broker_port=free_port(),
         s3_port=free_port(),

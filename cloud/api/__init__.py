@@ -1,0 +1,1 @@
+"""The query API (FastAPI): ``create_app(settings)``, one router per resource."""

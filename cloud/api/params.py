@@ -1,0 +1,58 @@
+"""Query parameters shared by the resources: time range and bucket, in the site's time zone."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from fastapi import HTTPException
+
+_BUCKET = re.compile(r"^(\d+)\s*(m|min|minute|minutes|h|hour|hours|d|day|days)$")
+_UNIT = {"m": 60, "min": 60, "minute": 60, "minutes": 60, "h": 3600, "hour": 3600}
+_UNIT |= {"hours": 3600, "d": 86400, "day": 86400, "days": 86400}
+
+
+def unprocessable(message: str) -> HTTPException:
+    return HTTPException(status_code=422, detail=message)
+
+
+def parse_bucket(text: str) -> timedelta:
+    match = _BUCKET.match(text.strip().lower())
+    if not match:
+        raise unprocessable(
+            f"bucket {text!r} is not a duration; use e.g. 1m, 15m, 1h or 1d (1 minute to 1 day)"
+        )
+    seconds = int(match[1]) * _UNIT[match[2]]
+    if not 60 <= seconds <= 86400:
+        raise unprocessable(f"bucket {text!r} is out of range; use 1 minute to 1 day")
+    return timedelta(seconds=seconds)
+
+
+def parse_time(text: str, name: str, tz: ZoneInfo) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise unprocessable(
+            f"{name}={text!r} is not a date-time; use ISO 8601 such as 2026-11-20T09:00 "
+            "(site-local) or 2026-11-20T09:00Z"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=tz)
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    start: datetime
+    end: datetime
+    bucket: timedelta
+    tz: ZoneInfo
+
+    @classmethod
+    def parse(cls, start: str, end: str, bucket: str, tz: ZoneInfo) -> TimeRange:
+        lo, hi = parse_time(start, "from", tz), parse_time(end, "to", tz)
+        if hi <= lo:
+            raise unprocessable(f"to ({end}) must be after from ({start})")
+        if hi - lo > timedelta(days=400):
+            raise unprocessable("the range from..to is longer than 400 days; ask for less")
+        return cls(lo, hi, parse_bucket(bucket), tz)

@@ -1,0 +1,159 @@
+"""All SQL of the query API, one function per question (route handlers hold no SQL)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from cloud.api.params import TimeRange
+
+Conn = psycopg.Connection[tuple[object, ...]]
+Rows = list[dict[str, Any]]
+
+
+def _rows(conn: Conn, sql: str, params: dict[str, Any]) -> Rows:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(sql, params).fetchall()
+
+
+def _p(site: str, r: TimeRange, **extra: Any) -> dict[str, Any]:
+    return {"site": site, "lo": r.start, "hi": r.end, "bucket": r.bucket, "tz": r.tz.key, **extra}
+
+
+def footfall(conn: Conn, site: str, r: TimeRange) -> Rows:
+    return _rows(
+        conn,
+        """
+        SELECT time_bucket(%(bucket)s, minute, %(tz)s) AS bucket, line_id,
+               sum(ins)::int AS ins, sum(outs)::int AS outs
+        FROM footfall_minute
+        WHERE site_id = %(site)s AND minute >= %(lo)s AND minute < %(hi)s
+        GROUP BY 1, 2 ORDER BY 1, 2
+        """,
+        _p(site, r),
+    )
+
+
+def occupancy_history(conn: Conn, site: str, r: TimeRange) -> Rows:
+    """Per bucket and zone: the sum and peak of the per-minute snapshots (missing minutes = 0)."""
+    return _rows(
+        conn,
+        """
+        SELECT time_bucket(%(bucket)s, minute, %(tz)s) AS bucket, zone_id,
+               sum(occupancy)::int AS total, max(occupancy)::int AS peak
+        FROM occupancy_minute
+        WHERE site_id = %(site)s AND minute >= %(lo)s AND minute < %(hi)s
+        GROUP BY 1, 2 ORDER BY 1, 2
+        """,
+        _p(site, r),
+    )
+
+
+def occupancy_now(conn: Conn, site: str, since: datetime, until: datetime) -> Rows:
+    """People whose zone visit covers the last moments (seen in the zone since ``since``)."""
+    return _rows(
+        conn,
+        """
+        SELECT zone_id, count(*)::int AS occupancy
+        FROM zone_visit
+        WHERE site_id = %(site)s AND exit_at >= %(since)s AND enter_at <= %(until)s
+          AND enter_at >= %(until)s - INTERVAL '12 hours'
+        GROUP BY zone_id ORDER BY zone_id
+        """,
+        {"site": site, "since": since, "until": until},
+    )
+
+
+def dwell(conn: Conn, site: str, r: TimeRange) -> Rows:
+    return _rows(
+        conn,
+        """
+        SELECT zone_id, count(*)::int AS visits, avg(dwell_s) AS mean_s,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY dwell_s) AS median_s,
+               percentile_cont(0.9) WITHIN GROUP (ORDER BY dwell_s) AS p90_s
+        FROM zone_visit
+        WHERE site_id = %(site)s AND enter_at >= %(lo)s AND enter_at < %(hi)s
+        GROUP BY zone_id ORDER BY zone_id
+        """,
+        _p(site, r),
+    )
+
+
+def heatmap(conn: Conn, site: str, floor: str, r: TimeRange, factor: int) -> Rows:
+    return _rows(
+        conn,
+        """
+        SELECT time_bucket(%(bucket)s, minute, %(tz)s) AS bucket,
+               floor(cell_x::float / %(k)s)::int AS cx, floor(cell_y::float / %(k)s)::int AS cy,
+               sum(samples)::bigint AS samples
+        FROM heatmap_minute
+        WHERE site_id = %(site)s AND floor_id = %(floor)s AND minute >= %(lo)s
+          AND minute < %(hi)s
+        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+        """,
+        _p(site, r, floor=floor, k=factor),
+    )
+
+
+def flows(conn: Conn, site: str, r: TimeRange) -> Rows:
+    """Zone-to-zone moves of one track: consecutive visits, counted at the second visit."""
+    return _rows(
+        conn,
+        """
+        WITH v AS (
+            SELECT camera_id, track_id, zone_id, enter_at,
+                   lag(zone_id) OVER (PARTITION BY camera_id, track_id ORDER BY enter_at, zone_id)
+                     AS prev_zone
+            FROM zone_visit
+            WHERE site_id = %(site)s AND enter_at >= %(lo)s - INTERVAL '12 hours'
+              AND enter_at < %(hi)s
+        )
+        SELECT prev_zone AS from_zone, zone_id AS to_zone, count(*)::int AS people
+        FROM v
+        WHERE prev_zone IS NOT NULL AND prev_zone <> zone_id AND enter_at >= %(lo)s
+        GROUP BY 1, 2 ORDER BY 1, 2
+        """,
+        _p(site, r),
+    )
+
+
+def visitors(conn: Conn, site: str, r: TimeRange, limit: int) -> Rows:
+    return _rows(
+        conn,
+        """
+        SELECT camera_id, track_id, first_at, last_at FROM track
+        WHERE site_id = %(site)s AND first_at < %(hi)s AND last_at >= %(lo)s
+        ORDER BY first_at, camera_id, track_id LIMIT %(limit)s
+        """,
+        _p(site, r, limit=limit),
+    )
+
+
+def trajectory(conn: Conn, site: str, camera: str, track: str) -> Rows:
+    return _rows(
+        conn,
+        """
+        SELECT o.captured_at AS at, o.floor_id, o.x_m, o.y_m
+        FROM observation o JOIN track t USING (site_id, camera_id, track_id)
+        WHERE o.site_id = %(site)s AND o.camera_id = %(camera)s AND o.track_id = %(track)s
+          AND o.captured_at >= t.first_at AND o.captured_at <= t.last_at
+        ORDER BY o.captured_at
+        """,
+        {"site": site, "camera": camera, "track": track},
+    )
+
+
+def cameras(conn: Conn, site: str) -> Rows:
+    return _rows(
+        conn,
+        """
+        SELECT DISTINCT ON (camera_id) camera_id, sent_at, status, fps, target_fps,
+               latency_ms, dropped_frames, detail
+        FROM heartbeat WHERE site_id = %(site)s
+        ORDER BY camera_id, sent_at DESC
+        """,
+        {"site": site},
+    )

@@ -1,0 +1,125 @@
+"""``footfall cloud ingest`` as a process: wiring, periodic analytics and retention, signals."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import FrameType
+
+from cloud.analytics.derive import derive_dirty
+from cloud.analytics.retention import enforce_retention
+from cloud.bus import INGEST_TOPICS, KafkaDeadLetters, KafkaSource, ensure_topics, topic_name
+from cloud.db import connect
+from cloud.ingest.pipeline import IngestPipeline, IngestStats
+from cloud.ingest.writer import BatchWriter
+from cloud.migrate import migrate
+from cloud.settings import AnalyticsSettings, IngestSettings, RetentionSettings
+from footfall.site import Site
+
+log = logging.getLogger("footfall.cloud.ingest")
+
+
+@dataclass
+class Periodic:
+    """Runs ``action`` at most every ``interval_s`` seconds when poked."""
+
+    interval_s: float
+    last: float = float("-inf")
+
+    def due(self) -> bool:
+        now = time.monotonic()
+        if now - self.last < self.interval_s:
+            return False
+        self.last = now
+        return True
+
+
+def run_ingest(
+    database_url: str,
+    bootstrap_servers: str,
+    sites: Sequence[Site],
+    ingest: IngestSettings,
+    analytics: AnalyticsSettings,
+    retention: RetentionSettings,
+    stop: threading.Event | None = None,
+    idle_exit_s: float | None = None,
+) -> IngestStats:
+    """Consume until SIGTERM/SIGINT (or ``stop``), then drain, commit and close."""
+    stop = stop or threading.Event()
+    _stop_on_signals(stop)
+    write_conn = connect(database_url)
+    analytics_conn = connect(database_url)
+    migrate(write_conn)
+    ns = ingest.topic_namespace
+    ensure_topics(bootstrap_servers, namespace=ns)
+    analytics_timer = Periodic(ingest.analytics_interval_s)
+    retention_timer = Periodic(retention.interval_s)
+
+    def after_flush() -> None:
+        if analytics_timer.due():
+            for site in sites:
+                result = derive_dirty(analytics_conn, site, analytics)
+                if result.tracks:
+                    log.info(
+                        "derived site=%s tracks=%d crossings=%d visits=%d",
+                        site.id,
+                        result.tracks,
+                        result.crossings,
+                        result.visits,
+                    )
+        if retention_timer.due():
+            dropped = enforce_retention(analytics_conn, retention, datetime.now(UTC))
+            log.info("retention dropped_chunks=%d", dropped)
+
+    source = KafkaSource(
+        bootstrap_servers,
+        group_id=ingest.group_id,
+        topic_names=[topic_name(t, ns) for t in INGEST_TOPICS],
+        max_poll_records=ingest.poll_max_records,
+        session_timeout_ms=ingest.session_timeout_ms,
+        auto_offset_reset=ingest.auto_offset_reset,
+    )
+    pipeline = IngestPipeline(
+        source,
+        BatchWriter(write_conn, analytics.heatmap_cell_m),
+        KafkaDeadLetters(bootstrap_servers, ns),
+        {site.id: frozenset(c.id for c in site.cameras) for site in sites},
+        ingest.batch_messages,
+        ingest.batch_seconds,
+        after_flush=after_flush,
+        namespace=ns,
+    )
+    log.info("ingest started group=%s sites=%s", ingest.group_id, ",".join(s.id for s in sites))
+    try:
+        stats = pipeline.run(stop, idle_exit_s=idle_exit_s)
+        analytics_timer.last = float("-inf")
+        after_flush()
+    finally:
+        write_conn.close()
+        analytics_conn.close()
+    log.info(
+        "ingest stopped records=%d frames=%d observations=%d duplicates=%d dead_letters=%d",
+        stats.records,
+        stats.frames,
+        stats.observations,
+        stats.duplicates,
+        stats.dead_letters,
+    )
+    return stats
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        log.info("signal %s: draining, committing and stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)

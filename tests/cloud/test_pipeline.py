@@ -1,0 +1,91 @@
+"""The ingest chain with its in-memory twins: offsets are committed only after the write."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from cloud.ingest.pipeline import IngestPipeline
+from cloud.ingest.records import MemoryDeadLetters, MemorySource, Record
+from cloud.ingest.writer import WriteResult
+from footfall.contract import FrameObservations, Message, encode, topics
+
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+def frame(i: int, camera: str = "cam-a") -> FrameObservations:
+    return FrameObservations(
+        site_id="demo",
+        camera_id=camera,
+        node_id="n1",
+        run_id="ab" * 8,
+        frame_index=i,
+        captured_at=T0 + timedelta(seconds=i),
+        image_width=640,
+        image_height=480,
+        tracks=(),
+    )
+
+
+class RecordingWriter:
+    def __init__(self, source: MemorySource, fail_at: int | None = None) -> None:
+        self.source = source
+        self.batches: list[list[Message]] = []
+        self.committed_before_write: list[dict[tuple[str, int], int]] = []
+        self.fail_at = fail_at
+
+    def write(self, messages: Sequence[Message]) -> WriteResult:
+        if self.fail_at is not None and len(self.batches) == self.fail_at:
+            raise RuntimeError("database went away")
+        self.committed_before_write.append(dict(self.source.committed))
+        self.batches.append(list(messages))
+        return WriteResult(frames=len(messages))
+
+
+def records(values: list[bytes]) -> list[Record]:
+    return [Record(topics.OBSERVATIONS_TOPIC, 0, i, b"demo/cam-a", v) for i, v in enumerate(values)]
+
+
+def pipeline(
+    source: MemorySource, writer: RecordingWriter, dead: MemoryDeadLetters
+) -> IngestPipeline:
+    return IngestPipeline(source, writer, dead, {"demo": frozenset({"cam-a"})}, 10, 60.0)
+
+
+def test_batches_by_size_and_commits_after_each_write() -> None:
+    source = MemorySource(records([encode(frame(i)) for i in range(25)]), per_poll=5)
+    writer = RecordingWriter(source)
+    dead = MemoryDeadLetters()
+    stats = pipeline(source, writer, dead).run(threading.Event(), idle_exit_s=0.0)
+    assert [len(b) for b in writer.batches] == [10, 10, 5]
+    assert writer.committed_before_write == [
+        {},
+        {(topics.OBSERVATIONS_TOPIC, 0): 10},
+        {(topics.OBSERVATIONS_TOPIC, 0): 20},
+    ]
+    assert source.committed == {(topics.OBSERVATIONS_TOPIC, 0): 25}
+    assert stats.records == 25 and dead.letters == []
+
+
+def test_invalid_records_become_dead_letters_without_stopping_the_partition() -> None:
+    values = [encode(frame(0)), b"{oops", encode(frame(1, camera="cam-z")), encode(frame(2))]
+    source = MemorySource(records(values))
+    writer = RecordingWriter(source)
+    dead = MemoryDeadLetters()
+    pipeline(source, writer, dead).run(threading.Event(), idle_exit_s=0.0)
+    assert [m.frame_index for b in writer.batches for m in b] == [0, 2]  # type: ignore[union-attr]
+    assert [d.record.offset for d in dead.letters] == [1, 2]
+    assert "not valid JSON" in dead.letters[0].reason
+    assert "camera 'cam-z' is not in site 'demo'" in dead.letters[1].reason
+    assert source.committed == {(topics.OBSERVATIONS_TOPIC, 0): 4}
+
+
+def test_a_failed_write_commits_nothing() -> None:
+    source = MemorySource(records([encode(frame(i)) for i in range(15)]))
+    writer = RecordingWriter(source, fail_at=0)
+    with pytest.raises(RuntimeError):
+        pipeline(source, writer, MemoryDeadLetters()).run(threading.Event(), idle_exit_s=0.0)
+    assert source.committed == {}

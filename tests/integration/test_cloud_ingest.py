@@ -1,0 +1,274 @@
+"""Exactly-once ingest against the real broker and TimescaleDB.
+
+(a) the same stream delivered twice, and an ingest process killed with SIGKILL mid-stream and
+restarted (as two processes sharing the partitions), give exactly the tables of one clean pass;
+(c) 1,000 malformed messages land in the dead-letter topic and ingest keeps going.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+from kafka import KafkaConsumer, KafkaProducer
+
+from cloud.bus import ensure_topics, topic_name
+from cloud.synthetic import site_messages
+from footfall.contract import (
+    CameraHeartbeat,
+    Message,
+    encode,
+    new_run_id,
+    partition_key,
+    topic_for,
+    topics,
+)
+from footfall.site import Site, load_site
+from footfall.stack import StackProfile
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+SITE_FILE = REPO / "configs" / "sites" / "demo.yaml"
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+TABLES = {
+    "frame": "site_id, camera_id, captured_at, run_id, frame_index, track_count",
+    "observation": "site_id, camera_id, captured_at, track_id, x_m, y_m, x1, confidence",
+    "heartbeat": "site_id, camera_id, sent_at, fps, status",
+    "track": "site_id, camera_id, track_id, first_at, last_at, dirty",
+    "line_crossing": "site_id, line_id, camera_id, track_id, at, direction",
+    "zone_visit": "site_id, zone_id, camera_id, track_id, enter_at, exit_at, dwell_s",
+    "footfall_minute": "site_id, line_id, minute, ins, outs",
+    "occupancy_minute": "site_id, zone_id, minute, occupancy",
+    "heatmap_minute": "site_id, floor_id, minute, cell_x, cell_y, samples",
+}
+
+
+def stream(site: Site) -> list[Message]:
+    out: list[Message] = list(site_messages(site, T0, duration_s=240, fps=5, seed=3))
+    run_id = new_run_id()
+    for camera in site.cameras:
+        for i in range(1, 5):
+            out.append(
+                CameraHeartbeat(
+                    site_id=site.id,
+                    camera_id=camera.id,
+                    node_id="synthetic",
+                    run_id=run_id,
+                    sent_at=T0 + timedelta(seconds=60 * i),
+                    interval_s=60.0,
+                    frames=300,
+                    fps=5.0,
+                    target_fps=5.0,
+                    dropped_frames=0,
+                    status="ok",
+                )
+            )
+    return out
+
+
+def produce(servers: str, ns: str, messages: list[Message], raw: list[bytes] = ()) -> None:  # type: ignore[assignment]
+    producer = KafkaProducer(bootstrap_servers=servers, linger_ms=20, batch_size=256 * 1024)
+    for msg in messages:
+        producer.send(topic_name(topic_for(msg), ns), key=partition_key(msg), value=encode(msg))
+    for value in raw:
+        producer.send(topic_name(topics.OBSERVATIONS_TOPIC, ns), key=b"demo/x", value=value)
+    producer.flush(timeout=60)
+    producer.close()
+
+
+def ingest_cmd(database_url: str, servers: str, ns: str, *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "footfall.cli",
+        "cloud",
+        "ingest",
+        "--database-url",
+        database_url,
+        "--bootstrap-servers",
+        servers,
+        "--site",
+        str(SITE_FILE),
+        "--topic-namespace",
+        ns,
+        "--group-id",
+        f"ingest-{ns}",
+        "--analytics-interval-s",
+        "0",
+        "--retain-observations-days",
+        "100000",
+        "--retain-rollups-days",
+        "100000",
+        *extra,
+    ]
+
+
+def run_to_idle(database_url: str, servers: str, ns: str, processes: int = 1) -> None:
+    cmd = ingest_cmd(database_url, servers, ns, "--idle-exit-s", "8")
+    procs = [subprocess.Popen(cmd, cwd=REPO) for _ in range(processes)]
+    for proc in procs:
+        assert proc.wait(timeout=180) == 0
+
+
+def snapshot(database_url: str) -> dict[str, list[tuple[object, ...]]]:
+    with psycopg.connect(database_url) as conn:
+        return {
+            table: conn.execute(f"SELECT {cols} FROM {table} ORDER BY {cols}").fetchall()
+            for table, cols in TABLES.items()
+        }
+
+
+@pytest.fixture(scope="module")
+def site() -> Site:
+    return load_site(SITE_FILE)
+
+
+@pytest.fixture()
+def make_database(local_stack: StackProfile) -> Iterator[Callable[[], str]]:
+    admin_url = local_stack.database_url.rsplit("/", 1)[0] + "/postgres"
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
+        made.append(name)
+        return url
+
+    yield make
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        for name in made:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture()
+def clean_pass(
+    site: Site, make_database: Callable[[], str], bootstrap_servers: str
+) -> dict[str, list[tuple[object, ...]]]:
+    ns = f"clean-{uuid.uuid4().hex[:8]}"
+    ensure_topics(bootstrap_servers, partitions=4, namespace=ns)
+    produce(bootstrap_servers, ns, stream(site))
+    url = make_database()
+    run_to_idle(url, bootstrap_servers, ns)
+    snap = snapshot(url)
+    assert len(snap["frame"]) == 3 * 240 * 5
+    assert snap["line_crossing"] and snap["zone_visit"] and snap["footfall_minute"]
+    assert len(snap["heartbeat"]) == 12
+    return snap
+
+
+def test_duplicate_delivery_and_sigkill_restart_give_one_clean_pass(
+    site: Site,
+    clean_pass: dict[str, list[tuple[object, ...]]],
+    make_database: Callable[[], str],
+    bootstrap_servers: str,
+) -> None:
+    # The same stream delivered twice.
+    ns = f"dup-{uuid.uuid4().hex[:8]}"
+    ensure_topics(bootstrap_servers, partitions=4, namespace=ns)
+    messages = stream(site)
+    produce(bootstrap_servers, ns, messages)
+    produce(bootstrap_servers, ns, messages)
+    url = make_database()
+    run_to_idle(url, bootstrap_servers, ns)
+    assert snapshot(url) == clean_pass
+
+    # An ingest process killed with SIGKILL mid-stream, restarted as two processes.
+    ns = f"kill-{uuid.uuid4().hex[:8]}"
+    ensure_topics(bootstrap_servers, partitions=4, namespace=ns)
+    produce(bootstrap_servers, ns, messages)
+    url = make_database()
+    proc = subprocess.Popen(
+        ingest_cmd(url, bootstrap_servers, ns, "--batch-messages", "100"), cwd=REPO
+    )
+    deadline = time.monotonic() + 120
+    written = 0
+    with psycopg.connect(url, autocommit=True) as conn:
+        while time.monotonic() < deadline and written == 0:
+            time.sleep(0.05)
+            exists = conn.execute("SELECT to_regclass('frame') IS NOT NULL").fetchone()
+            if exists and exists[0]:
+                row = conn.execute("SELECT count(*) FROM frame").fetchone()
+                written = int(row[0]) if row else 0
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert written > 0  # killed after its first batches were committed, mid-stream
+    run_to_idle(url, bootstrap_servers, ns, processes=2)
+    # Two members can both go idle while a rebalance moves partitions between them; one more
+    # pass reads whatever the group has not committed yet.
+    run_to_idle(url, bootstrap_servers, ns)
+    assert snapshot(url) == clean_pass
+
+
+def test_malformed_messages_go_to_dead_letters_and_ingest_continues(
+    site: Site,
+    clean_pass: dict[str, list[tuple[object, ...]]],
+    make_database: Callable[[], str],
+    bootstrap_servers: str,
+) -> None:
+    ns = f"bad-{uuid.uuid4().hex[:8]}"
+    ensure_topics(bootstrap_servers, partitions=4, namespace=ns)
+    good = json.loads(encode(stream(site)[0]))
+    bad: list[bytes] = []
+    for i in range(1000):
+        kind = i % 5
+        if kind == 0:
+            bad.append(b"{not json " + str(i).encode())
+        elif kind == 1:
+            bad.append(json.dumps({**good, "kind": "selfie"}).encode())
+        elif kind == 2:
+            bad.append(json.dumps({**good, "camera_id": "nowhere", "frame_index": i}).encode())
+        elif kind == 3:
+            bad.append(json.dumps({**good, "captured_at": "2026-11-20T09:00:00"}).encode())
+        else:
+            bad.append(json.dumps({**good, "image_width": -i}).encode())
+    messages = stream(site)
+    half = len(messages) // 2
+    produce(bootstrap_servers, ns, messages[:half], bad[:500])
+    produce(bootstrap_servers, ns, messages[half:], bad[500:])
+    url = make_database()
+    run_to_idle(url, bootstrap_servers, ns)
+    assert snapshot(url) == clean_pass
+
+    consumer = KafkaConsumer(
+        topic_name(topics.DEADLETTER_TOPIC, ns),
+        bootstrap_servers=bootstrap_servers,
+        group_id=f"dlq-{ns}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        consumer_timeout_ms=8000,
+        session_timeout_ms=6000,
+    )
+    letters = []
+    try:
+        for record in consumer:
+            letters.append(record)
+            if len(letters) == 1000:
+                break
+    finally:
+        consumer.close()
+    assert sorted(r.value for r in letters) == sorted(bad)
+    reasons = {dict(r.headers)[topics.DEADLETTER_REASON_HEADER].decode() for r in letters}
+    assert any("not valid JSON" in r for r in reasons)
+    assert any("unknown message kind 'selfie'" in r for r in reasons)
+    assert any("camera 'nowhere' is not in site 'demo'" in r for r in reasons)
+    assert any("naive timestamp" in r for r in reasons)
+    assert all(
+        dict(r.headers)[topics.DEADLETTER_TOPIC_HEADER].decode()
+        == topic_name(topics.OBSERVATIONS_TOPIC, ns)
+        for r in letters
+    )
