@@ -6,6 +6,22 @@ keeps broker data in memory. Ports differ per profile so both can run side by si
 """
 
 from footfall.stack.profile import StackProfile, profile_for
-from footfall.stack.services import StackError, stack_down, stack_status, stack_up
+from footfall.stack.services import (
+    StackError,
+    stack_down,
+    stack_status,
+    stack_up,
+    start_broker,
+    stop_broker,
+)
 
-__all__ = ["StackError", "StackProfile", "profile_for", "stack_down", "stack_status", "stack_up"]
+__all__ = [
+    "StackError",
+    "StackProfile",
+    "profile_for",
+    "stack_down",
+    "stack_status",
+    "stack_up",
+    "start_broker",
+    "stop_broker",
+]

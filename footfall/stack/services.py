@@ -14,6 +14,7 @@ import importlib.util
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -70,6 +71,36 @@ def stack_down(profile: StackProfile) -> list[str]:
         if result.returncode == 0:
             stopped.append("postgres")
     return stopped
+
+
+def stop_broker(profile: StackProfile, *, kill: bool = False) -> bool:
+    """Stop only the profile's broker (SIGTERM, or SIGKILL with ``kill``); True if it was running.
+
+    Its storage stays: with a persistent profile, :func:`start_broker` brings the same topics and
+    messages back. Meant for tests and drills of a broker outage.
+    """
+    pid_file = profile.pid_dir / "tansu.pid"
+    if kill:
+        pid = read_pid(pid_file)
+        if pid is None:
+            pid_file.unlink(missing_ok=True)
+            return False
+        os.kill(pid, signal.SIGKILL)
+        if not probes.wait_until(lambda: read_pid(pid_file) is None, 15.0):
+            raise StackError(f"The broker (pid {pid}) did not die after SIGKILL.")
+        pid_file.unlink(missing_ok=True)
+        return True
+    return terminate(pid_file)
+
+
+def start_broker(profile: StackProfile, timeout_s: float = 90.0) -> None:
+    """Start only the profile's broker (after :func:`stop_broker`) and wait until it answers.
+
+    The other services must be running (``stack_up``); a broker that already answers is left alone.
+    """
+    profile.log_dir.mkdir(parents=True, exist_ok=True)
+    profile.pid_dir.mkdir(parents=True, exist_ok=True)
+    _start_broker(profile, timeout_s)
 
 
 def stack_status(profile: StackProfile) -> list[ServiceStatus]:
