@@ -56,7 +56,10 @@ class IngestSettings:
     batch_seconds: float = 1.0
     poll_max_records: int = 2000
     session_timeout_ms: int = 6000
-    analytics_interval_s: float = 2.0
+    analytics_interval_s: float = 5.0
+    """How often dirty tracks are re-derived. Each pass re-reads whole tracks, so a shorter
+    interval re-reads the same observations more often: at 2 s the derivation took more than
+    half of a busy ingest process's time (bench/cloud/bench_cloud.py)."""
     auto_offset_reset: str = "earliest"
     topic_namespace: str = ""
     """Prefix of the topic names (``"<ns>.footfall.observations.v1"``); empty for none."""

@@ -23,7 +23,8 @@ def camera_area(camera: Camera) -> Box:
     return (min(xs), min(ys), max(xs), max(ys))
 
 
-def _path(rng: random.Random, area: Box, fps: float) -> list[tuple[float, float]]:
+def walker_path(rng: random.Random, area: Box, fps: float) -> list[tuple[float, float]]:
+    """One walker's floor positions, one per frame: walk, stand a while, walk on."""
     x0, y0, x1, y1 = area
     pts = [(rng.uniform(x0, x1), rng.uniform(y0, y1)) for _ in range(3)]
     speed = rng.uniform(0.8, 1.6) / fps  # metres per frame
@@ -59,7 +60,7 @@ def camera_frames(
     width, height = camera.resolution
     for i in range(frames):
         if rng.random() < spawn_p:
-            active.append((f"{rng.getrandbits(64):016x}", _path(rng, area, fps)))
+            active.append((f"{rng.getrandbits(64):016x}", walker_path(rng, area, fps)))
         tracks = []
         still = []
         for track_id, path in active:

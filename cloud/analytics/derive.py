@@ -248,7 +248,12 @@ def recompute(
             hi += timedelta(minutes=1)
         result = derive_tracks(conn, site, settings, rows)
         rebuild_rollups(conn, site.id, lo, hi)
-        params = {"site": site.id, "lo": lo, "hi": hi, "cell": settings.heatmap_cell_m}
-        for sql in _REBUILD_HEATMAP:
-            conn.execute(sql, params)
+        rebuild_heatmap(conn, site.id, lo, hi, settings.heatmap_cell_m)
     return result
+
+
+def rebuild_heatmap(conn: Conn, site_id: str, lo: datetime, hi: datetime, cell_m: float) -> None:
+    """Recompute heatmap minutes in [lo, hi) (whole minutes) from stored observations."""
+    params = {"site": site_id, "lo": lo, "hi": hi, "cell": cell_m}
+    for sql in _REBUILD_HEATMAP:
+        conn.execute(sql, params)

@@ -12,6 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
+import shapely
+
 from footfall.site import CountingLine, Side, Zone
 
 
@@ -93,8 +96,13 @@ def zone_visits(
     visits: list[Visit] = []
     enter: datetime | None = None
     last: datetime | None = None
-    for p in points:
-        if p.floor_id != zone.floor or not zone.contains(p.x_m, p.y_m):
+    # One vectorised test for the whole track: the same predicate as Zone.contains (inside or
+    # on the edge), without building a shapely Point per position (the derivation's main cost).
+    xs = np.fromiter((p.x_m for p in points), dtype=float, count=len(points))
+    ys = np.fromiter((p.y_m for p in points), dtype=float, count=len(points))
+    inside = shapely.intersects_xy(zone.shape(), xs, ys).tolist()
+    for p, is_inside in zip(points, inside, strict=True):
+        if p.floor_id != zone.floor or not is_inside:
             continue
         if enter is None or last is None:
             enter = p.at

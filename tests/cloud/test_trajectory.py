@@ -66,3 +66,12 @@ def test_visits_respect_minimum_length_and_gaps() -> None:
 def test_a_point_on_the_zone_edge_is_inside() -> None:
     edge = [Point(T0 + timedelta(seconds=s), "l0", 4.0, 1.0) for s in range(6)]
     assert len(zone_visits(edge, ZONE, min_visit_s=5.0, gap_s=2.0)) == 1
+
+
+def test_zone_membership_is_zone_contains_for_every_point_edges_included() -> None:
+    grid = [i * 0.5 for i in range(-2, 11)]  # -1 … 5 in 0.5 m steps: inside, edges, outside
+    for x in grid:
+        for y in grid:
+            point = [Point(T0, "l0", x, y)]
+            assert bool(zone_visits(point, ZONE, 0.0, 2.0)) == ZONE.contains(x, y), (x, y)
+    assert zone_visits([], ZONE, 0.0, 2.0) == []
