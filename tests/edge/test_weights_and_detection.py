@@ -68,7 +68,9 @@ def test_yolov8_finds_the_people_ground_truth_has_on_a_pets_frame() -> None:
         w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
         h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
         inter = w * h
-        return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+        return float(
+            inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+        )
 
     matched = sum(any(iou(g, d) >= 0.5 for d in found.xyxy) for g in gt_xyxy)
     assert len(gt_xyxy) >= 4

@@ -1,0 +1,173 @@
+"""Edge node settings: detector, tracker, Re-ID and publishing, as strict pydantic models.
+
+Loaded from YAML (``configs/edge/*.yaml``); unknown keys are errors. Every field has a default,
+so an empty file (or no file) gives the node's recommended settings. Units are in the names.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DetectorConfig(_Strict):
+    """YOLOv8 person detector."""
+
+    backend: Literal["torch", "onnx", "openvino"] = Field(
+        default="torch",
+        description="torch: the .pt weights (CPU or CUDA); onnx: ONNX Runtime; openvino: "
+        "OpenVINO. ONNX and OpenVINO models are exported once and cached.",
+    )
+    weights: Path | None = Field(
+        default=None, description="Weights .pt file; default the packaged, verified YOLOv8n."
+    )
+    sha256: str | None = Field(
+        default=None, pattern=r"^[0-9a-fA-F]{64}$", description="Expected sha256 of weights."
+    )
+    device: str = Field(default="cpu", pattern=r"^(cpu|cuda(:[0-9]+)?)$")
+    half: bool = Field(default=False, description="FP16 inference (CUDA with torch only).")
+    image_size: int = Field(
+        default=960,
+        ge=160,
+        le=2048,
+        multiple_of=32,
+        description="Inference size, pixels (letterboxed). 960 finds small, distant people "
+        "that 640 misses; 640 is ~2x faster.",
+    )
+    confidence: float = Field(
+        default=0.1,
+        ge=0.01,
+        le=0.95,
+        description="Lowest score kept; low scores feed the tracker's second association only.",
+    )
+    nms_iou: float = Field(default=0.7, gt=0.0, le=1.0)
+    cache_dir: Path | None = Field(
+        default=None, description="Where exported models are cached; default ~/.cache/footfall."
+    )
+
+
+class TrackerConfig(_Strict):
+    """BoT-SORT (boxmot) per camera. Times are in seconds so they hold at any frame rate."""
+
+    type: Literal["botsort"] = "botsort"
+    track_high_thresh: float = Field(default=0.5, ge=0.0, le=1.0)
+    track_low_thresh: float = Field(default=0.1, ge=0.0, le=1.0)
+    new_track_thresh: float = Field(
+        default=0.7, ge=0.0, le=1.0, description="Score needed to start a track (fewer ghosts)."
+    )
+    track_buffer_s: float = Field(
+        default=3.0, gt=0.0, le=60.0, description="How long a lost track can be re-found."
+    )
+    match_thresh: float = Field(default=0.8, gt=0.0, le=1.0)
+    second_match_thresh: float = Field(default=0.5, gt=0.0, le=1.0)
+    proximity_thresh: float = Field(
+        default=0.95,
+        gt=0.0,
+        le=1.0,
+        description="Appearance may match a track whose predicted box overlaps by IoU >= "
+        "1 - this (0.95: any overlap), so people are re-found after a short occlusion.",
+    )
+    appearance_thresh: float = Field(
+        default=0.3, gt=0.0, le=2.0, description="Largest cosine distance of an appearance match."
+    )
+    fuse_first_associate: bool = False
+    relink: bool = Field(
+        default=False,
+        description="Give new tracks the id of a recently lost one they match (edge/relink.py); "
+        "off by default: no gain measured on PETS09 / TUD.",
+    )
+    relink_max_gap_s: float = Field(default=8.0, ge=0.0, le=60.0)
+    relink_max_distance: float = Field(
+        default=0.25, gt=0.0, le=2.0, description="Largest cosine distance for a relink."
+    )
+    relink_max_speed: float = Field(
+        default=1.5, gt=0.0, le=20.0, description="Box heights per second a person may move."
+    )
+    use_appearance: bool = Field(
+        default=True, description="Also associate by Re-ID embeddings (when reid is configured)."
+    )
+    use_cmc: bool = Field(default=False, description="Camera-motion compensation (moving cams).")
+    cmc_method: Literal["sof", "ecc", "orb", "sift"] = "sof"
+
+
+class ReidConfig(_Strict):
+    """Appearance embeddings for the tracker and for cross-camera stitching."""
+
+    backend: Literal["osnet_onnx", "osnet_torchreid", "mobilenet_hist", "none"] = Field(
+        default="mobilenet_hist",
+        description="osnet_onnx / osnet_torchreid need `weights`; mobilenet_hist works offline "
+        "with nothing to download; none turns appearance off.",
+    )
+    weights: Path | None = Field(default=None, description="Re-ID weights (.onnx or .pth).")
+    model_name: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9_.+-]{0,63}$",
+        description="Name sent with embeddings; default derived from the backend and weights.",
+    )
+    architecture: str = Field(default="osnet_x0_25", description="torchreid architecture.")
+    batch_size: int = Field(default=32, ge=1, le=512)
+
+
+class TrackletConfig(_Strict):
+    end_after_s: float = Field(
+        default=10.0, gt=0.0, le=120.0, description="A track unseen this long is ended."
+    )
+    min_embedding_quality: float = Field(default=0.2, ge=0.0, le=1.0)
+
+
+class EdgeConfig(_Strict):
+    """Everything an edge node needs besides the site model."""
+
+    detector: DetectorConfig = DetectorConfig()
+    tracker: TrackerConfig = TrackerConfig()
+    reid: ReidConfig = ReidConfig()
+    tracklets: TrackletConfig = TrackletConfig()
+    heartbeat_interval_s: float = Field(default=10.0, gt=0.0, le=3600.0)
+    max_batch_cameras: int = Field(default=8, ge=1, le=64)
+
+    @model_validator(mode="after")
+    def _verify_tracklets_outlive_the_tracker(self) -> EdgeConfig:
+        revive_s = max(
+            self.tracker.track_buffer_s,
+            self.tracker.relink_max_gap_s if self.tracker.relink else 0.0,
+        )
+        if self.tracklets.end_after_s <= revive_s:
+            raise ValueError(
+                f"tracklets.end_after_s ({self.tracklets.end_after_s:g}) must exceed the time a "
+                f"lost track can still come back ({revive_s:g} s, tracker.track_buffer_s / "
+                "relink_max_gap_s), or a tracklet would end and then go on"
+            )
+        return self
+
+
+class EdgeConfigError(ValueError):
+    """The edge config cannot be used; ``str()`` is one sentence naming the file and the fix."""
+
+
+def load_edge_config(path: Path | None) -> EdgeConfig:
+    """Read an edge config YAML; relative weights paths are resolved against its folder."""
+    if path is None:
+        return EdgeConfig()
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise EdgeConfigError(f"Edge config {path} cannot be read: {exc}".splitlines()[0]) from None
+    for section in ("detector", "reid"):
+        weights = (data.get(section) or {}).get("weights")
+        if isinstance(weights, str) and not Path(weights).is_absolute():
+            data[section]["weights"] = str((path.parent / weights).resolve())
+    try:
+        return EdgeConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise EdgeConfigError(
+            f"Edge config {path}: {where}: {err['msg']} (see edge/config.py for valid settings)."
+        ) from None

@@ -1,0 +1,104 @@
+"""Per-camera multi-object tracking: the ``Tracker`` protocol and the boxmot BoT-SORT adapter.
+
+This module is the only place that touches boxmot objects. boxmot's integer track ids never
+leave it: each becomes a fresh random ``new_track_id()`` (random per run, never derived from the
+person), or the id of a recently lost track it is relinked to (:mod:`edge.relink`); that is what
+``Detections.tracker_id`` carries.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+import numpy as np
+
+from edge.config import TrackerConfig
+from edge.detection import Detections
+from edge.relink import Relinker
+from footfall.contract import new_track_id
+
+
+class Tracker(Protocol):
+    """Follows people across the frames of one camera."""
+
+    def update(self, detections: Detections, image: np.ndarray) -> Detections:
+        """Confirmed tracks in this frame, with ``tracker_id`` set (and ``embedding`` when the
+        matched detection had one)."""
+        ...
+
+
+class BotSortTracker:
+    """boxmot BoT-SORT with our embeddings (computed outside, batched across cameras).
+
+    ``fps``: the camera's frame rate (the track buffer is given in seconds);
+    ``use_embeddings``: associate by appearance as well as by box overlap.
+    """
+
+    def __init__(self, config: TrackerConfig, fps: float, use_embeddings: bool) -> None:
+        from boxmot import BotSort
+
+        logging.getLogger("boxmot").setLevel(logging.WARNING)  # it logs its settings at INFO
+        self.use_embeddings = use_embeddings
+        self._tracker = BotSort(
+            track_high_thresh=config.track_high_thresh,
+            track_low_thresh=config.track_low_thresh,
+            new_track_thresh=config.new_track_thresh,
+            # boxmot scales the buffer by frame_rate / 30: this gives track_buffer_s * fps frames.
+            track_buffer=max(1, round(config.track_buffer_s * 30)),
+            frame_rate=max(1, round(fps)),
+            match_thresh=config.match_thresh,
+            second_match_thresh=config.second_match_thresh,
+            proximity_thresh=config.proximity_thresh,
+            appearance_thresh=config.appearance_thresh,
+            fuse_first_associate=config.fuse_first_associate,
+            use_cmc=config.use_cmc,
+            cmc_method=config.cmc_method,
+            use_embeddings=use_embeddings,
+        )
+        self._relinker = Relinker(
+            fps,
+            new_track_id,
+            max_gap_s=config.relink_max_gap_s if config.relink else 0.0,
+            max_distance=config.relink_max_distance,
+            max_speed=config.relink_max_speed,
+            keep_s=config.track_buffer_s + 1.0,
+        )
+        self._sample = 0
+
+    def update(self, detections: Detections, image: np.ndarray) -> Detections:
+        import torch
+        from boxmot.structures import Boxes
+        from boxmot.structures import Detections as BoxmotDetections
+
+        dets = detections.clipped(image.shape[1], image.shape[0])
+        embeddings = None
+        if self.use_embeddings:
+            if dets.embedding is None:
+                raise ValueError("BotSortTracker with embeddings needs Detections.embedding set.")
+            embeddings = torch.from_numpy(np.ascontiguousarray(dets.embedding, np.float32))
+        self._sample += 1
+        tracks = self._tracker.update(
+            BoxmotDetections(
+                geometry=Boxes(torch.from_numpy(np.ascontiguousarray(dets.xyxy, np.float32))),
+                scores=torch.from_numpy(np.ascontiguousarray(dets.confidence.clip(0, 1))),
+                class_ids=torch.zeros(len(dets), dtype=torch.int64),
+                sample_id=f"f{self._sample}",
+                embeddings=embeddings,
+            ),
+            image,
+        )
+        xyxy = tracks.geometry.values.numpy().astype(np.float32).reshape(-1, 4)
+        det_index = tracks.detection_indices.numpy()
+        embedding = None
+        if dets.embedding is not None:
+            embedding = np.zeros((len(det_index), dets.embedding.shape[1]), np.float32)
+            matched = det_index >= 0
+            embedding[matched] = dets.embedding[det_index[matched]]
+        ids = self._relinker.assign(tracks.track_ids.numpy(), xyxy, embedding, self._sample)
+        return Detections(
+            xyxy=xyxy,
+            confidence=tracks.scores.numpy().astype(np.float32),
+            tracker_id=ids,
+            embedding=embedding,
+        ).clipped(image.shape[1], image.shape[0])
