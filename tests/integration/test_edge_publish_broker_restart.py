@@ -12,10 +12,12 @@ import math
 import random
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -201,7 +203,16 @@ def paced(messages: Iterator[Message], fps: float) -> Iterator[Message]:
 
 
 def consume_run(bootstrap_servers: str, run_id: str) -> list[tuple[str, int, Message]]:
-    """Every message of ``run_id`` on the contract's topics, from the earliest offset.
+    """Every message of ``run_id`` on the contract's topics, from the earliest offset."""
+    return consume_matching(
+        bootstrap_servers, lambda message: getattr(message, "run_id", None) == run_id
+    )
+
+
+def consume_matching(
+    bootstrap_servers: str, keep: Callable[[Message], bool]
+) -> list[tuple[str, int, Message]]:
+    """Every message that ``keep`` accepts on the contract's topics, from the earliest offset.
 
     Reads each partition up to the high watermark that the fetch answers report (Tansu's
     ListOffsets end offset is wrong with S3 storage).
@@ -225,7 +236,7 @@ def consume_run(bootstrap_servers: str, run_id: str) -> list[tuple[str, int, Mes
             for tp, records in consumer.poll(timeout_ms=200, max_records=10000).items():
                 for record in records:
                     message = decode(record.value)
-                    if getattr(message, "run_id", None) == run_id:
+                    if keep(message):
                         out.append((tp.topic, tp.partition, message))
             current = {tp: consumer.position(tp) for tp in tps}
             if current != positions:
@@ -376,3 +387,67 @@ def test_spool_left_while_broker_was_down_is_sent_by_the_next_process(
             if isinstance(m, FrameObservations) and m.camera_id == camera
         ]
         assert indexes == list(range(50))
+
+
+DEMO_SITE = REPO_ROOT / "configs" / "sites" / "demo.yaml"
+SHARED_DATA = (REPO_ROOT / ".." / "shared" / "data").resolve()
+
+
+@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"{SHARED_DATA} (demo footage) not present")
+def test_real_edge_run_keeps_every_frame_once_in_order_across_a_broker_kill(
+    persistent_stack: StackProfile, tmp_path: Path
+) -> None:
+    """`footfall edge run` on the demo site's real footage, through the Kafka sink and its spool,
+    with the broker killed while the node runs and started again."""
+    frames = 40
+    node = "broker-kill-node"
+    config = tmp_path / "edge.yaml"
+    config.write_text("detector:\n  image_size: 320\n")  # small input: a quick run on 2 cores
+    spool = tmp_path / "spool"
+    cmd = [
+        sys.executable, "-m", "footfall.cli", "edge", "run", "--site", str(DEMO_SITE),
+        "--node", node, "--config", str(config), "--sink", "kafka",
+        "--bootstrap-servers", persistent_stack.bootstrap_servers, "--spool-dir", str(spool),
+        "--fast", "--max-frames", str(frames),
+    ]  # fmt: skip
+    log = (tmp_path / "node.log").open("w")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
+    try:
+        # Kill the broker once the node has delivered something (the spool's frontier moved).
+        deadline = time.monotonic() + 180
+        while not _spool_delivered(spool / node / "state.json"):
+            assert proc.poll() is None, (
+                f"edge run ended early: {(tmp_path / 'node.log').read_text()}"
+            )
+            assert time.monotonic() < deadline, "the node delivered nothing within 180 s"
+            time.sleep(0.2)
+        assert proc.poll() is None, "the run finished before the broker could be stopped"
+        stop_broker(persistent_stack, kill=True)
+        time.sleep(4)
+        start_broker(persistent_stack, timeout_s=60)
+        assert proc.wait(timeout=300) == 0, (tmp_path / "node.log").read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        log.close()
+
+    received = consume_matching(persistent_stack.bootstrap_servers, lambda m: m.node_id == node)
+    keys = [_natural_key(message) for _, _, message in received]
+    assert len(keys) == len(set(keys)), "a message arrived twice"
+    by_camera: dict[str, list[int]] = defaultdict(list)
+    for _, _, message in received:
+        if isinstance(message, FrameObservations):
+            by_camera[message.camera_id].append(message.frame_index)
+    assert set(by_camera) == {"pets-view1", "tud-stadtmitte", "intel-entrance"}
+    for camera, indexes in by_camera.items():
+        assert indexes == list(range(frames)), f"{camera}: frames missing, doubled or reordered"
+
+
+def _spool_delivered(state_file: Path) -> bool:
+    import json
+
+    try:
+        state = json.loads(state_file.read_text())
+    except (OSError, ValueError):
+        return False
+    return bool((state.get("meta") or {}).get("offsets"))
