@@ -130,6 +130,9 @@ class KafkaSource:
                 out.append(Record(r.topic, r.partition, r.offset, r.key, r.value))
         return out
 
+    def assigned(self) -> bool:
+        return bool(self._consumer.assignment())
+
     def commit(self, offsets: Offsets) -> bool:
         payload = {
             TopicPartition(topic, partition): OffsetAndMetadata(offset, "", -1)

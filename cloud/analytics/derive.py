@@ -1,34 +1,57 @@
-"""Re-derive dirty tracks from stored observations, and keep the per-minute rollups in step.
+"""Derive dirty tracks from stored observations, and keep the per-minute rollups in step.
 
-Ingest marks every track it adds observations to as dirty. :func:`derive_dirty` takes a set of
-dirty tracks (row locks, so ingest waits rather than racing), loads each track's whole
-trajectory, replaces its line crossings and zone visits with freshly derived ones, recomputes the
-rollup minutes the tracks span from the derived tables, and marks the tracks clean, all in one
-transaction. Derived rows are a deterministic function of the stored observations, so redelivered
-messages, a crashed ingest process or a replay leave them unchanged. A per-site advisory lock
-serialises derivation between ingest processes (rollup minutes are shared by all cameras).
+Ingest marks every track it adds observations to as dirty, with the earliest time it added
+(``dirty_from``). :func:`derive_dirty` takes a set of dirty tracks (row locks, so ingest waits
+rather than racing) and derives each one *incrementally*: it reads only the observations after
+the track's watermark and resumes from the state the previous pass ended in (``track_state``:
+the confirmed side of each line, the open visit of each zone; see
+:func:`cloud.analytics.trajectory.resume_crossings`), appends the new crossings, upserts the
+visits that changed, and saves the new state. A track with no state (new, or derived before the
+state existed) or with a late observation (at or before its watermark) is re-derived whole: its
+crossings and visits are deleted and derived again from all its observations. Either way the
+derived rows equal a whole re-derivation, so cost is linear in the new observations.
+
+Then the rollup minutes the changes span are recomputed from the derived tables and the tracks
+are marked clean, all in one transaction with the state. Derived rows are a deterministic
+function of the stored observations, so redelivered messages, a crashed ingest process or a
+replay leave them unchanged. A per-site advisory lock serialises derivation between ingest
+processes (rollup minutes are shared by all cameras).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import numpy as np
 import psycopg
 
-from cloud.analytics.trajectory import Crossing, Point, Visit, line_crossings, zone_visits
+from cloud.analytics.trajectory import (
+    Crossing,
+    OpenVisit,
+    Point,
+    Track,
+    Visit,
+    crossing_codes,
+    inside_mask,
+    resume_crossings_coded,
+    resume_visits_masked,
+)
 from cloud.settings import AnalyticsSettings
 from footfall.site import Site
 
 Conn = psycopg.Connection[tuple[object, ...]]
 TrackKey = tuple[str, str]  # (camera_id, track_id)
 
+_TICK = timedelta(microseconds=1)
+
 MAX_VISIT = timedelta(hours=12)
 """Longest zone visit the occupancy rollup looks back for."""
 
 _LOCK_DIRTY = """
-SELECT camera_id, track_id, first_at, last_at FROM track
+SELECT camera_id, track_id, first_at, last_at, dirty_from FROM track
 WHERE site_id = %s AND dirty
 ORDER BY camera_id, track_id
 LIMIT %s
@@ -36,7 +59,7 @@ FOR UPDATE
 """
 
 _LOCK_RANGE = """
-SELECT camera_id, track_id, first_at, last_at FROM track
+SELECT camera_id, track_id, first_at, last_at, NULL FROM track
 WHERE site_id = %s AND last_at >= %s AND first_at < %s
 ORDER BY camera_id, track_id
 FOR UPDATE
@@ -45,10 +68,25 @@ FOR UPDATE
 _LOAD_POINTS = """
 SELECT o.camera_id, o.track_id, o.captured_at, o.floor_id, o.x_m, o.y_m
 FROM observation o
-JOIN unnest(%s::text[], %s::text[]) AS t(camera_id, track_id)
-  ON o.camera_id = t.camera_id AND o.track_id = t.track_id
-WHERE o.site_id = %s AND o.captured_at >= %s AND o.captured_at <= %s AND o.x_m IS NOT NULL
+JOIN unnest(%s::text[], %s::text[], %s::timestamptz[]) AS t(camera_id, track_id, after)
+  ON o.track_id = t.track_id AND o.captured_at > t.after AND o.camera_id = t.camera_id
+WHERE o.site_id = %s AND o.captured_at > %s AND o.captured_at <= %s AND o.x_m IS NOT NULL
 ORDER BY o.camera_id, o.track_id, o.captured_at
+"""
+
+_LOAD_STATES = """
+SELECT s.camera_id, s.track_id, s.watermark, s.lines, s.zones
+FROM track_state s JOIN unnest(%s::text[], %s::text[]) AS t(camera_id, track_id)
+  ON s.camera_id = t.camera_id AND s.track_id = t.track_id
+WHERE s.site_id = %s
+"""
+
+_SAVE_STATES = """
+INSERT INTO track_state (site_id, camera_id, track_id, watermark, lines, zones)
+SELECT %s, * FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::jsonb[], %s::jsonb[])
+ORDER BY 1, 2, 3
+ON CONFLICT (site_id, camera_id, track_id) DO UPDATE
+SET watermark = excluded.watermark, lines = excluded.lines, zones = excluded.zones
 """
 
 _DELETE_CROSSINGS = """
@@ -68,14 +106,16 @@ INSERT INTO line_crossing (site_id, line_id, camera_id, track_id, at, direction)
 SELECT %s, * FROM unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::smallint[])
 """
 
-_INSERT_VISITS = """
+_UPSERT_VISITS = """
 INSERT INTO zone_visit (site_id, zone_id, camera_id, track_id, enter_at, exit_at, dwell_s)
 SELECT %s, * FROM unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[],
                          %s::timestamptz[], %s::double precision[])
+ON CONFLICT (site_id, camera_id, track_id, zone_id, enter_at) DO UPDATE
+SET exit_at = excluded.exit_at, dwell_s = excluded.dwell_s
 """
 
 _MARK_CLEAN = """
-UPDATE track t SET dirty = false
+UPDATE track t SET dirty = false, dirty_from = NULL
 FROM unnest(%s::text[], %s::text[]) AS u(camera_id, track_id)
 WHERE t.site_id = %s AND t.camera_id = u.camera_id AND t.track_id = u.track_id
 """
@@ -132,6 +172,97 @@ class DeriveResult:
     tracks: int = 0
     crossings: int = 0
     visits: int = 0
+    whole: int = 0
+    """Tracks re-derived whole (new, or with late observations); the rest were incremental."""
+
+
+@dataclass
+class TrackState:
+    """Where the derivation of one track stopped: resumed by the next pass."""
+
+    watermark: datetime | None = None
+    lines: dict[str, int] = field(default_factory=dict)
+    zones: dict[str, OpenVisit] = field(default_factory=dict)
+
+    @classmethod
+    def from_row(cls, watermark: object, lines: object, zones: object) -> TrackState:
+        assert isinstance(lines, dict) and isinstance(zones, dict)
+        return cls(
+            watermark if isinstance(watermark, datetime) else None,
+            {str(k): int(v) for k, v in lines.items()},
+            {
+                str(k): (datetime.fromisoformat(v[0]), datetime.fromisoformat(v[1]))
+                for k, v in zones.items()
+            },
+        )
+
+    def lines_json(self) -> str:
+        return json.dumps({k: v for k, v in self.lines.items() if v}, sort_keys=True)
+
+    def zones_json(self) -> str:
+        return json.dumps(
+            {k: [e.isoformat(), last.isoformat()] for k, (e, last) in self.zones.items()},
+            sort_keys=True,
+        )
+
+
+def derive_points(
+    points: Sequence[Point] | Track, site: Site, settings: AnalyticsSettings, state: TrackState
+) -> tuple[list[Crossing], list[Visit], TrackState]:
+    """Resume one track's derivation from ``state`` over its next ``points`` (time order)."""
+    track = Track.of(points)
+    return _derive_coded(
+        track.at,
+        [crossing_codes(track, line, settings.line_hysteresis_m) for line in site.lines],
+        [inside_mask(track, zone) for zone in site.zones],
+        site,
+        settings,
+        state,
+    )
+
+
+def _derive_coded(
+    at: Sequence[datetime],
+    codes: Sequence[np.ndarray],
+    masks: Sequence[np.ndarray],
+    site: Site,
+    settings: AnalyticsSettings,
+    state: TrackState,
+) -> tuple[list[Crossing], list[Visit], TrackState]:
+    """:func:`derive_points` from per-line crossing codes and per-zone inside masks."""
+    crossings: list[Crossing] = []
+    visits: list[Visit] = []
+    new = TrackState(at[-1] if len(at) else state.watermark)
+    for line, line_codes in zip(site.lines, codes, strict=True):
+        found, side = resume_crossings_coded(at, line_codes, line.id, state.lines.get(line.id, 0))
+        crossings += found
+        if side:
+            new.lines[line.id] = side
+    for zone, mask in zip(site.zones, masks, strict=True):
+        changed, open_visit = resume_visits_masked(
+            at,
+            mask,
+            zone.id,
+            settings.min_visit_s,
+            settings.visit_gap_s,
+            state.zones.get(zone.id),
+        )
+        visits += changed
+        if open_visit is not None:
+            new.zones[zone.id] = open_visit
+    return crossings, visits, new
+
+
+def _spans(rows: list[tuple[object, ...]]) -> dict[TrackKey, tuple[int, int]]:
+    """Rows in (camera, track, ...) order: each track's [start, end) row range."""
+    out: dict[TrackKey, tuple[int, int]] = {}
+    start = 0
+    for end in range(1, len(rows) + 1):
+        if end < len(rows) and rows[end][:2] == rows[start][:2]:
+            continue
+        out[(str(rows[start][0]), str(rows[start][1]))] = (start, end)
+        start = end
+    return out
 
 
 def _floor_minute(at: datetime) -> datetime:
@@ -142,34 +273,97 @@ def _site_lock(conn: Conn, site_id: str) -> None:
     conn.execute("SELECT pg_advisory_xact_lock(hashtext('footfall-derive/' || %s))", (site_id,))
 
 
+def _load_states(
+    conn: Conn, site_id: str, cams: list[str], tids: list[str]
+) -> dict[TrackKey, TrackState]:
+    cur = conn.execute(_LOAD_STATES, (cams, tids, site_id))
+    return {
+        (str(cam), str(tid)): TrackState.from_row(wm, lines, zones)
+        for cam, tid, wm, lines, zones in cur.fetchall()
+    }
+
+
 def derive_tracks(
-    conn: Conn, site: Site, settings: AnalyticsSettings, rows: list[tuple[object, ...]]
+    conn: Conn,
+    site: Site,
+    settings: AnalyticsSettings,
+    rows: list[tuple[object, ...]],
+    incremental: bool = True,
 ) -> DeriveResult:
-    """Re-derive the locked tracks ``rows`` (camera, track, first_at, last_at); caller commits."""
+    """Derive the locked tracks ``rows`` (camera, track, first_at, last_at, dirty_from).
+
+    With ``incremental`` a track resumes from its saved state when all its new observations
+    (from ``dirty_from``) are after its watermark; otherwise, and always without
+    ``incremental``, it is re-derived whole. The caller commits.
+    """
     result = DeriveResult(tracks=len(rows))
     if not rows:
         return result
     cams = [str(r[0]) for r in rows]
     tids = [str(r[1]) for r in rows]
-    lo: datetime = min(r[2] for r in rows)  # type: ignore[type-var,assignment]
+    saved = _load_states(conn, site.id, cams, tids) if incremental else {}
+    states: dict[TrackKey, TrackState] = {}
+    after: list[datetime] = []
+    whole_cams: list[str] = []
+    whole_tids: list[str] = []
+    lo: datetime | None = None  # earliest derived row that may change (rollup range)
+    whole_lo: datetime | None = None
+    whole_hi: datetime | None = None
     hi: datetime = max(r[3] for r in rows)  # type: ignore[type-var,assignment]
-    points: dict[TrackKey, list[Point]] = defaultdict(list)
-    cur = conn.execute(_LOAD_POINTS, (cams, tids, site.id, lo, hi))
-    for cam, tid, at, floor_id, x, y in cur.fetchall():
-        points[(str(cam), str(tid))].append(Point(at, str(floor_id), float(x), float(y)))  # type: ignore[arg-type]
+    for cam, tid, first_at, last_at, dirty_from in rows:
+        key = (str(cam), str(tid))
+        assert isinstance(first_at, datetime) and isinstance(last_at, datetime)
+        state = saved.get(key)
+        if (
+            state is not None
+            and state.watermark is not None
+            and isinstance(dirty_from, datetime)
+            and dirty_from > state.watermark
+        ):
+            states[key] = state
+            after.append(state.watermark)
+            changed_from = min([dirty_from, *(e for e, _ in state.zones.values())])
+        else:
+            states[key] = TrackState()
+            after.append(first_at - _TICK)
+            whole_cams.append(key[0])
+            whole_tids.append(key[1])
+            whole_lo = first_at if whole_lo is None else min(whole_lo, first_at)
+            whole_hi = last_at if whole_hi is None else max(whole_hi, last_at)
+            changed_from = first_at
+        lo = changed_from if lo is None else min(lo, changed_from)
+    assert lo is not None
+    result.whole = len(whole_cams)
+    cur = conn.execute(_LOAD_POINTS, (cams, tids, after, site.id, min(after), hi))
+    loaded = cur.fetchall()
+    spans = _spans(loaded)
+    # The geometry of all points at once (one numpy/shapely call per line and zone), then each
+    # track resumes over its slice: only the points that change something are visited in Python.
+    if loaded:
+        _, _, at_col, floor_col, x_col, y_col = zip(*loaded, strict=True)
+        points = Track.columns(at_col, floor_col, x_col, y_col)
+    else:
+        points = Track.columns([], [], [], [])
+    codes = [crossing_codes(points, line, settings.line_hysteresis_m) for line in site.lines]
+    masks = [inside_mask(points, zone) for zone in site.zones]
     crossings: list[tuple[TrackKey, Crossing]] = []
     visits: list[tuple[TrackKey, Visit]] = []
-    for key in sorted(points):
-        track = points[key]
-        for line in site.lines:
-            crossings += [(key, c) for c in line_crossings(track, line, settings.line_hysteresis_m)]
-        for zone in site.zones:
-            visits += [
-                (key, v)
-                for v in zone_visits(track, zone, settings.min_visit_s, settings.visit_gap_s)
-            ]
-    conn.execute(_DELETE_CROSSINGS, (cams, tids, site.id, lo, hi))
-    conn.execute(_DELETE_VISITS, (cams, tids, site.id, lo, hi))
+    for key in sorted(states):
+        a, b = spans.get(key, (0, 0))
+        found, changed, states[key] = _derive_coded(
+            points.at[a:b],
+            [c[a:b] for c in codes],
+            [m[a:b] for m in masks],
+            site,
+            settings,
+            states[key],
+        )
+        crossings += [(key, c) for c in found]
+        visits += [(key, v) for v in changed]
+    if whole_cams:
+        params = (whole_cams, whole_tids, site.id, whole_lo, whole_hi)
+        conn.execute(_DELETE_CROSSINGS, params)
+        conn.execute(_DELETE_VISITS, params)
     if crossings:
         conn.execute(
             _INSERT_CROSSINGS,
@@ -184,7 +378,7 @@ def derive_tracks(
         )
     if visits:
         conn.execute(
-            _INSERT_VISITS,
+            _UPSERT_VISITS,
             (
                 site.id,
                 [v.zone_id for _, v in visits],
@@ -195,6 +389,18 @@ def derive_tracks(
                 [v.dwell_s for _, v in visits],
             ),
         )
+    keys = sorted(states)
+    conn.execute(
+        _SAVE_STATES,
+        (
+            site.id,
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+            [states[k].watermark for k in keys],
+            [states[k].lines_json() for k in keys],
+            [states[k].zones_json() for k in keys],
+        ),
+    )
     conn.execute(_MARK_CLEAN, (cams, tids, site.id))
     minute = timedelta(minutes=1)
     rebuild_rollups(conn, site.id, _floor_minute(lo) - minute, _floor_minute(hi) + minute)
@@ -229,6 +435,7 @@ def derive_all_dirty(conn: Conn, site: Site, settings: AnalyticsSettings) -> Der
         total.tracks += step.tracks
         total.crossings += step.crossings
         total.visits += step.visits
+        total.whole += step.whole
 
 
 def recompute(
@@ -246,7 +453,7 @@ def recompute(
         hi = _floor_minute(end)
         if hi != end:
             hi += timedelta(minutes=1)
-        result = derive_tracks(conn, site, settings, rows)
+        result = derive_tracks(conn, site, settings, rows, incremental=False)
         rebuild_rollups(conn, site.id, lo, hi)
         rebuild_heatmap(conn, site.id, lo, hi, settings.heatmap_cell_m)
     return result

@@ -48,4 +48,7 @@ def enforce_retention(conn: Conn, settings: RetentionSettings, now: datetime) ->
             )
             dropped += len(rows.fetchall())
         conn.execute("DELETE FROM track WHERE last_at < %s", (cut.raw,))
+        # A state whose watermark is older may belong to a track still alive: dropping it only
+        # means that track's next derivation is whole (from the observations retention kept).
+        conn.execute("DELETE FROM track_state WHERE watermark < %s", (cut.raw,))
     return dropped

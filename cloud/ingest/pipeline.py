@@ -3,6 +3,14 @@
 The offset commit is the last step of every flush, so an offset is never committed before the
 database transaction holding its messages (and the dead letters of its invalid records) are
 durable. A crash anywhere before the commit means redelivery, which the idempotent writer absorbs.
+
+One batch is in flight: a full batch is handed to a writer thread (the database write, then
+``after_flush``) while this thread polls and decodes the next one (the write mostly waits on
+the server, with the GIL released). Before the next batch is handed over, or at a drain, the
+batch in flight is waited for and only then are its dead letters sent and its offsets
+committed, so offsets are still committed after their transaction, in order, and always from
+this thread (the Kafka consumer is not thread-safe). A failed write raises here and commits
+nothing, neither for its batch nor for any later one.
 """
 
 from __future__ import annotations
@@ -11,12 +19,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from cloud.ingest.batch import Batch
 from cloud.ingest.decode import decode_records
 from cloud.ingest.records import DeadLetterSink, Source
-from cloud.ingest.writer import Writer
+from cloud.ingest.writer import Writer, WriteResult
 
 log = logging.getLogger("footfall.cloud.ingest")
 
@@ -54,25 +63,52 @@ class IngestPipeline:
         self.batch = Batch(batch_messages, batch_seconds)
         self.after_flush = after_flush
         self.stats = IngestStats()
+        self._executor: ThreadPoolExecutor | None = None
+        self._inflight: tuple[Batch, Future[WriteResult]] | None = None
         source.on_revoke(self.flush)
 
     def step(self, poll_timeout_s: float = 0.2) -> int:
-        """Poll once, add to the batch, flush if it is ready; returns the records polled."""
+        """Poll once, add to the batch, hand it over if it is ready; returns the records polled."""
         records = self.source.poll(poll_timeout_s)
         now = time.monotonic()
         if records:
             self.batch.add(records, decode_records(records, self.cameras, self.namespace), now)
             self.stats.records += len(records)
+        if self._inflight is not None and self._inflight[1].done():
+            self._finish()  # commit as soon as the write is durable
         if self.batch.ready(now):
-            self.flush()
+            self._submit()
         return len(records)
 
     def flush(self) -> None:
-        """Write the batch, publish its dead letters, then commit its offsets."""
+        """Write the batch, publish its dead letters, then commit its offsets (and wait)."""
+        self._submit()
+        self._finish()
+
+    def _submit(self) -> None:
+        """Finish the batch in flight, then hand the current one to the writer thread."""
+        self._finish()
         batch = self.batch
         if batch.records == 0:
             return
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="ingest-writer")
+        self._inflight = (batch, self._executor.submit(self._write, batch))
+        self.batch = Batch(batch.max_messages, batch.max_age_s)
+
+    def _write(self, batch: Batch) -> WriteResult:
         result = self.writer.write(batch.messages)
+        if self.after_flush is not None:
+            self.after_flush()
+        return result
+
+    def _finish(self) -> None:
+        """Wait for the batch in flight; then send its dead letters and commit its offsets."""
+        if self._inflight is None:
+            return
+        batch, future = self._inflight
+        self._inflight = None
+        result = future.result()  # a failed write raises here: nothing is committed
         if batch.dead:
             self.dead_letters.send(batch.dead)
         if not self.source.commit(batch.offsets):
@@ -84,21 +120,26 @@ class IngestPipeline:
         self.stats.duplicates += result.duplicates
         self.stats.dead_letters += len(batch.dead)
         self.stats.batches += 1
-        batch.clear()
-        if self.after_flush is not None:
-            self.after_flush()
 
     def run(self, stop: threading.Event, idle_exit_s: float | None = None) -> IngestStats:
-        """Loop until ``stop`` is set (or nothing arrived for ``idle_exit_s``); drain and commit."""
+        """Loop until ``stop`` is set (or nothing arrived for ``idle_exit_s``); drain and commit.
+
+        Idle time counts only while the consumer holds partitions: joining the group or waiting
+        out a rebalance (slow on a loaded machine) is not idleness.
+        """
         last_data = time.monotonic()
         try:
             while not stop.is_set():
-                if self.step():
+                if self.step() or not self.source.assigned():
                     last_data = time.monotonic()
                 elif idle_exit_s is not None and time.monotonic() - last_data > idle_exit_s:
                     break
             self.flush()
         finally:
+            self._inflight = None  # after a failure: never commit what follows it
+            if self._executor is not None:
+                self._executor.shutdown(wait=True)
+                self._executor = None
             self.source.close()
             self.dead_letters.close()
         return self.stats

@@ -42,6 +42,10 @@ class Source(Protocol):
         """Call ``handler`` before partitions are taken away (to flush and commit)."""
         ...
 
+    def assigned(self) -> bool:
+        """True while this consumer holds partitions (False while it joins or rebalances)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -73,6 +77,9 @@ class MemorySource:
 
     def on_revoke(self, handler: Callable[[], None]) -> None:
         pass
+
+    def assigned(self) -> bool:
+        return True
 
     def close(self) -> None:
         pass

@@ -5,7 +5,8 @@
   (``COPY``) into ``observation``, so a frame delivered twice adds nothing, and the observation
   table needs no unique index.
 * The same new observations update the ``track`` table (first/last seen, marked dirty for the
-  analytics step) and add to ``heatmap_minute``: both exactly-once for the same reason.
+  analytics step with the earliest new observation time, so that it can derive incrementally)
+  and add to ``heatmap_minute``: both exactly-once for the same reason.
 * Tracklets, embeddings and heartbeats are inserted with ``ON CONFLICT DO NOTHING``.
 
 Rows that several processes may update (tracks, heatmap cells) are written in sorted key order,
@@ -81,12 +82,14 @@ COPY observation (site_id, camera_id, captured_at, run_id, track_id, x1, y1, x2,
 _COPY_TRACKS = "COPY track_in FROM STDIN"
 
 _UPSERT_TRACKS = """
-INSERT INTO track (site_id, camera_id, track_id, run_id, first_at, last_at, dirty)
-SELECT site_id, camera_id, track_id, run_id, first_at, last_at, true
+INSERT INTO track (site_id, camera_id, track_id, run_id, first_at, last_at, dirty, dirty_from)
+SELECT site_id, camera_id, track_id, run_id, first_at, last_at, true, first_at
 FROM track_in ORDER BY site_id, camera_id, track_id
 ON CONFLICT (site_id, camera_id, track_id) DO UPDATE
 SET first_at = least(track.first_at, excluded.first_at),
     last_at = greatest(track.last_at, excluded.last_at),
+    dirty_from = CASE WHEN track.dirty THEN least(track.dirty_from, excluded.first_at)
+                      ELSE excluded.first_at END,
     dirty = true
 """
 
