@@ -329,6 +329,14 @@ def evaluate(pairs: tuple[Path, ...]) -> None:
 @click.option("--out", "jsonl_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--fast/--realtime", default=False, show_default=True, help="Pacing of file sources.")
 @click.option("--max-frames", type=int, help="Stop each camera after this many frames.")
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="Serve Prometheus metrics on 127.0.0.1:PORT/metrics (fps per camera, inference "
+    "latency, spool depth, dropped frames); 0: off.",
+)
 def run(
     site_file: str,
     node_id: str,
@@ -340,12 +348,24 @@ def run(
     jsonl_path: Path | None,
     fast: bool,
     max_frames: int | None,
+    metrics_port: int,
 ) -> None:
     """Run the edge node: the site's cameras → detection, tracking, Re-ID, floor → the sink."""
+    from edge.metrics import NodeMetrics
     from edge.run import run_node
     from edge.sinks import SinkOptions, build_sink
 
     config = _load_config(config_file)
+    metrics = NodeMetrics()
+    if metrics_port:
+        try:
+            metrics.serve(metrics_port)
+        except OSError as exc:
+            raise click.ClickException(
+                f"Cannot serve metrics on 127.0.0.1:{metrics_port} ({exc.strerror}); pick another "
+                "--metrics-port or 0 to turn metrics off."
+            ) from None
+        click.echo(f"metrics: http://127.0.0.1:{metrics_port}/metrics", err=True)
     try:
         site = load_site(site_file)
         sink = build_sink(
@@ -361,6 +381,7 @@ def run(
                 realtime=not fast,
                 max_frames=max_frames,
                 log=lambda line: click.echo(line, err=True),
+                metrics=metrics,
             )
         finally:
             sink.close()

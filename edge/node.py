@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from edge.metrics import NodeMetrics
 from edge.pipeline import Engine
 from edge.sink import Sink
 from edge.sources import Frame, FrameSource, SourceError
@@ -92,6 +93,7 @@ class EdgeNode:
         heartbeat_interval_s: float = 10.0,
         max_batch: int = 8,
         failed: dict[str, str] | None = None,
+        metrics: NodeMetrics | None = None,
     ) -> None:
         self.site_id, self.node_id, self.run_id = site_id, node_id, run_id
         self.engine = engine
@@ -103,6 +105,7 @@ class EdgeNode:
         }
         self.failed = dict(failed or {})
         self.published = 0
+        self.metrics = metrics
 
     def run(self, stop: threading.Event) -> int:
         """Process until every source has ended or ``stop`` is set; returns frames processed."""
@@ -116,12 +119,18 @@ class EdgeNode:
             while not stop.is_set() and not all(s.finished for s in self.cameras.values()):
                 batch = self._next_batch()
                 if batch:
-                    for result in self.engine.process(batch):
+                    started = time.perf_counter()
+                    results = self.engine.process(batch)
+                    if self.metrics is not None:
+                        self.metrics.observe_batch(len(batch), time.perf_counter() - started)
+                    for result in results:
                         now = datetime.now(UTC)
                         state = self.cameras[result.frame.camera_id]
                         for message in result.messages:
                             self._publish(message)
                         state.frames += 1
+                        if self.metrics is not None:
+                            self.metrics.observe_frame(result.frame.camera_id)
                         latency_s = (now - result.frame.captured_at).total_seconds()
                         state.latencies_ms.append(max(0.0, latency_s) * 1e3)
                     processed += len(batch)
@@ -181,6 +190,9 @@ class EdgeNode:
         else:
             status = CameraStatus.OK
         detail = None if error is None else error[:200].replace("\n", " ")
+        if self.metrics is not None:
+            self.metrics.observe_camera(camera_id, fps, state.dropped if state else 0)
+            self.metrics.observe_sink(self.sink)
         self._publish(
             CameraHeartbeat(
                 site_id=self.site_id,

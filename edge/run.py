@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 
 from edge.config import EdgeConfig
 from edge.detection_backends import build_detector
+from edge.metrics import NodeMetrics
 from edge.node import EdgeNode
 from edge.pipeline import Engine, Identity, camera_pipeline
 from edge.reid import ReidError, build_embedder
@@ -27,6 +28,7 @@ def run_node(
     max_frames: int | None = None,
     stop: threading.Event | None = None,
     log: Callable[[str], None] = print,
+    metrics: NodeMetrics | None = None,
 ) -> int:
     """Run until every file source ends or ``stop`` is set (SIGTERM/Ctrl-C); frames processed.
 
@@ -84,6 +86,7 @@ def run_node(
         heartbeat_interval_s=config.heartbeat_interval_s,
         max_batch=config.max_batch_cameras,
         failed=failed,
+        metrics=metrics,
     )
     try:
         return node.run(stop)

@@ -9,6 +9,7 @@ import pytest
 from edge_footage import DEMO_SITE, OSNET_ONNX, SHARED_DATA, needs_osnet, needs_pets
 
 from edge.config import DetectorConfig, EdgeConfig, ReidConfig
+from edge.metrics import NodeMetrics
 from edge.run import run_node
 from edge.sink import MemorySink
 from footfall.contract import (
@@ -41,10 +42,19 @@ def test_two_cameras_publish_frames_tracklets_and_heartbeats(tmp_path: Path) -> 
     )
     sink = MemorySink()
     lines: list[str] = []
+    metrics = NodeMetrics()
     processed = run_node(
-        site, "node-a", config, sink, realtime=False, max_frames=12, log=lines.append
-    )
+        site, "node-a", config, sink, realtime=False, max_frames=12, log=lines.append,
+        metrics=metrics,
+    )  # fmt: skip
     assert processed == 24
+    value = metrics.registry.get_sample_value
+    assert value("footfall_edge_frames_total", {"camera": "pets-view1"}) == 12
+    assert value("footfall_edge_frames_total", {"camera": "tud-stadtmitte"}) == 12
+    assert value("footfall_edge_batch_frames_sum") == 24  # both cameras' frames went through
+    batches = value("footfall_edge_inference_seconds_count")
+    assert batches is not None and 12 <= batches < 24  # frames of two cameras shared batches
+    assert value("footfall_edge_fps", {"camera": "pets-view1"}) is not None  # set at heartbeats
     assert any("intel-entrance" in line and "FAILED" in line for line in lines)
     for message in sink.messages:
         assert decode(encode(message)) == message  # every message is valid on the wire

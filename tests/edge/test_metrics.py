@@ -1,0 +1,44 @@
+"""The edge node's Prometheus metrics: values, drop deltas, spool gauges, the HTTP endpoint."""
+
+from __future__ import annotations
+
+import socket
+import urllib.request
+from types import SimpleNamespace
+
+from edge.metrics import NodeMetrics
+
+
+def test_dropped_frames_count_each_drop_once_across_heartbeats() -> None:
+    metrics = NodeMetrics()
+    metrics.observe_camera("cam-a", fps=9.5, dropped_total=3)
+    metrics.observe_camera("cam-a", fps=10.0, dropped_total=3)  # nothing new dropped
+    metrics.observe_camera("cam-a", fps=8.0, dropped_total=5)
+    value = metrics.registry.get_sample_value
+    assert value("footfall_edge_dropped_frames_total", {"camera": "cam-a"}) == 5
+    assert value("footfall_edge_fps", {"camera": "cam-a"}) == 8.0
+
+
+def test_spool_gauges_read_the_publisher_counters_and_ignore_other_sinks() -> None:
+    metrics = NodeMetrics()
+    metrics.observe_sink(SimpleNamespace(pending=42, spool_bytes=4096, dropped=7))
+    value = metrics.registry.get_sample_value
+    assert value("footfall_edge_spool_pending_messages") == 42
+    assert value("footfall_edge_spool_bytes") == 4096
+    assert value("footfall_edge_spool_dropped_messages") == 7
+    metrics.observe_sink(object())  # a sink without a spool changes nothing
+    assert value("footfall_edge_spool_pending_messages") == 42
+
+
+def test_metrics_are_served_over_http_on_loopback() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    metrics = NodeMetrics()
+    metrics.serve(port)
+    metrics.observe_frame("cam-b")
+    metrics.observe_batch(frames=2, seconds=0.08)
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    assert 'footfall_edge_frames_total{camera="cam-b"} 1.0' in text
+    assert "footfall_edge_inference_seconds_bucket" in text
