@@ -6,6 +6,8 @@ Only this module imports ``kafka``. Errors a user can cause (broker down, wrong 
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Final
 
@@ -15,9 +17,11 @@ from kafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from cloud.ingest.records import DeadLetter, Offsets, Record
-from footfall.contract import topics
+from footfall.contract import Message, encode, topics
 
 INGEST_TOPICS: Final = (topics.OBSERVATIONS_TOPIC, topics.TRACKLETS_TOPIC, topics.HEARTBEATS_TOPIC)
+
+log = logging.getLogger("footfall.cloud.bus")
 
 
 class BrokerError(RuntimeError):
@@ -90,6 +94,14 @@ class KafkaSource:
     """The ingest transport: a consumer-group member on the contract topics.
 
     Auto-commit is off; offsets are committed by :meth:`commit` only, after the database write.
+
+    ``rebalance_timeout_s`` bounds how long a rebalance may wait for members to rejoin (sent as
+    the JoinGroup rebalance timeout, which is kafka-python's ``max_poll_interval_ms``). Kafka's
+    default, 5 minutes, is what a group waits after a member was SIGKILLed in mid-rebalance:
+    Tansu holds the other members' JoinGroup until the dead member's rebalance timeout has
+    passed (seen in this project's SIGKILL test). This member polls at least every batch write,
+    so a short timeout is safe. A member whose membership has not settled for twice that long
+    logs one warning per episode.
     """
 
     def __init__(
@@ -100,8 +112,13 @@ class KafkaSource:
         max_poll_records: int = 2000,
         session_timeout_ms: int = 6000,
         auto_offset_reset: str = "earliest",
+        rebalance_timeout_s: float = 30.0,
     ) -> None:
         self._revoke: Callable[[], None] | None = None
+        self._group_id = group_id
+        self._rebalance_timeout_s = rebalance_timeout_s
+        self._unsettled_since: float | None = time.monotonic()
+        self._warned = False
         try:
             self._consumer = KafkaConsumer(
                 bootstrap_servers=bootstrap_servers,
@@ -112,6 +129,7 @@ class KafkaSource:
                 max_poll_records=max_poll_records,
                 session_timeout_ms=session_timeout_ms,
                 heartbeat_interval_ms=max(500, session_timeout_ms // 3),
+                max_poll_interval_ms=int(rebalance_timeout_s * 1000),
                 fetch_max_bytes=64 * 1024 * 1024,
                 max_partition_fetch_bytes=8 * 1024 * 1024,
             )
@@ -128,7 +146,33 @@ class KafkaSource:
         for records in batches.values():
             for r in records:
                 out.append(Record(r.topic, r.partition, r.offset, r.key, r.value))
+        self._watch(bool(out))
         return out
+
+    def _settled(self) -> bool:
+        """Holds partitions, or is a stable member (more members than partitions: none)."""
+        if self._consumer.assignment():
+            return True
+        coordinator = getattr(self._consumer, "_coordinator", None)
+        stable = getattr(coordinator, "stable", None)
+        return bool(stable()) if callable(stable) else True
+
+    def _watch(self, got_records: bool) -> None:
+        if got_records or self._settled():
+            self._unsettled_since = None
+            self._warned = False
+            return
+        now = time.monotonic()
+        if self._unsettled_since is None:
+            self._unsettled_since = now
+        elif not self._warned and now - self._unsettled_since > 2 * self._rebalance_timeout_s:
+            self._warned = True
+            log.warning(
+                "consumer group %s has not assigned partitions for %.0f s; the broker may be "
+                "waiting for a member that died; check `footfall cloud check` and the broker log",
+                self._group_id,
+                now - self._unsettled_since,
+            )
 
     def assigned(self) -> bool:
         return bool(self._consumer.assignment())
@@ -195,3 +239,45 @@ class KafkaDeadLetters:
     def close(self) -> None:
         if self._producer is not None:
             self._producer.close(timeout=10)
+
+
+class MessagePublisher:
+    """Publishes contract messages to their topics, keyed by camera (the simulator's and the
+    load generator's producer: batched, uncompressed, acks from the leader)."""
+
+    def __init__(self, bootstrap_servers: str, namespace: str = "") -> None:
+        self._namespace = namespace
+        try:
+            self._producer = KafkaProducer(
+                bootstrap_servers=bootstrap_servers,
+                client_id="footfall-simulate",
+                acks=1,
+                linger_ms=20,
+                batch_size=1024 * 1024,
+                max_request_size=8 * 1024 * 1024,
+            )
+        except KafkaError:
+            raise BrokerError(
+                f"No Kafka-protocol broker answers at {bootstrap_servers}; start one with "
+                "`footfall stack up` or pass the right address with --bootstrap-servers."
+            ) from None
+        self.sent = 0
+        self.bytes = 0
+
+    def send(self, messages: Sequence[Message]) -> None:
+        for msg in messages:
+            value = encode(msg)
+            self._producer.send(
+                topic_name(topics.topic_for(msg), self._namespace),
+                key=topics.partition_key(msg),
+                value=value,
+            )
+            self.bytes += len(value)
+        self.sent += len(messages)
+
+    def flush(self, timeout_s: float = 120.0) -> None:
+        self._producer.flush(timeout=timeout_s)
+
+    def close(self) -> None:
+        self._producer.flush(timeout=120)
+        self._producer.close(timeout=10)

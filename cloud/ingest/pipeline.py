@@ -4,13 +4,19 @@ The offset commit is the last step of every flush, so an offset is never committ
 database transaction holding its messages (and the dead letters of its invalid records) are
 durable. A crash anywhere before the commit means redelivery, which the idempotent writer absorbs.
 
-One batch is in flight: a full batch is handed to a writer thread (the database write, then
-``after_flush``) while this thread polls and decodes the next one (the write mostly waits on
+One batch is in flight: a full batch is handed to a writer thread (the database write) while
+this thread polls and decodes the next one (the write mostly waits on
 the server, with the GIL released). Before the next batch is handed over, or at a drain, the
 batch in flight is waited for and only then are its dead letters sent and its offsets
 committed, so offsets are still committed after their transaction, in order, and always from
 this thread (the Kafka consumer is not thread-safe). A failed write raises here and commits
 nothing, neither for its batch nor for any later one.
+
+``after_flush`` (analytics derivation, retention) runs on a third thread after a batch is
+committed, one pass at a time, and never holds up polling: a long derivation pass must not
+keep this thread from polling (the broker would count the member as gone). It works from the
+database alone (its results are exactly-once by their own transactions), so it needs no
+offsets. Its failure is raised here at the next step, as a failed write is.
 """
 
 from __future__ import annotations
@@ -65,6 +71,8 @@ class IngestPipeline:
         self.stats = IngestStats()
         self._executor: ThreadPoolExecutor | None = None
         self._inflight: tuple[Batch, Future[WriteResult]] | None = None
+        self._analytics: ThreadPoolExecutor | None = None
+        self._analysing: Future[None] | None = None
         source.on_revoke(self.flush)
 
     def step(self, poll_timeout_s: float = 0.2) -> int:
@@ -97,10 +105,23 @@ class IngestPipeline:
         self.batch = Batch(batch.max_messages, batch.max_age_s)
 
     def _write(self, batch: Batch) -> WriteResult:
-        result = self.writer.write(batch.messages)
-        if self.after_flush is not None:
-            self.after_flush()
-        return result
+        return self.writer.write(batch.messages)
+
+    def _analyse(self, wait: bool = False) -> None:
+        """Start an ``after_flush`` pass unless one is running; raise a failed pass's error."""
+        if self.after_flush is None:
+            return
+        running = self._analysing
+        if running is not None:
+            if not (wait or running.done()):
+                return
+            self._analysing = None
+            running.result()
+        if wait:
+            return
+        if self._analytics is None:
+            self._analytics = ThreadPoolExecutor(1, thread_name_prefix="ingest-analytics")
+        self._analysing = self._analytics.submit(self.after_flush)
 
     def _finish(self) -> None:
         """Wait for the batch in flight; then send its dead letters and commit its offsets."""
@@ -120,6 +141,7 @@ class IngestPipeline:
         self.stats.duplicates += result.duplicates
         self.stats.dead_letters += len(batch.dead)
         self.stats.batches += 1
+        self._analyse()
 
     def run(self, stop: threading.Event, idle_exit_s: float | None = None) -> IngestStats:
         """Loop until ``stop`` is set (or nothing arrived for ``idle_exit_s``); drain and commit.
@@ -135,11 +157,14 @@ class IngestPipeline:
                 elif idle_exit_s is not None and time.monotonic() - last_data > idle_exit_s:
                     break
             self.flush()
+            self._analyse(wait=True)
         finally:
             self._inflight = None  # after a failure: never commit what follows it
-            if self._executor is not None:
-                self._executor.shutdown(wait=True)
-                self._executor = None
+            for executor in (self._executor, self._analytics):
+                if executor is not None:
+                    executor.shutdown(wait=True)
+            self._executor = self._analytics = None
+            self._analysing = None
             self.source.close()
             self.dead_letters.close()
         return self.stats

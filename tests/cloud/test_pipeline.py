@@ -89,3 +89,45 @@ def test_a_failed_write_commits_nothing() -> None:
     with pytest.raises(RuntimeError):
         pipeline(source, writer, MemoryDeadLetters()).run(threading.Event(), idle_exit_s=0.0)
     assert source.committed == {}
+
+
+def test_analytics_run_off_the_polling_thread_and_their_failure_surfaces() -> None:
+    # A slow derivation pass must not hold up polling and offset commits (a member that stops
+    # polling is dropped from its group); a failed pass still stops ingest.
+    source = MemorySource(records([encode(frame(i)) for i in range(30)]), per_poll=10)
+    writer = RecordingWriter(source)
+    release = threading.Event()
+    passes: list[str] = []
+
+    def slow_pass() -> None:
+        passes.append(threading.current_thread().name)
+        release.wait(10)
+
+    pipe = IngestPipeline(
+        source, writer, MemoryDeadLetters(), {"demo": frozenset({"cam-a"})}, 10, 60.0, slow_pass
+    )
+    for _ in range(6):
+        pipe.step(0.0)
+    pipe.flush()
+    # All three batches written and committed while the first pass still runs, alone.
+    assert source.committed == {(topics.OBSERVATIONS_TOPIC, 0): 30}
+    assert passes and all(name.startswith("ingest-analytics") for name in passes)
+    assert len(passes) == 1
+    release.set()
+    pipe.run(threading.Event(), idle_exit_s=0.0)
+
+    def broken_pass() -> None:
+        raise RuntimeError("analytics database went away")
+
+    source = MemorySource(records([encode(frame(i)) for i in range(30)]), per_poll=10)
+    pipe = IngestPipeline(
+        source,
+        RecordingWriter(source),
+        MemoryDeadLetters(),
+        {"demo": frozenset({"cam-a"})},
+        10,
+        60.0,
+        broken_pass,
+    )
+    with pytest.raises(RuntimeError, match="analytics database went away"):
+        pipe.run(threading.Event(), idle_exit_s=0.0)
