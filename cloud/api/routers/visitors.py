@@ -49,3 +49,11 @@ def cameras(site: AuthorisedSite, conn: Conn) -> JSONResponse:
         row = latest.get(cam.id)
         out.append(localise([row], tz)[0] if row else {"camera_id": cam.id, "status": "unknown"})
     return JSONResponse({"cameras": out})
+
+
+@router.get(
+    "/cameras/history",
+    summary="Camera health per bucket: mean fps and latency, dropped frames, bad heartbeats",
+)
+def camera_history(site: AuthorisedSite, conn: Conn, r: Range, format: Format = "json") -> Response:
+    return respond(queries.camera_history(conn, site.id, r), r.tz, format, "camera_history")

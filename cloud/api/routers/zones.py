@@ -72,3 +72,36 @@ def dwell(site: AuthorisedSite, conn: Conn, r: Range, format: Format = "json") -
 @router.get("/flows", summary="Zone-to-zone moves (consecutive visits of one track)")
 def flows(site: AuthorisedSite, conn: Conn, r: Range, format: Format = "json") -> Response:
     return respond(queries.flows(conn, site.id, r), r.tz, format, "flows")
+
+
+DWELL_EDGES_S = [15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0]
+"""Histogram bin edges of the dwell distribution, seconds (first bin below 15 s, last ≥ 1 h)."""
+
+
+@router.get(
+    "/dwell/distribution",
+    summary="Dwell time distribution per zone: quantiles and a histogram (seconds)",
+)
+def dwell_distribution(site: AuthorisedSite, conn: Conn, r: Range) -> JSONResponse:
+    zones = []
+    for row in queries.dwell_distribution(conn, site.id, r, DWELL_EDGES_S):
+        counts = [0] * (len(DWELL_EDGES_S) + 1)
+        for b, n in row["bins"]:
+            counts[b] = n
+        p05, p25, p50, p75, p95 = row["quantiles"]
+        zones.append(
+            {
+                "zone_id": row["zone_id"],
+                "visits": row["visits"],
+                "quantiles_s": {"p05": p05, "p25": p25, "p50": p50, "p75": p75, "p95": p95},
+                "histogram": counts,
+            }
+        )
+    return JSONResponse(
+        {
+            "edges_s": DWELL_EDGES_S,
+            "bins": "histogram[0] counts visits below edges_s[0], histogram[i] those in "
+            "[edges_s[i-1], edges_s[i]), the last those at or above the last edge",
+            "zones": zones,
+        }
+    )
