@@ -95,13 +95,9 @@ class KafkaSource:
 
     Auto-commit is off; offsets are committed by :meth:`commit` only, after the database write.
 
-    ``rebalance_timeout_s`` bounds how long a rebalance may wait for members to rejoin (sent as
-    the JoinGroup rebalance timeout, which is kafka-python's ``max_poll_interval_ms``). Kafka's
-    default, 5 minutes, is what a group waits after a member was SIGKILLed in mid-rebalance:
-    Tansu holds the other members' JoinGroup until the dead member's rebalance timeout has
-    passed (seen in this project's SIGKILL test). This member polls at least every batch write,
-    so a short timeout is safe. A member whose membership has not settled for twice that long
-    logs one warning per episode.
+    A member whose group membership has not settled (no partitions, not a stable member) for
+    ``unsettled_warning_s`` logs one warning per episode: Tansu 0.6 can hold a group's rebalance
+    for minutes after a member died in the middle of one.
     """
 
     def __init__(
@@ -112,11 +108,11 @@ class KafkaSource:
         max_poll_records: int = 2000,
         session_timeout_ms: int = 6000,
         auto_offset_reset: str = "earliest",
-        rebalance_timeout_s: float = 30.0,
+        unsettled_warning_s: float = 60.0,
     ) -> None:
         self._revoke: Callable[[], None] | None = None
         self._group_id = group_id
-        self._rebalance_timeout_s = rebalance_timeout_s
+        self._unsettled_warning_s = unsettled_warning_s
         self._unsettled_since: float | None = time.monotonic()
         self._warned = False
         try:
@@ -129,7 +125,6 @@ class KafkaSource:
                 max_poll_records=max_poll_records,
                 session_timeout_ms=session_timeout_ms,
                 heartbeat_interval_ms=max(500, session_timeout_ms // 3),
-                max_poll_interval_ms=int(rebalance_timeout_s * 1000),
                 fetch_max_bytes=64 * 1024 * 1024,
                 max_partition_fetch_bytes=8 * 1024 * 1024,
             )
@@ -165,7 +160,7 @@ class KafkaSource:
         now = time.monotonic()
         if self._unsettled_since is None:
             self._unsettled_since = now
-        elif not self._warned and now - self._unsettled_since > 2 * self._rebalance_timeout_s:
+        elif not self._warned and now - self._unsettled_since > self._unsettled_warning_s:
             self._warned = True
             log.warning(
                 "consumer group %s has not assigned partitions for %.0f s; the broker may be "

@@ -182,13 +182,6 @@ def migrate_command(database_url: str | None) -> None:
     type=click.FloatRange(1.0),
 )
 @click.option(
-    "--rebalance-timeout-s",
-    default=IngestSettings.rebalance_timeout_s,
-    show_default=True,
-    type=click.FloatRange(5.0, 3600.0),
-    help="How long a consumer-group rebalance waits for members (a dead one delays it so long).",
-)
-@click.option(
     "--idle-exit-s",
     type=click.FloatRange(0.1),
     default=None,
@@ -206,7 +199,6 @@ def ingest(
     retain_observations_days: float,
     retain_embeddings_hours: float,
     retain_rollups_days: float,
-    rebalance_timeout_s: float,
     idle_exit_s: float | None,
     **analytics: float,
 ) -> None:
@@ -225,7 +217,6 @@ def ingest(
                 batch_messages=batch_messages,
                 batch_seconds=batch_seconds,
                 analytics_interval_s=analytics_interval_s,
-                rebalance_timeout_s=rebalance_timeout_s,
             ),
             _analytics(analytics),
             RetentionSettings(

@@ -56,8 +56,6 @@ class IngestSettings:
     batch_seconds: float = 1.0
     poll_max_records: int = 2000
     session_timeout_ms: int = 6000
-    rebalance_timeout_s: float = 30.0
-    """How long a rebalance waits for members to rejoin (see ``cloud.bus.KafkaSource``)."""
     analytics_interval_s: float = 5.0
     """How often dirty tracks are re-derived. Each pass re-reads whole tracks, so a shorter
     interval re-reads the same observations more often: at 2 s the derivation took more than

@@ -83,7 +83,6 @@ def run_ingest(
         max_poll_records=ingest.poll_max_records,
         session_timeout_ms=ingest.session_timeout_ms,
         auto_offset_reset=ingest.auto_offset_reset,
-        rebalance_timeout_s=ingest.rebalance_timeout_s,
     )
     pipeline = IngestPipeline(
         source,
