@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from footfall.evaluation.cli import eval_command
 from footfall.extras import missing_extra_message, missing_modules
 from footfall.site.cli import validate_config
 from footfall.stack.cli import stack
@@ -68,6 +69,7 @@ main.add_command(
     )
 )
 main.add_command(stack)
+main.add_command(eval_command)
 main.add_command(validate_config, name="validate-config")
 
 

@@ -1,0 +1,18 @@
+"""Replay evaluation: accuracy reports from recorded footage with ground truth.
+
+``footfall eval MANIFEST`` runs the production edge pipeline over the sequences a manifest lists
+(``configs/eval/*.yaml``) and writes a report (Markdown, HTML with plots, JSON) under
+``reports/eval/<name>/``:
+
+* :mod:`~footfall.evaluation.manifest` -- the manifest (pydantic, paths checked up front);
+* :mod:`~footfall.evaluation.tracking` -- HOTA, IDF1, MOTA, precision, recall (TrackEval);
+* :mod:`~footfall.evaluation.counting` -- line crossings and zone visits from ground-truth
+  tracks against the system's, with the cloud's own counting logic;
+* :mod:`~footfall.evaluation.crowd` -- people per frame inside a region of interest (Mall);
+* :mod:`~footfall.evaluation.end_to_end` -- footage → edge → broker → cloud → API;
+* :mod:`~footfall.evaluation.runner` and :mod:`~footfall.evaluation.report`.
+
+This package sits above both ``edge`` and ``cloud`` (it drives the edge pipeline in-process and
+reuses the cloud's pure counting functions); neither of them imports it. The command line
+(:mod:`~footfall.evaluation.cli`) imports the heavy parts only when it runs.
+"""

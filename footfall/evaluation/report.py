@@ -1,0 +1,488 @@
+"""Writes an evaluation's results: ``report.md``, ``report.html`` (plots embedded), plots as PNG
+files, and ``metrics.json`` (every figure, for scripts and for comparing runs).
+
+The report is a list of blocks (headings, paragraphs, tables, figures) rendered twice, as
+Markdown and as standalone HTML, so both always say the same.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from footfall.evaluation.runner import Results
+
+Cell = str | int | float | None
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+    level: int = 2
+
+
+@dataclass(frozen=True)
+class Para:
+    text: str
+
+
+@dataclass(frozen=True)
+class Code:
+    text: str
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: Sequence[str]
+    rows: Sequence[Sequence[Cell]]
+
+
+@dataclass(frozen=True)
+class Figure:
+    file: str
+    caption: str
+
+
+Block = Heading | Para | Code | Table | Figure
+
+
+def fmt(value: Cell, digits: int = 3) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def signed(value: float | int | None, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, int):
+        return f"{value:+d}"
+    return f"{value:+.{digits}f}"
+
+
+# --------------------------------------------------------------------------- content
+
+
+def blocks(results: Results) -> list[Block]:
+    out: list[Block] = [Heading(f"Replay evaluation: {results.manifest}", 1)]
+    if results.description:
+        out.append(Para(results.description.strip()))
+    out += [Para("Regenerate this report with:"), Code(results.command)]
+    env = results.environment
+    out.append(
+        Para(
+            f"Measured on {env.get('cpus')} CPU cores ({env.get('machine')}, Python "
+            f"{env.get('python')}); generated {env.get('generated_at', '')}. Frames per second "
+            "are the whole pipeline (decode, detect, Re-ID, track, floor projection) on this "
+            "machine, one camera at a time."
+        )
+    )
+    out += _configs(results) + _sequences(results) + _tracking(results)
+    out += _counting(results) + _crowd(results) + _end_to_end(results) + _method()
+    return out
+
+
+def _configs(results: Results) -> list[Block]:
+    rows = [[c["name"], c["file"] or "(built-in defaults)", _set(c["set"]), c["summary"]]
+            for c in results.configs]  # fmt: skip
+    return [
+        Heading("Configurations"),
+        Table(["config", "file", "overrides", "in short"], rows),
+    ]
+
+
+def _set(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in values.items()) or "–"
+
+
+def _sequences(results: Results) -> list[Block]:
+    rows = []
+    for s in results.sequences:
+        footage = "yes" if s["footage"] else "no: ground truth only"
+        rows.append(
+            [s["name"], footage, s["gt_frames"], fmt(s["fps"], 0), s["gt_ids"], s["gt_boxes"],
+             s["site_camera"] or "–", s["note"] or ""]
+        )  # fmt: skip
+    gt_only = [s["name"] for s in results.sequences if not s["footage"]]
+    out: list[Block] = [
+        Heading("Sequences"),
+        Table(
+            ["sequence", "footage", "frames", "fps", "GT ids", "GT boxes", "site camera", "note"],
+            rows,
+        ),
+    ]
+    if gt_only:
+        out.append(
+            Para(
+                f"{len(gt_only)} sequences ({', '.join(gt_only)}) have ground truth in "
+                "../shared/data but neither video nor img1/ frames, so they cannot be replayed; "
+                "their ground-truth figures are listed above and they are evaluated as soon as "
+                "their frames are placed beside gt/ (img1/ or a video) and `source:` is set."
+            )
+        )
+    return out
+
+
+def _tracking(results: Results) -> list[Block]:
+    if not results.runs:
+        return []
+    rows = []
+    for r in results.runs:
+        t = r["tracking"]
+        rows.append(
+            [r["sequence"], r["config"], r["frames"], fmt(t["hota"]), fmt(t["deta"]),
+             fmt(t["assa"]), fmt(t["idf1"]), fmt(t["mota"]), fmt(t["precision"]),
+             fmt(t["recall"]), t["id_switches"], t["false_positives"], t["misses"],
+             f"{t['predicted_ids']} ({t['gt_ids']})", fmt(r["fps"], 1)]
+        )  # fmt: skip
+    out: list[Block] = [
+        Heading("Tracking accuracy"),
+        Para(
+            "HOTA, DetA, AssA: averaged over IoU thresholds 0.05 … 0.95; IDF1, MOTA, precision "
+            "and recall of the detections (CLEAR), id switches (IDsw), false positives and misses: "
+            "at IoU ≥ 0.5. ids: distinct track ids the system produced (ground-truth ids)."
+        ),
+        Table(
+            [
+                "sequence",
+                "config",
+                "frames",
+                "HOTA",
+                "DetA",
+                "AssA",
+                "IDF1",
+                "MOTA",
+                "precision",
+                "recall",
+                "IDsw",
+                "FP",
+                "FN",
+                "ids (GT)",
+                "fps",
+            ],
+            rows,
+        ),
+    ]
+    configs = [c["name"] for c in results.configs]
+    if len(configs) > 1:
+        by = {(r["sequence"], r["config"]): r for r in results.runs}
+        seqs = list(dict.fromkeys(r["sequence"] for r in results.runs))
+        side = []
+        for s in seqs:
+            cells: list[Cell] = [s]
+            for c in configs:
+                t = by[(s, c)]["tracking"] if (s, c) in by else None
+                cells.append(
+                    "–" if t is None else f"{t['hota']:.3f} / {t['idf1']:.3f} / {t['mota']:.3f}"
+                )
+            side.append(cells)
+        mean: list[Cell] = ["mean"]
+        for c in configs:
+            runs = [r["tracking"] for r in results.runs if r["config"] == c]
+            means = [sum(t[k] for t in runs) / len(runs) for k in ("hota", "idf1", "mota")]
+            mean.append(" / ".join(f"{m:.3f}" for m in means) if runs else "–")
+        side.append(mean)
+        fps_row: list[Cell] = ["fps (mean)"]
+        for c in configs:
+            runs = [r for r in results.runs if r["config"] == c]
+            fps_row.append(fmt(sum(r["fps"] for r in runs) / len(runs), 1) if runs else "–")
+        side.append(fps_row)
+        out += [
+            Heading("Configurations side by side", 3),
+            Para("Each cell: HOTA / IDF1 / MOTA."),
+            Table(["sequence", *configs], side),
+        ]
+    out += [
+        Figure("plots/tracking.png", "HOTA, IDF1 and MOTA per sequence and configuration."),
+        Figure("plots/hota_alpha.png", "HOTA and DetA against the IoU threshold α."),
+    ]
+    return out
+
+
+def _counting(results: Results) -> list[Block]:
+    runs = [r for r in results.runs if r["counting"]]
+    if not runs:
+        return []
+    out: list[Block] = [
+        Heading("Counting accuracy"),
+        Para(
+            "True crossings and visits come from the ground-truth tracks, the system's from its "
+            "own tracks on the same frames, both through the cloud's counting code "
+            "(`cloud.analytics.trajectory`: crossings with hysteresis, visits with a minimum "
+            "length and a gap). `image`: lines and zones drawn in pixels on the sequence "
+            "(manifest); `floor`: the site's lines and zones in metres, feet projected through "
+            "the camera's homography, the cloud's default settings (0.3 m, 5 s, 2 s). Error = "
+            "system − true."
+        ),
+    ]
+    line_rows, zone_rows = [], []
+    for r in runs:
+        for c in r["counting"]:
+            for ln in c["lines"]:
+                line_rows.append(
+                    [r["sequence"], r["config"], c["space"], ln["line_id"],
+                     f"{ln['true_in']} / {ln['true_out']}",
+                     f"{ln['system_in']} / {ln['system_out']}", signed(ln["error"])]
+                )  # fmt: skip
+            for z in c["zones"]:
+                zone_rows.append(
+                    [r["sequence"], r["config"], c["space"], z["zone_id"], z["true_visits"],
+                     z["system_visits"], signed(z["visit_error"]), fmt(z["true_mean_dwell_s"], 1),
+                     fmt(z["system_mean_dwell_s"], 1), signed(z["mean_dwell_error_s"]),
+                     f"{z['true_total_dwell_s']:.0f} / {z['system_total_dwell_s']:.0f}"]
+                )  # fmt: skip
+    if line_rows:
+        out += [
+            Heading("Line crossings", 3),
+            Table(
+                [
+                    "sequence",
+                    "config",
+                    "space",
+                    "line",
+                    "true in / out",
+                    "system in / out",
+                    "count error",
+                ],
+                line_rows,
+            ),
+        ]
+    if zone_rows:
+        out += [
+            Heading("Zone visits and dwell", 3),
+            Table(
+                [
+                    "sequence",
+                    "config",
+                    "space",
+                    "zone",
+                    "true visits",
+                    "system visits",
+                    "visit error",
+                    "true mean dwell s",
+                    "system mean dwell s",
+                    "dwell error s",
+                    "person-seconds true / system",
+                ],
+                zone_rows,
+            ),
+        ]
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for r in runs:
+        for c in r["counting"]:
+            key = r["config"]
+            totals[key][0] += sum(abs(ln["error"]) for ln in c["lines"])
+            totals[key][1] += sum(ln["true_in"] + ln["true_out"] for ln in c["lines"])
+    out.append(
+        Table(
+            ["config", "Σ abs(count error) over lines", "Σ true crossings"],
+            [[k, v[0], v[1]] for k, v in totals.items()],
+        )
+    )
+    out.append(Figure("plots/counting.png", "True against system crossings per line."))
+    return out
+
+
+def _crowd(results: Results) -> list[Block]:
+    if not results.crowd:
+        return []
+    rows = [
+        [c["name"], c["config"], f"{c['frames_evaluated']} of {c['frames_available']} "
+         f"(every {c['stride']})", fmt(c["mae"], 2), f"{100 * c['mape']:.1f} %",
+         signed(c["bias"], 2), fmt(c["true_mean"], 1), fmt(c["system_mean"], 1), fmt(c["fps"], 1)]
+        for c in results.crowd
+    ]  # fmt: skip
+    out: list[Block] = [
+        Heading("Crowd count"),
+        Para(
+            "People per frame inside the dataset's region of interest. True: annotated heads "
+            "inside the ROI mask. System: the edge detector's people whose head point (box "
+            "top-centre, 10 % of the box height down) is inside the mask. MAE and MAPE over the "
+            "frames evaluated; bias = mean(system − true). Configurations with the same "
+            "detector settings share one run (and one plot)."
+        ),
+        Table(
+            [
+                "dataset",
+                "config",
+                "frames",
+                "MAE",
+                "MAPE",
+                "bias",
+                "true mean",
+                "system mean",
+                "fps",
+            ],
+            rows,
+        ),
+    ]
+    for c in results.crowd:
+        out.append(
+            Figure(f"plots/crowd_{c['name']}_{c['config']}.png", f"{c['name']}: people per frame.")
+        )
+    return out
+
+
+def _end_to_end(results: Results) -> list[Block]:
+    e2e = results.end_to_end
+    if not e2e:
+        return []
+    out: list[Block] = [
+        Heading("End to end: footage → edge → broker → cloud → API"),
+        Para(e2e.get("summary", "")),
+        Para(
+            "With one camera the API's counts equal the offline replay's line by line "
+            "(tests/integration/test_eval_end_to_end.py). With several cameras the edge node "
+            "detects their frames in one batched call, which ultralytics pads to a common "
+            "square size when the frame sizes differ, so detections and tracks can differ "
+            "slightly from the one-camera offline replay."
+        ),
+    ]
+    if e2e.get("error"):
+        out.append(Para(f"**Failed:** {e2e['error']}"))
+        return out
+    rows = [
+        [ln["line_id"], f"{ln['true_in']} / {ln['true_out']}",
+         f"{ln['offline_in']} / {ln['offline_out']}", f"{ln['api_in']} / {ln['api_out']}",
+         signed(ln["api_error"])]
+        for ln in e2e["lines"]
+    ]  # fmt: skip
+    out.append(
+        Table(["line", "true in / out", "edge offline in / out", "API in / out", "API error"], rows)
+    )
+    zrows = [
+        [z["zone_id"], z["true_visits"], z["offline_visits"], z["api_visits"],
+         fmt(z["true_mean_dwell_s"], 1), fmt(z["offline_mean_dwell_s"], 1),
+         fmt(z["api_mean_dwell_s"], 1)]
+        for z in e2e["zones"]
+    ]  # fmt: skip
+    if zrows:
+        out.append(
+            Table(
+                [
+                    "zone",
+                    "true visits",
+                    "edge offline visits",
+                    "API visits",
+                    "true mean dwell s",
+                    "offline mean dwell s",
+                    "API mean dwell s",
+                ],
+                zrows,
+            )
+        )
+    out.append(Para(e2e.get("timing", "")))
+    return out
+
+
+def _method() -> list[Block]:
+    return [
+        Heading("How the figures are computed"),
+        Para(
+            "Tracking metrics are TrackEval's (HOTA, CLEAR, Identity; the code behind the "
+            "MOTChallenge leaderboards) fed with box IoU per frame; ground-truth rows with "
+            "conf = 0 are ignored. Counting uses `cloud.analytics.trajectory` on both sides. "
+            "Raw result files (MOTChallenge rows) are kept under the work folder given by "
+            "`--work-dir`. Footage and annotations stay in ../shared/data (research terms, see "
+            "each SOURCE.md); this report holds derived figures and plots only."
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def to_markdown(items: Sequence[Block]) -> str:
+    lines: list[str] = []
+    for b in items:
+        if isinstance(b, Heading):
+            lines += ["#" * b.level + " " + b.text, ""]
+        elif isinstance(b, Para):
+            if b.text:
+                lines += [b.text, ""]
+        elif isinstance(b, Code):
+            lines += ["```", b.text, "```", ""]
+        elif isinstance(b, Table):
+            lines.append("| " + " | ".join(b.headers) + " |")
+            lines.append("|" + "---|" * len(b.headers))
+            for row in b.rows:
+                lines.append("| " + " | ".join(fmt(c).replace("|", "\\|") for c in row) + " |")
+            lines.append("")
+        elif isinstance(b, Figure):
+            lines += [f"![{b.caption}]({b.file})", "", f"*{b.caption}*", ""]
+    return "\n".join(lines)
+
+
+_CSS = """
+body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:1em 0;font-size:14px}
+th,td{border:1px solid #ccc;padding:3px 8px;text-align:left}
+th{background:#f2f2f2} tr:nth-child(even) td{background:#fafafa}
+pre{background:#f5f5f5;padding:8px;overflow-x:auto} img{max-width:100%}
+figcaption{font-style:italic;color:#555}
+"""
+
+
+def to_html(items: Sequence[Block], folder: Path) -> str:
+    title = next((b.text for b in items if isinstance(b, Heading)), "Evaluation")
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
+    ]
+    for b in items:
+        if isinstance(b, Heading):
+            parts.append(f"<h{b.level}>{html.escape(b.text)}</h{b.level}>")
+        elif isinstance(b, Para):
+            if b.text:
+                parts.append(f"<p>{html.escape(b.text)}</p>")
+        elif isinstance(b, Code):
+            parts.append(f"<pre><code>{html.escape(b.text)}</code></pre>")
+        elif isinstance(b, Table):
+            head = "".join(f"<th>{html.escape(h)}</th>" for h in b.headers)
+            body = "".join(
+                "<tr>" + "".join(f"<td>{html.escape(fmt(c))}</td>" for c in row) + "</tr>"
+                for row in b.rows
+            )
+            parts.append(f"<table><tr>{head}</tr>{body}</table>")
+        elif isinstance(b, Figure):
+            png = folder / b.file
+            if png.is_file():
+                data = base64.b64encode(png.read_bytes()).decode()
+                parts.append(
+                    f"<figure><img alt='{html.escape(b.caption)}' src='data:image/png;base64,"
+                    f"{data}'><figcaption>{html.escape(b.caption)}</figcaption></figure>"
+                )
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def rewrite_report(folder: Path) -> list[Path]:
+    """Render ``folder``'s report again from its metrics.json (after a change to this module)."""
+    return write_report(Results(**json.loads((folder / "metrics.json").read_text())), folder)
+
+
+def write_report(results: Results, folder: Path) -> list[Path]:
+    """Write plots, report.md, report.html and metrics.json into ``folder``; returns them."""
+    from footfall.evaluation.plots import write_plots
+
+    folder.mkdir(parents=True, exist_ok=True)
+    write_plots(results, folder / "plots")
+    items = blocks(results)
+    items = [b for b in items if not isinstance(b, Figure) or (folder / b.file).is_file()]
+    written = [folder / "report.md", folder / "report.html", folder / "metrics.json"]
+    written[0].write_text(to_markdown(items))
+    written[1].write_text(to_html(items, folder))
+    written[2].write_text(json.dumps(results.as_dict(), indent=1, default=str) + "\n")
+    return written
