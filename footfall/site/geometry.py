@@ -185,11 +185,12 @@ def fit_homography(image_px: ArrayLike, floor_m: ArrayLike) -> Fit:
 def culprit(image_px: ArrayLike, floor_m: ArrayLike) -> tuple[int, float] | None:
     """The correspondence the others disagree with most: the one whose removal leaves the
     smallest mean error. Returns its index and its distance in metres from where the fit of the
-    others puts it, or None with fewer than 5 correspondences."""
+    others puts it, or None with fewer than 6 correspondences (any 4 points fit a homography
+    exactly, so leaving one of 5 out leaves nothing to disagree with)."""
     src = as_points(image_px, "image points")
     dst = as_points(floor_m, "floor points")
     best: tuple[float, int, float] | None = None
-    if len(src) < 5:
+    if len(src) < 6:
         return None
     for i in range(len(src)):
         keep = np.arange(len(src)) != i
