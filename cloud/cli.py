@@ -325,3 +325,70 @@ def api(
         "footfall cloud apikey create)"
     )
     uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+@cloud.command("stitch")
+@DB_OPTION
+@SITE_OPTION
+@click.option(
+    "--mode",
+    "modes",
+    multiple=True,
+    type=click.Choice(["combined", "appearance", "spacetime"]),
+    default=("combined",),
+    show_default=True,
+    help="Stitching mode (repeat for several; the API serves 'combined').",
+)
+@click.option(
+    "--delay-s",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0.0),
+    help="Decide a tracklet this long after it ended (the newest stored end is 'now').",
+)
+@click.option(
+    "--ttl-s",
+    default=3 * 3600.0,
+    show_default=True,
+    type=click.FloatRange(1.0),
+    help="Forget visitors not seen for this long (gallery memory bound).",
+)
+@click.option(
+    "--interval-s",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(0.1),
+    help="Seconds between passes.",
+)
+@click.option("--once", is_flag=True, help="One pass, then exit.")
+def stitch_command(
+    database_url: str | None,
+    site_files: tuple[str, ...],
+    modes: tuple[str, ...],
+    delay_s: float,
+    ttl_s: float,
+    interval_s: float,
+    once: bool,
+) -> None:
+    """Give every stored tracklet a site-wide anonymous visitor id; SIGTERM stops it."""
+    import signal
+    import threading
+
+    from cloud.stitch.run import run_stitcher
+    from cloud.stitch.stitcher import StitchSettings
+
+    sites = load_sites(site_files)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        run_stitcher(
+            settings.database_url(database_url),
+            sites,
+            [StitchSettings(mode=m, delay_s=delay_s, ttl_s=ttl_s) for m in modes],
+            interval_s,
+            stop,
+            once=once,
+        )
+    except DatabaseError as exc:
+        raise click.ClickException(str(exc)) from None

@@ -14,6 +14,7 @@ import click
 
 from footfall.evaluation.cli import eval_command
 from footfall.extras import missing_extra_message, missing_modules
+from footfall.simulate_cli import simulate
 from footfall.site.cli import validate_config
 from footfall.stack.cli import stack
 
@@ -71,6 +72,7 @@ main.add_command(
 main.add_command(stack)
 main.add_command(eval_command)
 main.add_command(validate_config, name="validate-config")
+main.add_command(simulate)
 
 
 @main.command()

@@ -7,7 +7,7 @@ import importlib.util
 # The import names each extra brings, as checked before loading a command group.
 EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "edge": ("torch", "torchvision", "ultralytics", "boxmot", "cv2", "kafka"),
-    "cloud": ("fastapi", "uvicorn", "psycopg", "kafka", "numpy"),
+    "cloud": ("fastapi", "uvicorn", "psycopg", "kafka", "numpy", "scipy", "threadpoolctl"),
 }
 
 

@@ -120,16 +120,65 @@ def flows(conn: Conn, site: str, r: TimeRange) -> Rows:
     )
 
 
+# Local tracks of the range with their stitched visitor (mode 'combined'); a track the stitcher
+# has not decided yet stands for a visitor of its own, named "<camera>/<track>".
+_TRACK_VISITORS = """
+WITH t AS (
+    SELECT t.camera_id, t.track_id, t.first_at, t.last_at,
+           coalesce(v.visitor_id, t.camera_id || '/' || t.track_id) AS visitor_id,
+           v.visitor_id IS NOT NULL AS stitched
+    FROM track t
+    LEFT JOIN tracklet_visitor v
+      ON v.site_id = t.site_id AND v.camera_id = t.camera_id AND v.track_id = t.track_id
+     AND v.mode = 'combined'
+    WHERE t.site_id = %(site)s AND t.first_at < %(hi)s AND t.last_at >= %(lo)s
+)
+"""
+
+RETURN_GAP = "30 minutes"
+"""A visitor unseen this long and then seen again came back: a returning visitor."""
+
+
 def visitors(conn: Conn, site: str, r: TimeRange, limit: int) -> Rows:
+    """Anonymous visitors (stitched across cameras where decided) seen in the range."""
     return _rows(
         conn,
-        """
-        SELECT camera_id, track_id, first_at, last_at FROM track
-        WHERE site_id = %(site)s AND first_at < %(hi)s AND last_at >= %(lo)s
-        ORDER BY first_at, camera_id, track_id LIMIT %(limit)s
+        _TRACK_VISITORS
+        + """
+        SELECT visitor_id, bool_and(stitched) AS stitched, min(first_at) AS first_at,
+               max(last_at) AS last_at, count(*)::int AS tracks,
+               string_agg(DISTINCT camera_id, ' ' ORDER BY camera_id) AS cameras
+        FROM t GROUP BY visitor_id
+        ORDER BY min(first_at), visitor_id LIMIT %(limit)s
         """,
         _p(site, r, limit=limit),
     )
+
+
+def visitor_summary(conn: Conn, site: str, r: TimeRange) -> dict[str, Any]:
+    """Unique and returning visitors of the range, from stitched ids (see RETURN_GAP)."""
+    rows = _rows(
+        conn,
+        _TRACK_VISITORS
+        + f"""
+        , v AS (
+            SELECT visitor_id, stitched, first_at,
+                   max(last_at) OVER (PARTITION BY visitor_id ORDER BY first_at, camera_id
+                                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+                     AS seen_before
+            FROM t
+        )
+        SELECT count(DISTINCT visitor_id)::int AS unique_visitors,
+               (count(DISTINCT visitor_id)
+                  FILTER (WHERE first_at - seen_before >= INTERVAL '{RETURN_GAP}'))::int
+                 AS returning_visitors,
+               (count(*) FILTER (WHERE stitched))::int AS stitched_tracks,
+               (count(*) FILTER (WHERE NOT stitched))::int AS unstitched_tracks
+        FROM v
+        """,
+        _p(site, r),
+    )
+    return rows[0]
 
 
 def trajectory(conn: Conn, site: str, camera: str, track: str) -> Rows:

@@ -1,4 +1,4 @@
-"""Anonymous visitor trajectories (local tracks) and camera health from heartbeats."""
+"""Anonymous visitors (stitched across cameras), their trajectories, and camera health."""
 
 from __future__ import annotations
 
@@ -15,7 +15,11 @@ from cloud.api.render import localise, respond
 router = APIRouter(tags=["visitors", "cameras"])
 
 
-@router.get("/visitors", summary="Anonymous trajectories seen in the range (one per local track)")
+@router.get(
+    "/visitors",
+    summary="Anonymous visitors seen in the range, stitched across cameras (a local track "
+    "not stitched yet counts as a visitor of its own, id '<camera>/<track>')",
+)
 def visitors(
     site: AuthorisedSite,
     conn: Conn,
@@ -24,6 +28,22 @@ def visitors(
     format: Format = "json",
 ) -> Response:
     return respond(queries.visitors(conn, site.id, r, limit), r.tz, format, "visitors")
+
+
+@router.get(
+    "/visitors/summary",
+    summary="Unique and returning visitors in the range, from stitched visitor ids",
+)
+def visitor_summary(site: AuthorisedSite, conn: Conn, r: Range) -> JSONResponse:
+    summary = queries.visitor_summary(conn, site.id, r)
+    return JSONResponse(
+        {
+            **summary,
+            "returning_after": queries.RETURN_GAP,
+            "from": r.start.astimezone(r.tz).isoformat(),
+            "to": r.end.astimezone(r.tz).isoformat(),
+        }
+    )
 
 
 @router.get("/visitors/{camera}/{track}", summary="One trajectory: floor positions over time")

@@ -1,0 +1,435 @@
+"""The online stitcher: each tracklet joins a visitor of the gallery or starts a new one.
+
+Tracklets are decided in order of their end, in batches: a batch holds the tracklets that
+ended within ``delay_s`` of its first one and is decided ``delay_s`` after its last one, all
+rows jointly (Hungarian assignment, :func:`scipy.optimize.linear_sum_assignment`), so two
+tracklets never claim the same visitor at once. The gallery keeps, per visitor, the running
+mean of its tracklets' embeddings (weighted by quality) and where and when it was last seen;
+visitors not seen for ``ttl_s`` are forgotten (the memory bound: the gallery never holds more
+than the visitors of the last ``ttl_s``).
+
+A tracklet T and a visitor V (last seen on camera c at time e, position p) are scored in one
+of three modes:
+
+* ``appearance``: cosine similarity of T's embedding and V's mean embedding, nothing else.
+* ``spacetime``: no appearance at all. Feasibility (below) and the plausibility of the
+  hand-over: a linked camera within the link's walking window, an overlapping camera at the
+  same time, the same camera a moment later (a broken track); ties go to the shorter gap.
+* ``combined``: appearance + ``spacetime_weight`` × plausibility, for feasible pairs only.
+
+Feasible means: T does not start before V's last sighting ended (by more than the clock-skew
+tolerance) unless the two cameras overlap and the positions agree where both saw someone
+(nobody is in two places at once); on the same floor, the straight-line distance from p to T's
+first position can be walked in the gap at ``max_speed_mps``; across floors the gap is at least
+the shortest walk over the site's links. A pair scoring above the mode's threshold may be
+joined; a tracklet with no such visitor starts a new one with a random anonymous id.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from random import Random
+from typing import Final
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from threadpoolctl import threadpool_limits
+
+from cloud.stitch.topology import CameraTopology
+from cloud.stitch.tracklets import Tracklets
+
+MODES: Final = ("appearance", "spacetime", "combined")
+DEFAULT_THRESHOLD: Final = {"appearance": 0.5, "spacetime": 0.9, "combined": 0.5}
+_NEVER: Final = -1e9
+
+
+@dataclass(frozen=True)
+class StitchSettings:
+    """How the stitcher decides (times in seconds, lengths in metres)."""
+
+    mode: str = "combined"
+    delay_s: float = 10.0
+    """Decision delay: a tracklet is decided this long after it ended, with the others that
+    ended meanwhile."""
+    ttl_s: float = 3 * 3600.0
+    """Gallery time-to-live: a visitor not seen for this long is forgotten."""
+    weak_ttl_s: float = 600.0
+    """…and a visitor seen only in weak tracklets (see ``weak_quality``) after this long."""
+    threshold: float | None = None
+    """Lowest score that joins a visitor; None: the mode's default."""
+    spacetime_weight: float = 0.2
+    skew_tolerance_s: float = 2.0
+    """Camera clocks may disagree by this much."""
+    max_speed_mps: float = 2.5
+    position_slack_m: float = 3.0
+    overlap_agree_m: float = 2.5
+    """Mean distance of two concurrent tracks on overlapping cameras below which they are one
+    person."""
+    weak_quality: float = 0.35
+    """Tracklets of lower quality (0..1, from the edge; a few frames) are weak: their noisy
+    embeddings get ``weak_leniency`` added to their appearance scores, and joining a visitor
+    they only take its id, without changing what the gallery knows about the visitor."""
+    weak_leniency: float = 0.3
+    neutral_plausibility: float = 0.5
+    """Plausibility that neither helps nor hurts in ``combined``: the score is appearance +
+    ``spacetime_weight`` × (plausibility − this)."""
+    sure_plausibility: float = 2.0
+    """Plausibility of what is almost certainly one person (a track broken for a moment, the
+    same position in two overlapping views at once); a hand-over is 1."""
+    switch_radius_m: float = 2.0
+    """Two tracks of one camera at the same time may hold one person if they came this close
+    (an identity switch of the edge tracker hands people over between tracks)."""
+    long_gap_tau_s: float = 900.0
+    """Plausibility of a reappearance after a long unseen gap decays with this time constant."""
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"unknown stitching mode {self.mode!r}; choose one of {MODES}")
+
+    @property
+    def join_threshold(self) -> float:
+        return DEFAULT_THRESHOLD[self.mode] if self.threshold is None else self.threshold
+
+
+_COLUMNS = ("sum", "emb", "strong", "cam", "end", "xy", "alive")
+
+
+class Gallery:
+    """Visitors as growing columns; dead (expired) columns are dropped now and then."""
+
+    def __init__(self, dims: int) -> None:
+        self.dims = dims
+        cap = 256
+        self.sum = np.zeros((cap, dims))
+        self.emb = np.zeros((cap, dims), dtype=np.float32)
+        self.strong = np.zeros(cap, dtype=bool)
+        self.cam = np.zeros(cap, dtype=np.int64)
+        self.end = np.zeros(cap)
+        self.xy = np.zeros((cap, 2))
+        self.alive = np.zeros(cap, dtype=bool)
+        self.paths: list[np.ndarray] = []
+        self.ids: list[str] = []
+        self.size = 0
+
+    def __len__(self) -> int:
+        return int(self.alive[: self.size].sum())
+
+    def _grow(self) -> None:
+        cap = len(self.end) * 2
+        for name in _COLUMNS:
+            old = getattr(self, name)
+            new = np.zeros((cap, *old.shape[1:]), dtype=old.dtype)
+            new[: len(old)] = old
+            setattr(self, name, new)
+
+    def add(self, visitor_id: str) -> int:
+        if self.size == len(self.end):
+            self._grow()
+        col = self.size
+        self.size += 1
+        self.sum[col] = 0.0
+        self.strong[col] = False
+        self.end[col] = -np.inf
+        self.alive[col] = True
+        self.paths.append(np.zeros((0, 3)))
+        self.ids.append(visitor_id)
+        return col
+
+    def expire(self, before: float, weak_before: float) -> None:
+        """Forget visitors last seen before ``before`` (``weak_before`` for visitors seen only
+        in weak tracklets: fragments that never grew into anyone)."""
+        n = self.size
+        self.alive[:n] &= self.end[:n] >= np.where(self.strong[:n], before, weak_before)
+        dead = n - int(self.alive[:n].sum())
+        if n > 256 and dead > n // 2:
+            keep = np.flatnonzero(self.alive[:n])
+            for name in _COLUMNS:
+                arr = getattr(self, name)
+                arr[: len(keep)] = arr[keep]
+            self.paths = [self.paths[i] for i in keep.tolist()]
+            self.ids = [self.ids[i] for i in keep.tolist()]
+            self.size = len(keep)
+
+
+def _distances(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """Distances (m) of two (m, 3) trajectories at a's times within their common times."""
+    if len(a) == 0 or len(b) == 0:
+        return None
+    lo, hi = max(a[0, 0], b[0, 0]), min(a[-1, 0], b[-1, 0])
+    sel = a[(a[:, 0] >= lo) & (a[:, 0] <= hi)]
+    if len(sel) == 0:
+        return None
+    bx = np.interp(sel[:, 0], b[:, 0], b[:, 1])
+    by = np.interp(sel[:, 0], b[:, 0], b[:, 2])
+    return np.asarray(np.hypot(sel[:, 1] - bx, sel[:, 2] - by))
+
+
+class Stitcher:
+    """Online stitching of one site's tracklets (see the module docstring).
+
+    Call :meth:`run` with tracklets as they become available (each call continues from the
+    gallery the previous calls left); ``fixed`` rows already have a visitor id (decided by an
+    earlier process) and only update the gallery.
+    """
+
+    def __init__(
+        self,
+        topology: CameraTopology,
+        settings: StitchSettings,
+        dims: int,
+        seed: int | None = None,
+    ) -> None:
+        self.topo = topology
+        self.settings = settings
+        self.gallery = Gallery(dims)
+        self._random = Random(seed) if seed is not None else None
+        self.peak_gallery = 0
+        self._emb32 = np.zeros((0, dims), dtype=np.float32)
+
+    def _new_id(self) -> str:
+        if self._random is None:
+            return secrets.token_hex(8)
+        return f"{self._random.getrandbits(64):016x}"
+
+    def run(self, t: Tracklets, fixed: dict[int, str] | None = None) -> list[str]:
+        """Visitor id of every row of ``t`` (in row order)."""
+        # Matrices here are small: BLAS threads cost far more than they save (5x slower).
+        with threadpool_limits(1, "blas"):
+            return self._run(t, fixed)
+
+    def _run(self, t: Tracklets, fixed: dict[int, str] | None) -> list[str]:
+        self._emb32 = t.embedding.astype(np.float32)  # half the memory traffic of float64
+        fixed = fixed or {}
+        out = [""] * len(t)
+        if not len(t):
+            return out
+        first_xy = t.first_xy
+        last_xy = t.last_xy
+        order = np.lexsort((t.start, t.end))
+        ends = t.end[order]
+        delay = self.settings.delay_s
+        i = 0
+        by_id = {vid: col for col, vid in enumerate(self.gallery.ids)}
+        while i < len(order):
+            j = int(np.searchsorted(ends, ends[i] + delay, side="right"))
+            j = max(j, i + 1)
+            rows = order[i:j]
+            now = ends[j - 1] + delay
+            self.gallery.expire(now - self.settings.ttl_s, now - self.settings.weak_ttl_s)
+            if self.gallery.size < len(by_id):  # compacted: rebuild the id lookup
+                by_id = {vid: col for col, vid in enumerate(self.gallery.ids)}
+            free = []
+            for r in rows.tolist():
+                if r in fixed:
+                    col = by_id.get(fixed[r])
+                    if col is None or not self.gallery.alive[col]:
+                        col = self.gallery.add(fixed[r])
+                        by_id[fixed[r]] = col
+                    self._join(col, t, r, last_xy)
+                    out[r] = fixed[r]
+                else:
+                    free.append(r)
+            if free:
+                for r, col in self._decide(np.array(free), t, first_xy, last_xy):
+                    out[r] = self.gallery.ids[col]
+                    by_id[out[r]] = col
+            self.peak_gallery = max(self.peak_gallery, len(self.gallery))
+            i = j
+        return out
+
+    def _join(self, col: int, t: Tracklets, r: int, last_xy: np.ndarray) -> None:
+        g = self.gallery
+        weak = bool(t.quality[r] < self.settings.weak_quality)
+        if weak and g.end[col] > -np.inf:
+            return  # a weak tracklet takes the id and teaches the gallery nothing
+        g.strong[col] |= not weak
+        g.sum[col] += max(float(t.quality[r]), 0.05) * t.embedding[r]
+        norm = np.linalg.norm(g.sum[col])
+        g.emb[col] = g.sum[col] / norm if norm > 0 else g.sum[col]
+        if t.end[r] >= g.end[col]:
+            g.end[col] = t.end[r]
+            g.cam[col] = t.camera[r]
+            g.xy[col] = last_xy[r]
+            g.paths[col] = t.paths[r]
+
+    def _decide(
+        self, rows: np.ndarray, t: Tracklets, first_xy: np.ndarray, last_xy: np.ndarray
+    ) -> list[tuple[int, int]]:
+        g = self.gallery
+        theta = self.settings.join_threshold
+        cols = np.flatnonzero(g.alive[: g.size])
+        decided: list[tuple[int, int]] = []
+        joined = np.zeros(len(rows), dtype=bool)
+        cand = np.zeros((len(rows), len(cols)), dtype=bool)
+        if len(cols):
+            score = self.score(rows, cols, t, first_xy)
+            cand = score > theta
+            used = np.flatnonzero(cand.any(axis=0))
+            if len(used):
+                sub = score[:, used]
+                cost = np.where(sub > theta, -sub, 1e6)
+                dummy = np.full((len(rows), len(rows)), -theta)
+                r_idx, c_idx = linear_sum_assignment(np.hstack([cost, dummy]))
+                for a, b in zip(r_idx.tolist(), c_idx.tolist(), strict=True):
+                    if b < len(used) and cost[a, b] < 1e5:
+                        col = int(cols[used[b]])
+                        self._join(col, t, int(rows[a]), last_xy)
+                        decided.append((int(rows[a]), col))
+                        joined[a] = True
+        # Rows the joint assignment left over (a second tracklet of someone in this batch,
+        # or somebody new) are decided one by one, in order of their end, against their
+        # candidates and the visitors this batch created, as the gallery is now.
+        created: list[int] = []
+        left = np.flatnonzero(~joined)
+        for a in left[np.argsort(t.end[rows[left]], kind="stable")].tolist():
+            r = int(rows[a])
+            consider = np.concatenate([cols[cand[a]], np.array(created, dtype=np.int64)])
+            if len(consider) and self.settings.mode != "spacetime":
+                cfg = self.settings
+                lenient = cfg.weak_leniency if t.quality[r] < cfg.weak_quality else 0.0
+                floor = cfg.join_threshold - self._most_bonus - lenient
+                consider = consider[self._emb32[r] @ g.emb[consider].T > floor]
+            col = -1
+            if len(consider):
+                s = self.score(np.array([r]), consider, t, first_xy)[0]
+                best = int(np.argmax(s))
+                if s[best] > theta:
+                    col = int(consider[best])
+            if col < 0:
+                col = g.add(self._new_id())
+                created.append(col)
+            self._join(col, t, r, last_xy)
+            decided.append((r, col))
+        return decided
+
+    def score(
+        self, rows: np.ndarray, cols: np.ndarray, t: Tracklets, first_xy: np.ndarray
+    ) -> np.ndarray:
+        """Scores (len(rows), len(cols)) of tracklets against visitors; ``_NEVER`` if
+        infeasible or hopeless (the mode's score, see the module docstring)."""
+        s = self.settings
+        g = self.gallery
+        mode = s.mode
+        out = np.full((len(rows), len(cols)), _NEVER)
+        if mode != "spacetime":
+            # a weak tracklet's embedding is noisier: its own visitor scores lower
+            lenient = np.where(t.quality[rows] < s.weak_quality, s.weak_leniency, 0.0)
+            app = self._emb32[rows] @ g.emb[cols].T + lenient[:, None]
+        if mode == "appearance":
+            return np.asarray(app)
+        if mode == "combined":
+            a, b = self._hopeful(rows, cols, t, app)
+        else:
+            # spacetime joins hand-overs only: a linked, overlapping or the same camera, within
+            # the longest walking window
+            recent = np.flatnonzero(
+                g.end[cols] >= t.start[rows].min() - self._longest_window - 60.0
+            )
+            linked = self.topo.linked[t.camera[rows][:, None], g.cam[cols[recent]][None, :]]
+            a, b = np.nonzero(linked)
+            b = recent[b]
+        if not len(a):
+            return out
+        r, c = rows[a], cols[b]
+        feasible, plaus, gap, dist = self._spacetime(r, c, t, first_xy)
+        if mode == "spacetime":
+            tie = 0.1 * np.minimum(gap / 60.0, 1.0) + 0.05 * np.minimum(dist / 20.0, 1.0)
+            out[a, b] = np.where(feasible, plaus - tie, _NEVER)
+        else:
+            bonus = s.spacetime_weight * (plaus - s.neutral_plausibility)
+            out[a, b] = np.where(feasible, app[a, b] + bonus, _NEVER)
+        return out
+
+    def _hopeful(
+        self, rows: np.ndarray, cols: np.ndarray, t: Tracklets, app: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The pairs whose appearance could still reach the threshold with what space and time
+        may add: half the weight for a hand-over, more only for a track broken a moment ago on
+        the same camera or someone in an overlapping view at the same time."""
+        s = self.settings
+        g = self.gallery
+        theta = s.join_threshold
+        keep = app > theta - s.spacetime_weight * (1.0 - s.neutral_plausibility)
+        maybe = (app > theta - self._most_bonus) & ~keep
+        a2, b2 = np.nonzero(maybe)
+        if len(a2):
+            r, c = rows[a2], cols[b2]
+            close = self.topo.overlap[t.camera[r], g.cam[c]] & (
+                g.end[c] >= t.start[r] - 5.0 - s.skew_tolerance_s
+            )
+            keep[a2[close], b2[close]] = True
+        a, b = np.nonzero(keep)
+        return a, b
+
+    @property
+    def _most_bonus(self) -> float:
+        s = self.settings
+        bonus = s.spacetime_weight * (s.sure_plausibility - s.neutral_plausibility)
+        return bonus if s.mode == "combined" else 0.0
+
+    @property
+    def _longest_window(self) -> float:
+        return float(self.topo.max_walk_s.max()) if self.topo.max_walk_s.size else 0.0
+
+    def _spacetime(
+        self, r: np.ndarray, c: np.ndarray, t: Tracklets, first_xy: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per (tracklet r[i], visitor c[i]) pair: feasible, plausibility in [0, 1], the
+        unseen gap (s) and the distance from the last to the first position (m)."""
+        s = self.settings
+        g = self.gallery
+        topo = self.topo
+        cam_r = t.camera[r]
+        cam_g = g.cam[c]
+        dt = t.start[r] - g.end[c]
+        gap = np.maximum(dt, 0.0)
+        tol = s.skew_tolerance_s
+        same_floor = topo.floor[cam_r] == topo.floor[cam_g]
+        fx = first_xy[r]
+        gx = g.xy[c]
+        dist = np.nan_to_num(np.hypot(fx[:, 0] - gx[:, 0], fx[:, 1] - gx[:, 1]), nan=0.0)
+        overlap = topo.overlap[cam_r, cam_g]
+        linked = topo.linked[cam_r, cam_g]
+        window = topo.max_walk_s[cam_r, cam_g]
+        min_walk = topo.min_walk_s[cam_r, cam_g]
+        concurrent = dt < -tol
+        same_cam = cam_r == cam_g
+        feasible = ~concurrent | overlap
+        if s.mode == "spacetime":  # without appearance an identity switch cannot be told
+            feasible &= ~(concurrent & same_cam)
+        reach = s.max_speed_mps * (gap + tol) + s.position_slack_m
+        feasible &= ~same_floor | concurrent | (dist <= reach)
+        feasible &= same_floor | (dt >= np.where(np.isfinite(min_walk), min_walk, 30.0) - tol)
+        for i in np.flatnonzero(concurrent & feasible).tolist():
+            d = _distances(t.paths[int(r[i])], g.paths[int(c[i])])
+            if d is None:
+                continue
+            if same_cam[i]:
+                # two tracks of one camera at once are two people, unless they met: an
+                # identity switch hands a person from one track to the other
+                feasible[i] = bool(d.min() <= s.switch_radius_m)
+            else:
+                feasible[i] = bool(d.mean() <= s.overlap_agree_m)
+        handover = (linked & (dt <= window + tol)) | (same_cam & (dt <= 10.0))
+        near = same_floor & (dt <= 60.0) & (dist <= 2.0 * (gap + tol) + s.position_slack_m)
+        lingering = np.exp(-np.maximum(dt - np.where(linked, window, 0.0), 0.0) / s.long_gap_tau_s)
+        plaus = np.where(handover, 1.0, np.where(near, 0.8, 0.5 * lingering))
+        # seen by two overlapping cameras at once: as good as a hand-over; two tracks of one
+        # camera at once (possible only through an identity switch): unlikely
+        plaus = np.where(concurrent, np.where(same_cam, 0.2, s.sure_plausibility), plaus)
+        # a track broken for a moment: the same camera, seconds later, where it was lost
+        broken = same_cam & ~concurrent & (dt <= 5.0) & (dist <= 2.0)
+        plaus = np.where(broken, s.sure_plausibility, plaus)
+        return feasible, plaus, gap, dist
+
+
+def stitch(
+    t: Tracklets, topology: CameraTopology, settings: StitchSettings, seed: int | None = None
+) -> list[str]:
+    """Visitor ids of all rows of ``t``, stitched in one online pass."""
+    dims = t.embedding.shape[1] if len(t) else 1
+    return Stitcher(topology, settings, dims, seed).run(t)
+
+
+__all__ = ["DEFAULT_THRESHOLD", "MODES", "StitchSettings", "Stitcher", "stitch"]

@@ -1,0 +1,57 @@
+"""The site's cameras as matrices the stitcher can index: floors, overlaps, walking times.
+
+* ``floor[c]``: floor index of camera c.
+* ``overlap[a, b]``: the views of a and b overlap (the site's ``topology.overlaps``), or a == b.
+* ``linked[a, b]`` / ``max_walk_s[a, b]``: a walking link from a to b exists (either way if it
+  is bidirectional) and how long the walk takes at most: a hand-over between the two views.
+* ``min_walk_s[a, b]``: the shortest walk from a to b over links and overlaps (shortest path of
+  ``min_walk_s``; overlaps count 0), ``inf`` when no chain of links joins them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse.csgraph import shortest_path
+
+from footfall.site import Site
+
+
+@dataclass(frozen=True)
+class CameraTopology:
+    floor: np.ndarray
+    overlap: np.ndarray
+    linked: np.ndarray
+    max_walk_s: np.ndarray
+    min_walk_s: np.ndarray
+
+    @classmethod
+    def of(cls, site: Site) -> CameraTopology:
+        ids = {c.id: i for i, c in enumerate(site.cameras)}
+        n = len(ids)
+        floors = {f.id: i for i, f in enumerate(site.floors)}
+        floor = np.array([floors[c.floor] for c in site.cameras], dtype=np.int64)
+        overlap = np.eye(n, dtype=bool)
+        linked = np.eye(n, dtype=bool)
+        max_walk = np.zeros((n, n))
+        direct = np.full((n, n), np.inf)
+        np.fill_diagonal(direct, 0.0)
+        for o in site.topology.overlaps:
+            a, b = ids[o.cameras[0]], ids[o.cameras[1]]
+            overlap[a, b] = overlap[b, a] = True
+            linked[a, b] = linked[b, a] = True
+            direct[a, b] = direct[b, a] = 0.0
+            max_walk[a, b] = max_walk[b, a] = max(max_walk[a, b], 30.0)
+        for link in site.topology.links:
+            a, b = ids[link.from_camera], ids[link.to_camera]
+            pairs = [(a, b), (b, a)] if link.bidirectional else [(a, b)]
+            for i, j in pairs:
+                linked[i, j] = True
+                max_walk[i, j] = max(max_walk[i, j], link.max_walk_s)
+                direct[i, j] = min(direct[i, j], link.min_walk_s)
+        graph = np.where(np.isfinite(direct), direct, 0.0)
+        # csgraph treats 0 as "no edge": give zero-time edges a tiny weight instead
+        graph = np.where(np.isfinite(direct) & (direct == 0) & ~np.eye(n, dtype=bool), 1e-6, graph)
+        min_walk = shortest_path(graph, method="D", directed=True) if n else np.zeros((0, 0))
+        return cls(floor, overlap, linked, max_walk, min_walk)

@@ -1,0 +1,195 @@
+"""Where people can walk: a graph of the site's zones, doors between them, and entry points.
+
+Two zones on one floor are neighbours when their outlines are within :data:`DOOR_GAP_M` of each
+other; the door is the middle of the strip where they face each other. Escalator and lift
+zones with the same footprint on two floors are joined by a ride. Walking between two points
+follows the cheapest chain of zones (corridors are cheap to pass through, shops are not).
+An entrance zone's entry point is where it meets the edge of the floor (the street).
+
+Positions are floor metres; ``floor`` is an index into :attr:`World.floor_ids`.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import shapely
+
+from footfall.site import Site, Zone, ZoneKind
+
+DOOR_GAP_M = 2.5
+"""Zones closer than this are connected by a door."""
+RIDE_S = 20.0
+"""An escalator or lift ride between floors, seconds."""
+PASS_THROUGH_COST = {
+    ZoneKind.CORRIDOR: 1.0,
+    ZoneKind.ENTRANCE: 1.0,
+    ZoneKind.ESCALATOR: 1.0,
+    ZoneKind.ELEVATOR: 1.5,
+    ZoneKind.FOOD_COURT: 1.5,
+}
+"""Walking cost per metre through a zone of this kind on the way elsewhere (others: 4)."""
+VERTICAL_KINDS = (ZoneKind.ESCALATOR, ZoneKind.ELEVATOR)
+
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Door:
+    to: int
+    """Index of the zone this door leads to."""
+    here: Point
+    """Point just inside this zone, metres."""
+    there: Point
+    """Point just inside the other zone, metres."""
+    ride: bool = False
+    """True for an escalator or lift ride to another floor."""
+    step_m: float = 0.0
+    """Walking cost of taking this door from the middle of this zone (metres; a ride: 24)."""
+
+
+@dataclass
+class World:
+    site: Site
+    floor_ids: list[str]
+    zones: list[Zone]
+    zone_floor: list[int]
+    inner: list[shapely.Polygon]
+    """Each zone's outline shrunk by 0.5 m (where that leaves something), for picking spots."""
+    doors: list[list[Door]]
+    entrances: list[int]
+    """Zones people arrive through (entrances, then car-park lobbies)."""
+    entry_points: dict[int, Point] = field(default_factory=dict)
+    _routes: dict[tuple[int, int], list[Door]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, site: Site) -> World:
+        floor_ids = [f.id for f in site.floors]
+        zones = list(site.zones)
+        zone_floor = [floor_ids.index(z.floor) for z in zones]
+        shapes = [z.shape() for z in zones]
+        inner = []
+        for s in shapes:
+            shrunk = s.buffer(-0.5)
+            inner.append(shrunk if not shrunk.is_empty and shrunk.area > 1.0 else s)
+        doors: list[list[Door]] = [[] for _ in zones]
+        for i, a in enumerate(shapes):
+            for j in range(i + 1, len(zones)):
+                b = shapes[j]
+                if zone_floor[i] == zone_floor[j]:
+                    gap = a.distance(b)
+                    if gap > DOOR_GAP_M:
+                        continue
+                    reach = gap / 2 + 1.0
+                    strip = a.buffer(reach).intersection(b.buffer(reach))
+                    centre = strip.centroid if not strip.is_empty else a.centroid
+                    pa = _nearest_inside(inner[i], centre)
+                    pb = _nearest_inside(inner[j], centre)
+                    doors[i].append(Door(j, pa, pb))
+                    doors[j].append(Door(i, pb, pa))
+                elif (
+                    zones[i].kind in VERTICAL_KINDS
+                    and zones[i].kind == zones[j].kind
+                    and a.intersects(b)
+                ):
+                    pa = (a.centroid.x, a.centroid.y)
+                    pb = (b.centroid.x, b.centroid.y)
+                    doors[i].append(Door(j, pa, pb, ride=True))
+                    doors[j].append(Door(i, pb, pa, ride=True))
+        for i, zone_doors in enumerate(doors):
+            c = shapes[i].centroid
+            doors[i] = [
+                replace(d, step_m=24.0 if d.ride else c.distance(shapely.Point(d.here)) + 1.0)
+                for d in zone_doors
+            ]
+        entrances = [i for i, z in enumerate(zones) if z.kind == ZoneKind.ENTRANCE]
+        entrances += [i for i, z in enumerate(zones) if z.kind == ZoneKind.PARKING]
+        world = cls(site, floor_ids, zones, zone_floor, inner, doors, entrances)
+        for i in entrances:
+            world.entry_points[i] = world._entry_point(i)
+        return world
+
+    def _entry_point(self, zone: int) -> Point:
+        """Where the zone meets the edge of its floor (the street), 0.3 m inside."""
+        floor = self.site.floors[self.zone_floor[zone]]
+        shape = self.zones[zone].shape()
+        edge = shapely.box(0, 0, floor.width_m, floor.depth_m).exterior
+        c = shape.centroid
+        p = edge.interpolate(edge.project(c))
+        q = shapely.Point(
+            min(max(p.x, 0.3), floor.width_m - 0.3), min(max(p.y, 0.3), floor.depth_m - 0.3)
+        )
+        if shape.distance(q) > 1.0:  # the zone is not at the edge: arrive at its middle
+            return (c.x, c.y)
+        return _nearest_inside(shape, q)
+
+    def zones_of_kind(self, *kinds: ZoneKind) -> list[int]:
+        return [i for i, z in enumerate(self.zones) if z.kind in kinds]
+
+    def random_spot(self, zone: int, rng: np.random.Generator) -> Point:
+        """A random point inside the zone (0.5 m from its edge where possible)."""
+        shape = self.inner[zone]
+        x0, y0, x1, y1 = shape.bounds
+        for _ in range(50):
+            x, y = rng.uniform(x0, x1), rng.uniform(y0, y1)
+            if shapely.contains_xy(shape, x, y):
+                return (float(x), float(y))
+        c = shape.representative_point()
+        return (c.x, c.y)
+
+    def route(self, start: int, goal: int) -> list[Door]:
+        """The cheapest chain of doors from zone ``start`` to zone ``goal`` (empty: same zone).
+
+        Raises ValueError when the goal cannot be reached from the start.
+        """
+        key = (start, goal)
+        found = self._routes.get(key)
+        if found is None:
+            found = self._routes[key] = self._route(start, goal)
+        return found
+
+    def _route(self, start: int, goal: int) -> list[Door]:
+        if start == goal:
+            return []
+        best = {start: 0.0}
+        back: dict[int, tuple[int, Door]] = {}
+        heap = [(0.0, start)]
+        while heap:
+            cost, zone = heapq.heappop(heap)
+            if zone == goal:
+                break
+            if cost > best.get(zone, float("inf")):
+                continue
+            factor = PASS_THROUGH_COST.get(self.zones[zone].kind, 4.0) if zone != start else 1.0
+            for door in self.doors[zone]:
+                new = cost + door.step_m * factor
+                if new < best.get(door.to, float("inf")):
+                    best[door.to] = new
+                    back[door.to] = (zone, door)
+                    heapq.heappush(heap, (new, door.to))
+        if goal not in back:
+            raise ValueError(
+                f"zone {self.zones[goal].id!r} cannot be reached from {self.zones[start].id!r}; "
+                "zones must be within 2.5 m of a neighbour to be connected"
+            )
+        path: list[Door] = []
+        zone = goal
+        while zone != start:
+            prev, door = back[zone]
+            path.append(door)
+            zone = prev
+        return path[::-1]
+
+
+def _nearest_inside(shape: shapely.Polygon, point: shapely.Point) -> Point:
+    if shapely.contains(shape, point):
+        return (point.x, point.y)
+    p = shape.exterior.interpolate(shape.exterior.project(point))
+    c = shape.centroid
+    # step 0.3 m from the outline towards the middle, so the point is inside
+    dx, dy = c.x - p.x, c.y - p.y
+    d = max((dx * dx + dy * dy) ** 0.5, 1e-9)
+    k = min(0.3, d) / d
+    return (p.x + dx * k, p.y + dy * k)
