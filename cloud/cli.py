@@ -88,6 +88,7 @@ def load_sites(files: tuple[str, ...]) -> list[Site]:
 def cloud() -> None:
     """Cloud service: ingest, stitching, analytics and the query API."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("kafka").setLevel(logging.WARNING)  # its INFO is connection chatter
 
 
 @cloud.command()

@@ -40,6 +40,13 @@ class ExtraGroup(click.Group):
         self._load()  # fails with the install hint before anything else, --help included
         return super().parse_args(ctx, args)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        # The loaded group's own callback (e.g. logging set-up) runs before its subcommand.
+        callback = self._load().callback
+        if callback is not None:
+            ctx.invoke(callback)
+        return super().invoke(ctx)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return self._load().list_commands(ctx)
 

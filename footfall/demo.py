@@ -76,6 +76,12 @@ def run_demo(site_file: str) -> int:
     ) != 0:  # fmt: skip
         return 1
 
+    _step("cloud: cross-camera stitching pass (one anonymous visitor id per person)")
+    if _footfall(
+        "cloud", "stitch", "--database-url", profile.database_url, "--site", site_file, "--once",
+    ) != 0:  # fmt: skip
+        return 1
+
     _step("what the cloud computed (all demo runs so far)")
     click.echo(_summary(profile.database_url))
 
@@ -91,6 +97,10 @@ def run_demo(site_file: str) -> int:
         f"                  footfall cloud api --database-url {profile.database_url}  "
         "(then http://127.0.0.1:8080/docs)"
     )
+    click.echo(
+        f"  dashboard:      http://127.0.0.1:8080/dashboard/{site.site.id}/overview "
+        "(sign in with that key)"
+    )
     click.echo("  stop the stack: footfall stack down")
     return 0
 
@@ -104,6 +114,10 @@ UNION ALL
 SELECT 'zone  ' || rpad(zone_id, 24) || ' ' || count(*) || ' visits, mean dwell '
        || round(avg(dwell_s)::numeric, 1) || ' s'
   FROM zone_visit GROUP BY zone_id
+UNION ALL
+SELECT 'visitors ' || count(DISTINCT visitor_id) || ' (stitched across cameras, from '
+       || count(*) || ' local tracks)'
+  FROM tracklet_visitor WHERE mode = 'combined'
 UNION ALL
 SELECT 'frames ' || count(*) || ' from ' || count(DISTINCT camera_id) || ' cameras' FROM frame
 """

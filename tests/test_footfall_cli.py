@@ -61,3 +61,17 @@ def test_cloud_check_names_the_unreachable_database() -> None:
     )
     assert "footfall stack up" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_loaded_groups_own_set_up_runs_before_its_command() -> None:
+    # `footfall cloud …` sets up logging in the cloud group's callback; without it the ingest
+    # service's progress lines (INFO) were never shown.
+    code = (
+        "import logging, sys; from footfall.cli import main\n"
+        "sys.argv = ['footfall', 'cloud', 'migrate', '--database-url', "
+        "'postgresql://nobody@127.0.0.1:1/none']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('LEVEL', logging.getLogger().level, len(logging.getLogger().handlers))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    assert f"LEVEL {20} 1" in out, out
