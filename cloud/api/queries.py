@@ -99,17 +99,29 @@ def heatmap(conn: Conn, site: str, floor: str, r: TimeRange, factor: int) -> Row
 
 
 def flows(conn: Conn, site: str, r: TimeRange) -> Rows:
-    """Zone-to-zone moves of one track: consecutive visits, counted at the second visit."""
+    """Zone-to-zone moves of one visitor: consecutive visits, counted at the second visit.
+
+    A visitor is the stitched id (mode 'combined') of the visits' local tracks, so a move from
+    a zone one camera sees to a zone another camera sees counts; a track the stitcher has not
+    decided yet is a visitor of its own.
+    """
     return _rows(
         conn,
         """
-        WITH v AS (
-            SELECT camera_id, track_id, zone_id, enter_at,
-                   lag(zone_id) OVER (PARTITION BY camera_id, track_id ORDER BY enter_at, zone_id)
+        WITH z AS (
+            SELECT coalesce(s.visitor_id, z.camera_id || '/' || z.track_id) AS visitor_id,
+                   z.zone_id, z.enter_at
+            FROM zone_visit z
+            LEFT JOIN tracklet_visitor s
+              ON s.site_id = z.site_id AND s.camera_id = z.camera_id
+             AND s.track_id = z.track_id AND s.mode = 'combined'
+            WHERE z.site_id = %(site)s AND z.enter_at >= %(lo)s - INTERVAL '12 hours'
+              AND z.enter_at < %(hi)s
+        ), v AS (
+            SELECT zone_id, enter_at,
+                   lag(zone_id) OVER (PARTITION BY visitor_id ORDER BY enter_at, zone_id)
                      AS prev_zone
-            FROM zone_visit
-            WHERE site_id = %(site)s AND enter_at >= %(lo)s - INTERVAL '12 hours'
-              AND enter_at < %(hi)s
+            FROM z
         )
         SELECT prev_zone AS from_zone, zone_id AS to_zone, count(*)::int AS people
         FROM v
