@@ -69,7 +69,10 @@ def dwell(site: AuthorisedSite, conn: Conn, r: Range, format: Format = "json") -
     return respond(queries.dwell(conn, site.id, r), r.tz, format, "dwell")
 
 
-@router.get("/flows", summary="Zone-to-zone moves (consecutive visits of one visitor, stitched across cameras)")
+@router.get(
+    "/flows",
+    summary="Zone-to-zone moves (consecutive visits of one visitor, stitched across cameras)",
+)
 def flows(site: AuthorisedSite, conn: Conn, r: Range, format: Format = "json") -> Response:
     return respond(queries.flows(conn, site.id, r), r.tz, format, "flows")
 
