@@ -10,7 +10,7 @@ import click
 from cloud import settings
 from cloud.bus import BrokerError, ensure_topics, list_topics
 from cloud.db import DatabaseError, connect, timescaledb_version
-from cloud.settings import AnalyticsSettings, IngestSettings, RetentionSettings
+from cloud.settings import AnalyticsSettings, IngestSettings, RetentionSettings, StitchSettings
 from footfall.contract import topics
 from footfall.site import Site, SiteConfigError, load_site
 
@@ -342,14 +342,14 @@ def api(
 )
 @click.option(
     "--delay-s",
-    default=10.0,
+    default=StitchSettings.delay_s,
     show_default=True,
     type=click.FloatRange(0.0),
     help="Decide a tracklet this long after it ended (the newest stored end is 'now').",
 )
 @click.option(
     "--ttl-s",
-    default=3 * 3600.0,
+    default=StitchSettings.ttl_s,
     show_default=True,
     type=click.FloatRange(1.0),
     help="Forget visitors not seen for this long (gallery memory bound).",
@@ -376,7 +376,6 @@ def stitch_command(
     import threading
 
     from cloud.stitch.run import run_stitcher
-    from cloud.stitch.stitcher import StitchSettings
 
     sites = load_sites(site_files)
     stop = threading.Event()

@@ -17,6 +17,7 @@ from typing import Any
 import click
 from tqdm import tqdm
 
+from cloud.settings import StitchSettings  # stdlib only: no cloud extra needed
 from footfall.extras import missing_extra_message, missing_modules
 from footfall.simulate import SCENARIOS, Simulation, scenario, with_overrides
 from footfall.simulate.output import MessageFile, write_scenario
@@ -145,14 +146,14 @@ def _table(result: dict[str, Any]) -> str:
 @click.option("--bootstrap-servers", help="Broker (default: the test stack for --evaluate).")
 @click.option(
     "--delay-s",
-    default=10.0,
+    default=StitchSettings.delay_s,
     show_default=True,
     type=click.FloatRange(0.0),
     help="Stitcher decision delay.",
 )
 @click.option(
     "--ttl-s",
-    default=3 * 3600.0,
+    default=StitchSettings.ttl_s,
     show_default=True,
     type=click.FloatRange(1.0),
     help="Stitcher gallery time-to-live.",
@@ -300,7 +301,6 @@ def _evaluate(
     ttl_s: float,
     keep_database: bool,
 ) -> dict[str, Any]:
-    from cloud.stitch.stitcher import StitchSettings
 
     settings = StitchSettings(delay_s=delay_s, ttl_s=ttl_s)
     if in_process:

@@ -28,7 +28,6 @@ joined; a tracklet with no such visitor starts a new one with a random anonymous
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from random import Random
 from typing import Final
 
@@ -36,60 +35,11 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from threadpoolctl import threadpool_limits
 
+from cloud.settings import DEFAULT_THRESHOLD, MODES, StitchSettings
 from cloud.stitch.topology import CameraTopology
 from cloud.stitch.tracklets import Tracklets
 
-MODES: Final = ("appearance", "spacetime", "combined")
-DEFAULT_THRESHOLD: Final = {"appearance": 0.5, "spacetime": 0.9, "combined": 0.5}
 _NEVER: Final = -1e9
-
-
-@dataclass(frozen=True)
-class StitchSettings:
-    """How the stitcher decides (times in seconds, lengths in metres)."""
-
-    mode: str = "combined"
-    delay_s: float = 10.0
-    """Decision delay: a tracklet is decided this long after it ended, with the others that
-    ended meanwhile."""
-    ttl_s: float = 3 * 3600.0
-    """Gallery time-to-live: a visitor not seen for this long is forgotten."""
-    weak_ttl_s: float = 600.0
-    """…and a visitor seen only in weak tracklets (see ``weak_quality``) after this long."""
-    threshold: float | None = None
-    """Lowest score that joins a visitor; None: the mode's default."""
-    spacetime_weight: float = 0.2
-    skew_tolerance_s: float = 2.0
-    """Camera clocks may disagree by this much."""
-    max_speed_mps: float = 2.5
-    position_slack_m: float = 3.0
-    overlap_agree_m: float = 2.5
-    """Mean distance of two concurrent tracks on overlapping cameras below which they are one
-    person."""
-    weak_quality: float = 0.35
-    """Tracklets of lower quality (0..1, from the edge; a few frames) are weak: their noisy
-    embeddings get ``weak_leniency`` added to their appearance scores, and joining a visitor
-    they only take its id, without changing what the gallery knows about the visitor."""
-    weak_leniency: float = 0.3
-    neutral_plausibility: float = 0.5
-    """Plausibility that neither helps nor hurts in ``combined``: the score is appearance +
-    ``spacetime_weight`` × (plausibility − this)."""
-    sure_plausibility: float = 2.0
-    """Plausibility of what is almost certainly one person (a track broken for a moment, the
-    same position in two overlapping views at once); a hand-over is 1."""
-    switch_radius_m: float = 2.0
-    """Two tracks of one camera at the same time may hold one person if they came this close
-    (an identity switch of the edge tracker hands people over between tracks)."""
-    long_gap_tau_s: float = 900.0
-    """Plausibility of a reappearance after a long unseen gap decays with this time constant."""
-
-    def __post_init__(self) -> None:
-        if self.mode not in MODES:
-            raise ValueError(f"unknown stitching mode {self.mode!r}; choose one of {MODES}")
-
-    @property
-    def join_threshold(self) -> float:
-        return DEFAULT_THRESHOLD[self.mode] if self.threshold is None else self.threshold
 
 
 _COLUMNS = ("sum", "emb", "strong", "cam", "end", "xy", "alive")

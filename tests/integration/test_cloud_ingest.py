@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -37,7 +37,6 @@ from footfall.contract import (
     topics,
 )
 from footfall.site import Site, load_site
-from footfall.stack import StackProfile
 
 pytestmark = pytest.mark.integration
 
@@ -160,6 +159,14 @@ def ingest_cmd(database_url: str, servers: str, ns: str, *extra: str) -> list[st
     ]
 
 
+def _reap(procs: list[subprocess.Popen[bytes]]) -> None:
+    """Never leave an ingest process behind (it would hold the pipes)."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def run_to_idle(database_url: str, servers: str, ns: str, processes: int = 1) -> None:
     cmd = ingest_cmd(database_url, servers, ns, "--idle-exit-s", "8")
     procs = [subprocess.Popen(cmd, cwd=REPO) for _ in range(processes)]
@@ -167,10 +174,7 @@ def run_to_idle(database_url: str, servers: str, ns: str, processes: int = 1) ->
         for proc in procs:
             assert proc.wait(timeout=180) == 0
     finally:
-        for proc in procs:  # never leave an ingest process behind (it would hold the pipes)
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        _reap(procs)
 
 
 def run_until_complete(
@@ -199,10 +203,7 @@ def run_until_complete(
         for proc in procs:
             assert proc.wait(timeout=120) == 0
     finally:
-        for proc in procs:  # never leave an ingest process behind (it would hold the pipes)
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        _reap(procs)
 
 
 def snapshot(database_url: str) -> dict[str, list[tuple[object, ...]]]:
@@ -216,27 +217,6 @@ def snapshot(database_url: str) -> dict[str, list[tuple[object, ...]]]:
 @pytest.fixture(scope="module")
 def site() -> Site:
     return load_site(SITE_FILE)
-
-
-@pytest.fixture()
-def make_database(local_stack: StackProfile) -> Iterator[Callable[[], str]]:
-    admin_url = local_stack.database_url.rsplit("/", 1)[0] + "/postgres"
-    made: list[str] = []
-
-    def make() -> str:
-        name = f"t_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = admin_url.rsplit("/", 1)[0] + f"/{name}"
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
-        made.append(name)
-        return url
-
-    yield make
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        for name in made:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture()

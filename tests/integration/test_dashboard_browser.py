@@ -16,7 +16,6 @@ import os
 import shutil
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,7 +29,6 @@ from cloud.api.app import ApiSettings, create_app
 from cloud.api.auth import create_key
 from cloud.api.dashboard import PAGES, missing_asset_message
 from footfall.site import load_site
-from footfall.stack import StackProfile
 
 pytestmark = pytest.mark.integration
 
@@ -69,21 +67,7 @@ def screenshot_dir() -> Path:
 
 
 @pytest.fixture(scope="module")
-def dashboard_db(local_stack: StackProfile) -> Iterator[str]:
-    admin_url = local_stack.database_url.rsplit("/", 1)[0] + "/postgres"
-    name = f"dash_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
-    yield url
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture(scope="module")
-def server(dashboard_db: str) -> Iterator[dict[str, Any]]:
+def server(module_database_url: str) -> Iterator[dict[str, Any]]:
     """The API on a free loopback port over a replayed site, the replay still feeding live."""
     _need(Path(CHROMIUM).exists(), "chromium is not installed; run make system-deps")
     _need(missing_asset_message() is None, str(missing_asset_message()))
@@ -93,12 +77,12 @@ def server(dashboard_db: str) -> Iterator[dict[str, Any]]:
         _need(False, "the playwright package is missing; run make venv")
     import uvicorn
 
-    replay = LiveReplay(dashboard_db, SITE, datetime.now(UTC))
-    with psycopg.connect(dashboard_db) as conn:
+    replay = LiveReplay(module_database_url, SITE, datetime.now(UTC))
+    with psycopg.connect(module_database_url) as conn:
         key = create_key(conn, SITE.id, "browser test")
     port = free_port()
     config = uvicorn.Config(
-        create_app(ApiSettings(dashboard_db, [SITE])),
+        create_app(ApiSettings(module_database_url, [SITE])),
         host="127.0.0.1",
         port=port,
         log_level="warning",
