@@ -21,9 +21,21 @@ class DetectorConfig(_Strict):
     """YOLOv8 person detector."""
 
     backend: Literal["torch", "onnx", "openvino"] = Field(
-        default="torch",
-        description="torch: the .pt weights (CPU or CUDA); onnx: ONNX Runtime; openvino: "
-        "OpenVINO. ONNX and OpenVINO models are exported once and cached.",
+        default="openvino",
+        description="openvino: OpenVINO runtime (fastest on CPU); torch: the .pt weights (CPU or "
+        "CUDA); onnx: ONNX Runtime. ONNX and OpenVINO models are exported once and cached.",
+    )
+    precision: Literal["fp32", "fp16", "int8"] = Field(
+        default="int8",
+        description="int8: post-training quantization (OpenVINO + NNCF) calibrated on frames of "
+        "the site's own cameras, made once and cached; fp16: half precision (CUDA with torch, "
+        "or OpenVINO's hint); fp32: full precision.",
+    )
+    calibration_frames: int = Field(
+        default=150,
+        ge=8,
+        le=5000,
+        description="Frames for INT8 calibration, taken evenly from every camera's footage.",
     )
     weights: Path | None = Field(
         default=None, description="Weights .pt file; default the packaged, verified YOLOv8n."
@@ -32,9 +44,11 @@ class DetectorConfig(_Strict):
         default=None, pattern=r"^[0-9a-fA-F]{64}$", description="Expected sha256 of weights."
     )
     device: str = Field(default="cpu", pattern=r"^(cpu|cuda(:[0-9]+)?)$")
-    half: bool = Field(default=False, description="FP16 inference (CUDA with torch only).")
+    half: bool = Field(
+        default=False, description="FP16 inference with torch on CUDA (same as precision fp16)."
+    )
     image_size: int = Field(
-        default=960,
+        default=640,
         ge=160,
         le=2048,
         multiple_of=32,
@@ -112,7 +126,27 @@ class ReidConfig(_Strict):
         description="Name sent with embeddings; default derived from the backend and weights.",
     )
     architecture: str = Field(default="osnet_x0_25", description="torchreid architecture.")
+    runtime: Literal["openvino", "native"] = Field(
+        default="openvino",
+        description="openvino: run the Re-ID network on OpenVINO (mobilenet_hist converted once "
+        "and cached; osnet_onnx read directly), several times faster on CPU; native: PyTorch "
+        "(mobilenet_hist) or ONNX Runtime (osnet_onnx). osnet_torchreid is always PyTorch.",
+    )
     batch_size: int = Field(default=32, ge=1, le=512)
+    refresh_s: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=60.0,
+        description="Re-ID on demand (edge/reid/schedule.py): a person walking alone, matched "
+        "by motion, is embedded again only after this long; new, crowded or unmatched people "
+        "every frame. 0: every high-score box every frame.",
+    )
+    reuse_iou: float = Field(
+        default=0.5, gt=0.0, le=1.0, description="Overlap with one track that counts as clear."
+    )
+    min_crop_px: int = Field(
+        default=40, ge=0, le=1000, description="Crops shorter than this are not re-embedded."
+    )
 
 
 class TrackletConfig(_Strict):
@@ -130,6 +164,13 @@ class EdgeConfig(_Strict):
     reid: ReidConfig = ReidConfig()
     tracklets: TrackletConfig = TrackletConfig()
     heartbeat_interval_s: float = Field(default=10.0, gt=0.0, le=3600.0)
+    max_latency_s: float = Field(
+        default=1.0,
+        gt=0.0,
+        le=3600.0,
+        description="Capture-to-publish latency bound: a paced camera (stream, --realtime "
+        "replay) whose p95 latency over a heartbeat interval exceeds it is reported degraded.",
+    )
     max_batch_cameras: int = Field(default=8, ge=1, le=64)
 
     @model_validator(mode="after")

@@ -33,13 +33,16 @@ class Detections:
 
     ``xyxy``: float32 (N, 4) pixel corners x1, y1, x2, y2; ``confidence``: float32 (N,) in [0, 1];
     ``tracker_id``: (N,) str, the random local track id of each box (None before tracking);
-    ``embedding``: float32 (N, D) L2-normalised appearance vectors (None before Re-ID).
+    ``embedding``: float32 (N, D) L2-normalised appearance vectors (None before Re-ID; a zero row
+    is a box without one); ``fresh``: (N,) bool, True where the embedding was computed from this
+    frame's crop rather than carried over from the box's track (None: all fresh).
     """
 
     xyxy: np.ndarray = field(default_factory=_no_boxes)
     confidence: np.ndarray = field(default_factory=_no_scores)
     tracker_id: np.ndarray | None = None
     embedding: np.ndarray | None = None
+    fresh: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.xyxy.shape[0])
@@ -51,13 +54,15 @@ class Detections:
             confidence=self.confidence[index],
             tracker_id=None if self.tracker_id is None else self.tracker_id[index],
             embedding=None if self.embedding is None else self.embedding[index],
+            fresh=None if self.fresh is None else self.fresh[index],
         )
 
-    def with_embedding(self, embedding: np.ndarray) -> Detections:
+    def with_embedding(self, embedding: np.ndarray, fresh: np.ndarray | None = None) -> Detections:
         vectors = np.asarray(embedding, np.float32)
         if vectors.ndim != 2 or vectors.shape[0] != len(self):
             raise ValueError(f"need ({len(self)}, D) embeddings, got {vectors.shape}")
-        return replace(self, embedding=vectors)
+        mask = None if fresh is None else np.asarray(fresh, bool).reshape(len(self))
+        return replace(self, embedding=vectors, fresh=mask)
 
     def clipped(self, width: int, height: int) -> Detections:
         """Boxes clipped to a ``width`` x ``height`` image; boxes left empty are dropped."""

@@ -1,18 +1,27 @@
-"""Detector backends selected by config: PyTorch, ONNX Runtime, OpenVINO.
+"""Detector backends selected by config: OpenVINO (FP32/FP16/INT8), PyTorch, ONNX Runtime.
 
 ONNX and OpenVINO models are exported from the configured ``.pt`` weights once, with a dynamic
 batch size (frames from several cameras go through one call), and cached under
 ``<cache_dir>/<sha256[:16]>-<backend>-<image_size>/``: the key is the weights' hash and the input
 size, so new weights or another size export again and nothing stale is ever loaded.
+
+INT8 (``precision: int8``, OpenVINO) is post-training quantization of that export with NNCF,
+calibrated on ``calibration_frames`` frames taken evenly from the site's own cameras (or the
+replayed footage), cached beside it under ``int8-<calibration key>/``: the key hashes the
+calibration sources (paths, sizes) and the frame count, so another site or new footage
+quantizes again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import logging
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+
+import numpy as np
 
 from edge.config import DetectorConfig
 from edge.detection import Detector, YoloPersonDetector
@@ -30,6 +39,7 @@ class DetectorBackendError(RuntimeError):
 _EXPORT_NEEDS = {
     "onnx": (("onnx", "onnx"), ("onnxslim", "onnxslim"), ("onnxruntime", "onnxruntime")),
     "openvino": (("openvino", "openvino"),),
+    "int8": (("openvino", "openvino"), ("nncf", "nncf")),
 }
 
 
@@ -82,40 +92,135 @@ def exported_model(weights: Path, backend: str, image_size: int, cache_dir: Path
     return target
 
 
-def _torch(config: DetectorConfig, weights: Path) -> Detector:
+def _torch(config: DetectorConfig, weights: Path, calibration: Sequence[str]) -> Detector:
+    if config.precision == "int8":
+        raise DetectorBackendError(
+            "detector.precision int8 needs detector.backend: openvino (the torch backend runs "
+            "fp32, or fp16 on CUDA)."
+        )
     return YoloPersonDetector(
         weights,
         image_size=config.image_size,
         confidence=config.confidence,
         device=config.device,
-        half=config.half,
+        half=config.half or config.precision == "fp16",
         iou=config.nms_iou,
     )
 
 
-def _exported(backend: str) -> Callable[[DetectorConfig, Path], Detector]:
-    def build(config: DetectorConfig, weights: Path) -> Detector:
-        model = exported_model(weights, backend, config.image_size, config.cache_dir)
-        return YoloPersonDetector(
-            model, image_size=config.image_size, confidence=config.confidence, iou=config.nms_iou
+def _onnx(config: DetectorConfig, weights: Path, calibration: Sequence[str]) -> Detector:
+    if config.precision != "fp32":
+        raise DetectorBackendError(
+            f"detector.precision {config.precision} is not available with the onnx backend; "
+            "use precision: fp32, or backend: openvino."
         )
+    model = exported_model(weights, "onnx", config.image_size, config.cache_dir)
+    return YoloPersonDetector(
+        model, image_size=config.image_size, confidence=config.confidence, iou=config.nms_iou
+    )
 
-    return build
+
+def _openvino(config: DetectorConfig, weights: Path, calibration: Sequence[str]) -> Detector:
+    from edge.detection_openvino import OpenVinoPersonDetector
+
+    folder = exported_model(weights, "openvino", config.image_size, config.cache_dir)
+    xml = next(folder.glob("*.xml"))
+    if config.precision == "int8":
+        xml = int8_model(xml, config, calibration)
+    return OpenVinoPersonDetector(
+        xml,
+        image_size=config.image_size,
+        confidence=config.confidence,
+        iou=config.nms_iou,
+        precision=config.precision,
+    )
 
 
-DETECTOR_BACKENDS: dict[str, Callable[[DetectorConfig, Path], Detector]] = {
+def calibration_key(sources: Sequence[str], frames: int) -> str:
+    """Hash of the calibration set: each source's path and size (files), and the frame count."""
+    digest = hashlib.sha256(str(frames).encode())
+    for uri in sorted({str(Path(s).resolve()) for s in sources}):
+        path = Path(uri)
+        size = path.stat().st_size if path.is_file() else len(list(path.iterdir()))
+        digest.update(f"{path.resolve()}:{size}\n".encode())
+    return digest.hexdigest()[:12]
+
+
+def calibration_images(sources: Sequence[str], frames: int) -> Iterator[np.ndarray]:
+    """About ``frames`` frames spread evenly over the length of every readable source."""
+    from edge.sources import FileSource, SourceError, read_frame
+
+    per_source = max(1, frames // max(1, len(sources)))
+    for uri in sources:
+        try:
+            count = FileSource(uri, "calibration").frame_count() or per_source
+        except SourceError as exc:
+            log.warning("calibration: skipping %s (%s)", uri, exc)
+            continue
+        for index in np.linspace(0, max(0, count - 1), per_source).astype(int):
+            try:
+                yield read_frame(uri, "calibration", int(index))
+            except SourceError:
+                continue
+
+
+def int8_model(fp32_xml: Path, config: DetectorConfig, sources: Sequence[str]) -> Path:
+    """The cached INT8 IR for this export and calibration set, quantized once (NNCF)."""
+    _check_modules("int8")
+    files = sorted({str(Path(s).resolve()) for s in sources if "://" not in s and Path(s).exists()})
+    if not files:
+        raise DetectorBackendError(
+            "detector.precision int8 needs calibration frames from the site's own cameras, and "
+            "none of them is a readable file here; give the site (--site) or footage, or set "
+            "detector.precision: fp32."
+        )
+    key = calibration_key(files, config.calibration_frames)
+    target = fp32_xml.parent.parent / f"int8-{key}" / fp32_xml.name
+    if target.exists():
+        return target
+    from edge.detection_openvino import quantize_int8
+
+    log.info(
+        "quantizing %s to INT8 on %d frames of %d camera(s) (once; cached in %s)",
+        fp32_xml.name,
+        config.calibration_frames,
+        len(files),
+        target.parent,
+    )
+    images = list(calibration_images(files, config.calibration_frames))
+    if not images:
+        raise DetectorBackendError(
+            "detector.precision int8: no calibration frame could be read from "
+            f"{', '.join(files)}; check the footage, or set detector.precision: fp32."
+        )
+    staged = target.parent.with_name(target.parent.name + ".partial")
+    shutil.rmtree(staged, ignore_errors=True)
+    try:
+        quantize_int8(fp32_xml, staged / fp32_xml.name, images, config.image_size)
+    except Exception as exc:  # NNCF raises many types; the sentence is what matters
+        raise DetectorBackendError(
+            f"INT8 quantization failed ({type(exc).__name__}: {exc}); set detector.precision: fp32."
+        ) from None
+    staged.rename(target.parent)
+    return target
+
+
+DETECTOR_BACKENDS: dict[str, Callable[[DetectorConfig, Path, Sequence[str]], Detector]] = {
+    "openvino": _openvino,
     "torch": _torch,
-    "onnx": _exported("onnx"),
-    "openvino": _exported("openvino"),
+    "onnx": _onnx,
 }
 
 
-def build_detector(config: DetectorConfig) -> Detector:
-    """The configured detector, weights verified (raises WeightsError / DetectorBackendError)."""
+def build_detector(config: DetectorConfig, calibration: Sequence[str] = ()) -> Detector:
+    """The configured detector, weights verified (raises WeightsError / DetectorBackendError).
+
+    ``calibration``: footage of the cameras it will serve (file paths), for INT8 calibration.
+    """
     factory = DETECTOR_BACKENDS.get(config.backend)
     if factory is None:
         valid = ", ".join(DETECTOR_BACKENDS)
         raise DetectorBackendError(
             f"Unknown detector backend '{config.backend}'; valid choices: {valid}."
         )
-    return factory(config, verified_weights(config.weights, config.sha256))
+    return factory(config, verified_weights(config.weights, config.sha256), calibration)

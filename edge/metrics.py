@@ -1,4 +1,4 @@
-"""Prometheus metrics of an edge node: fps per camera, inference latency, spool depth, drops.
+"""Prometheus metrics of an edge node: fps and latency per camera, inference time, spool, drops.
 
 Only this module imports ``prometheus_client``. Each node has its own registry, served on
 loopback by ``serve`` (``footfall edge run --metrics-port``).
@@ -22,9 +22,17 @@ class NodeMetrics:
             registry=self.registry,
         )  # fmt: skip
         self.dropped = Counter(
-            "footfall_edge_dropped_frames", "Frames dropped before processing (reader behind).",
+            "footfall_edge_dropped_frames",
+            "Frames not processed: skipped to stay real time or during an error backoff.",
             ["camera"], registry=self.registry,
         )  # fmt: skip
+        self.latency = Histogram(
+            "footfall_edge_latency_seconds",
+            "Capture-to-publish latency of each processed frame.",
+            ["camera"],
+            buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
+            registry=self.registry,
+        )
         self.inference = Histogram(
             "footfall_edge_inference_seconds",
             "Wall time of one batched pass (detection, tracking, Re-ID) over all its frames.",
@@ -53,8 +61,11 @@ class NodeMetrics:
         self.inference.observe(seconds)
         self.batch_frames.observe(frames)
 
-    def observe_frame(self, camera_id: str) -> None:
+    def observe_frame(self, camera_id: str, latency_s: float | None = None) -> None:
+        """A processed frame and its capture-to-publish latency."""
         self.frames.labels(camera=camera_id).inc()
+        if latency_s is not None:
+            self.latency.labels(camera=camera_id).observe(max(0.0, latency_s))
 
     def observe_camera(self, camera_id: str, fps: float, dropped_total: int) -> None:
         """At each heartbeat: the interval's fps and the camera's dropped-frame total."""

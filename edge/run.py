@@ -29,11 +29,14 @@ def run_node(
     stop: threading.Event | None = None,
     log: Callable[[str], None] = print,
     metrics: NodeMetrics | None = None,
+    overlap: bool = True,
 ) -> int:
     """Run until every file source ends or ``stop`` is set (SIGTERM/Ctrl-C); frames processed.
 
-    Cameras whose source cannot be opened are reported and skipped; the others run. The sink is
-    flushed at the end but not closed (its owner closes it).
+    Cameras whose source cannot be opened are reported and skipped; the others run. Streams, and
+    file sources when ``realtime``, are paced: the node keeps their newest frame and skips the
+    others when it cannot keep up. The sink is flushed at the end but not closed (its owner
+    closes it). ``overlap``: run the detector of one step while the previous is tracked.
     """
     cameras = [c for c in site.cameras if not camera_ids or c.id in camera_ids]
     unknown = sorted(set(camera_ids) - {c.id for c in site.cameras})
@@ -58,7 +61,8 @@ def run_node(
             log(f"  {camera.id:<20} FAILED  {exc}")
             failed[camera.id] = str(exc)
             continue
-        sources[camera.id] = (source, is_stream(camera.source))
+        paced = realtime or is_stream(camera.source)  # keeps its newest frame, held to its fps
+        sources[camera.id] = (source, paced)
         log(f"  {camera.id:<20} ok      {camera.source}")
     if not sources:
         raise SourceError(f"No camera of site {site.site.id} could be opened; see the lines above.")
@@ -69,7 +73,8 @@ def run_node(
         for c in cameras
         if c.id in sources
     }
-    engine = Engine(build_detector(config.detector), embedder, pipelines, config.reid.batch_size)
+    detector = build_detector(config.detector, [c.source for c in site.cameras])
+    engine = Engine(detector, embedder, pipelines, config.reid.batch_size)
     stop = stop or threading.Event()
     restore: Callable[[], None] = lambda: None  # noqa: E731
     if threading.current_thread() is threading.main_thread():
@@ -85,8 +90,10 @@ def run_node(
         sink,
         heartbeat_interval_s=config.heartbeat_interval_s,
         max_batch=config.max_batch_cameras,
+        max_latency_s=config.max_latency_s,
         failed=failed,
         metrics=metrics,
+        overlap=overlap,
     )
     try:
         return node.run(stop)

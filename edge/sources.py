@@ -104,7 +104,8 @@ class FileSource:
     """A video file (mp4, avi, mpg, …) or a folder of frames (MOTChallenge ``img1/``).
 
     ``fps``: the real capture rate (the container's when None); ``start_time``: UTC time of
-    frame 0 (the moment of opening when None); ``realtime``: pace frames at ``fps``;
+    frame 0 (when None: the moment of opening, or with ``realtime`` the moment the first frame
+    is handed out); ``realtime``: pace frames at ``fps``;
     ``max_frames``: stop after this many frames.
     """
 
@@ -137,6 +138,9 @@ class FileSource:
         self.start_time = (start_time or datetime.now(UTC)).astimezone(UTC)
         self.max_frames = max_frames
         self._pacer = _Pacer(self.fps, realtime)
+        # A real-time replay without a given start time is stamped from the moment its first
+        # frame is handed out (not when it was opened), so capture-to-publish latency is real.
+        self._anchor_at_first_frame = realtime and start_time is None
 
     def frame_count(self) -> int | None:
         """Frames in the source (container metadata for videos), capped by ``max_frames``."""
@@ -173,6 +177,9 @@ class FileSource:
                     )
                 return
             self._pacer.wait(index)
+            if self._anchor_at_first_frame:
+                self._anchor_at_first_frame = False
+                self.start_time = datetime.now(UTC) - timedelta(seconds=index / self.fps)
             captured_at = self.start_time + timedelta(seconds=index / self.fps)
             yield Frame(self.camera_id, index, captured_at, image)
             index += 1
@@ -180,6 +187,48 @@ class FileSource:
     def close(self) -> None:
         if self._capture is not None:
             self._capture.release()
+
+
+def prefetched(source: FrameSource, depth: int = 4) -> Iterator[Frame]:
+    """``source``'s frames, decoded ``depth`` ahead on a thread (OpenCV releases the GIL).
+
+    Errors of the source (``SourceError``) are raised here, in the consumer's thread.
+    """
+    import queue
+    import threading
+
+    frames: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def read() -> None:
+        try:
+            for frame in source:
+                while not stop.is_set():
+                    try:
+                        frames.put(frame, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            frames.put(end)
+        except BaseException as exc:  # handed to the consumer
+            frames.put(exc)
+
+    reader = threading.Thread(target=read, name=f"decode-{source.camera_id}", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = frames.get()
+            if item is end:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            assert isinstance(item, Frame)
+            yield item
+    finally:
+        stop.set()
 
 
 def open_source(

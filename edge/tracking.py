@@ -65,6 +65,7 @@ class BotSortTracker:
             keep_s=config.track_buffer_s + 1.0,
         )
         self._sample = 0
+        self._dim = 1  # embedding size, learnt from the first embedded frame
 
     def update(self, detections: Detections, image: np.ndarray) -> Detections:
         import torch
@@ -72,11 +73,21 @@ class BotSortTracker:
         from boxmot.structures import Detections as BoxmotDetections
 
         dets = detections.clipped(image.shape[1], image.shape[0])
+        vectors = dets.embedding
+        if vectors is not None and vectors.shape[1] == 0:
+            vectors = None
         embeddings = None
         if self.use_embeddings:
-            if dets.embedding is None:
-                raise ValueError("BotSortTracker with embeddings needs Detections.embedding set.")
-            embeddings = torch.from_numpy(np.ascontiguousarray(dets.embedding, np.float32))
+            if vectors is None:
+                # No box was embedded (an empty frame, or only low scores that BoT-SORT matches
+                # by overlap alone): neutral placeholders, as boxmot uses for missing features.
+                vectors = np.zeros((len(dets), self._dim), np.float32)
+            self._dim = vectors.shape[1]
+            missing = np.linalg.norm(vectors, axis=1) < 0.5
+            if missing.any():
+                vectors = vectors.copy()
+                vectors[missing] = 1.0 / np.sqrt(self._dim)
+            embeddings = torch.from_numpy(np.ascontiguousarray(vectors, np.float32))
         self._sample += 1
         tracks = self._tracker.update(
             BoxmotDetections(
@@ -90,15 +101,19 @@ class BotSortTracker:
         )
         xyxy = tracks.geometry.values.numpy().astype(np.float32).reshape(-1, 4)
         det_index = tracks.detection_indices.numpy()
-        embedding = None
-        if dets.embedding is not None:
+        matched = det_index >= 0
+        embedding = fresh = None
+        if dets.embedding is not None and dets.embedding.shape[1] > 0:
             embedding = np.zeros((len(det_index), dets.embedding.shape[1]), np.float32)
-            matched = det_index >= 0
             embedding[matched] = dets.embedding[det_index[matched]]
+            fresh = np.zeros(len(det_index), bool)
+            source = dets.fresh if dets.fresh is not None else np.ones(len(dets), bool)
+            fresh[matched] = source[det_index[matched]]
         ids = self._relinker.assign(tracks.track_ids.numpy(), xyxy, embedding, self._sample)
         return Detections(
             xyxy=xyxy,
             confidence=tracks.scores.numpy().astype(np.float32),
             tracker_id=ids,
             embedding=embedding,
+            fresh=fresh,
         ).clipped(image.shape[1], image.shape[0])

@@ -1,111 +1,423 @@
-"""Edge pipeline throughput on this machine: frames/s per detector backend and stage.
+"""Edge speed and accuracy together, in one process, on the same footage (``make bench-edge``).
 
-    python bench/edge/bench_edge.py [--frames 30] [--image-size 960] [--reid mobilenet_hist]
-                                    [--backends torch,onnx,openvino] [--video FILE]
+    python bench/edge/bench_edge.py [--steps all|baseline,default,…] [--max-frames N]
+                                    [--cameras 4,8] [--cameras-frames 150] [--json FILE]
 
-For every backend: detect only, detect + track (BoT-SORT), detect + track + Re-ID, and a batch
-of 2 camera frames per detector call; printed as a table with the ratios between stages and
-against the PyTorch backend. ONNX / OpenVINO models are exported once and cached (the export
-time is not measured). Frames are decoded before timing. Numbers are wall-clock on whatever
-else the machine is doing: run it on a quiet machine.
+Rows, each run end to end on PETS09-S2L1 (795 frames, 768x576, 7 fps) and TUD-Stadtmitte
+(179 frames, 640x480, 25 fps) from ``../shared/data``, one after the other:
+
+* ``baseline``: a plain ultralytics + boxmot loop as a newcomer would write it (YOLOv8n
+  ``predict`` at 640 px, person class, BoT-SORT with boxmot's defaults, no Re-ID, no camera-motion
+  compensation), decoding inline;
+* the project's edge node (``edge.run.run_node``: decode threads, detection, Re-ID, BoT-SORT,
+  floor projection, contract messages into an in-memory sink) with the settings of each
+  optimisation step, ending with ``default`` (the shipped defaults):
+  ``before`` (what the node shipped before: PyTorch at 960 px, Re-ID on every box, one stage
+  after the other), ``openvino-fp32`` (OpenVINO runtime at 640 px), ``int8`` (+ INT8
+  detector), ``reid-on-demand`` (+ Re-ID only where it pays), ``default`` (+ detector and
+  tracking overlapped on two threads).
+
+For each row: frames/s (wall), CPU-seconds per frame (all threads), peak resident memory
+during the row, MOTA / IDF1 (motmetrics, IoU >= 0.5) of the node's published frame messages
+against the ground truth, and the ratio of frames/s to the baseline measured in this run. Then
+the default settings with 4 and 8 cameras on one node (the two clips repeated), frames/s in
+all. Wall-clock figures depend on what else the machine does: run it on a quiet machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import resource
 import sys
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from edge.config import DetectorConfig, EdgeConfig, ReidConfig, TrackerConfig
-from edge.detection_backends import DetectorBackendError, build_detector
-from edge.reid import build_embedder, embed_detections
-from edge.sources import FileSource
-from edge.tracking import BotSortTracker
-
 REPO = Path(__file__).resolve().parents[2]
-DEFAULT_VIDEO = REPO / ".." / "shared" / "data" / "pets2009_s2l1" / "video" / "View_001_vtest.avi"
-OSNET = REPO / ".." / "shared" / "models" / "osnet_x0_25_msmt17.onnx"
+DATA = (REPO / ".." / "shared" / "data").resolve()
+DEMO_SITE = REPO / "configs" / "sites" / "demo.yaml"
 
 
-def _fps(frames: int, run: Callable[[], object]) -> float:
+@dataclass(frozen=True)
+class Sequence_:
+    name: str
+    camera: str
+    video: Path
+    gt: Path
+    fps: float
+
+
+SEQUENCES = [
+    Sequence_(
+        "PETS09-S2L1",
+        "pets-view1",
+        DATA / "pets2009_s2l1" / "video" / "View_001_vtest.avi",
+        DATA / "pets2009_s2l1" / "gt" / "mot15_gt.txt",
+        7.0,
+    ),
+    Sequence_(
+        "TUD-Stadtmitte",
+        "tud-stadtmitte",
+        DATA / "mot15" / "TUD-Stadtmitte" / "TUD-Stadtmitte.mp4",
+        DATA / "mot15" / "TUD-Stadtmitte" / "gt" / "gt.txt",
+        25.0,
+    ),
+]
+
+STEPS: dict[str, tuple[dict[str, Any], bool]] = {
+    # name: (edge config overrides, overlap detector and tracking)
+    "before": (
+        {"detector": {"backend": "torch", "precision": "fp32", "image_size": 960},
+         "reid": {"refresh_s": 0}},
+        False,
+    ),
+    "openvino-fp32": ({"detector": {"precision": "fp32"}, "reid": {"refresh_s": 0}}, False),
+    "int8": ({"reid": {"refresh_s": 0}}, False),
+    "reid-on-demand": ({}, False),
+    "default": ({}, True),
+}  # fmt: skip
+
+
+class PeakRss:
+    """Samples this process's resident memory every 20 ms; ``peak`` in MiB since ``start``."""
+
+    def __init__(self) -> None:
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @staticmethod
+    def now_mib() -> float:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+    def __enter__(self) -> PeakRss:
+        self.peak = self.now_mib()
+
+        def sample() -> None:
+            while not self._stop.wait(0.02):
+                self.peak = max(self.peak, self.now_mib())
+
+        self._thread = threading.Thread(target=sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self.peak = max(self.peak, self.now_mib())
+
+
+@dataclass
+class Row:
+    name: str
+    frames: int = 0
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+    peak_mib: float = 0.0
+    scores: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.wall_s if self.wall_s else 0.0
+
+
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _score(rows: list[tuple[int, str, np.ndarray, float]], gt: Path, out: Path) -> dict[str, float]:
+    from edge.evaluate import evaluate
+
+    numbers: dict[str, int] = {}
+    with out.open("w") as f:
+        for frame, track, box, conf in rows:
+            n = numbers.setdefault(track, len(numbers) + 1)
+            x1, y1, x2, y2 = box
+            w, h = x2 - x1, y2 - y1
+            f.write(f"{frame + 1},{n},{x1:.2f},{y1:.2f},{w:.2f},{h:.2f},{conf:.3f},-1,-1,-1\n")
+    scores = evaluate(out, gt)
+    return {"mota": scores.mota, "idf1": scores.idf1, "recall": scores.recall,
+            "precision": scores.precision, "id_switches": scores.id_switches}  # fmt: skip
+
+
+def run_baseline(seq: Sequence_, max_frames: int | None) -> tuple[int, list[Any]]:
+    """YOLOv8n predict at 640 + boxmot BoT-SORT defaults, no Re-ID, decoding inline."""
+    import cv2
+    from boxmot import BotSort
+    from ultralytics import YOLO  # type: ignore[attr-defined]
+
+    from edge.weights import verified_weights
+
+    model = YOLO(str(verified_weights()), task="detect")
+    # boxmot's defaults without Re-ID; camera-motion compensation off as for any fixed camera
+    # (its ECC alignment would slow the baseline down and flatter the ratios).
+    tracker = BotSort(use_embeddings=False, use_cmc=False, frame_rate=round(seq.fps))
+    capture = cv2.VideoCapture(str(seq.video))
+    rows: list[Any] = []
+    frame = 0
+    while max_frames is None or frame < max_frames:
+        ok, image = capture.read()
+        if not ok:
+            break
+        result: Any = model.predict(image, imgsz=640, classes=[0], verbose=False)[0]
+        boxes = result.boxes
+        dets = np.column_stack([boxes.xyxy.numpy(), boxes.conf.numpy(), boxes.cls.numpy()]).astype(
+            np.float32
+        )
+        for t in tracker.update(dets.reshape(-1, 6), image):
+            rows.append((frame, str(int(t[4])), t[:4], float(t[5])))
+        frame += 1
+    capture.release()
+    return frame, rows
+
+
+def run_node_rows(
+    seq: Sequence_, config: Any, overlap: bool, max_frames: int | None
+) -> tuple[int, list[Any]]:
+    """The edge node on one camera of the demo site; rows from its published frame messages."""
+    from edge.run import run_node
+    from edge.sink import MemorySink
+    from footfall.contract import FrameObservations
+    from footfall.site import load_site
+
+    site = load_site(DEMO_SITE)
+    sink = MemorySink()
+    frames = run_node(
+        site, "bench", config, sink, camera_ids=[seq.camera], realtime=False,
+        max_frames=max_frames, log=lambda _line: None, overlap=overlap,
+    )  # fmt: skip
+    rows = [
+        (m.frame_index, t.track_id, np.asarray(t.box), t.confidence)
+        for m in sink.messages
+        if isinstance(m, FrameObservations)
+        for t in m.tracks
+    ]
+    return frames, rows
+
+
+def _config(overrides: dict[str, Any]) -> Any:
+    from edge.config import EdgeConfig
+
+    base = EdgeConfig().model_dump()
+    for section, values in overrides.items():
+        base[section] = {**base[section], **values}
+    return EdgeConfig.model_validate(base)
+
+
+def bench_row(name: str, run: Callable[[Sequence_], tuple[int, list[Any]]], work: Path) -> Row:
+    row = Row(name)
+    with PeakRss() as rss:
+        for seq in SEQUENCES:
+            cpu, wall = _cpu_s(), time.perf_counter()
+            frames, rows = run(seq)
+            row.wall_s += time.perf_counter() - wall
+            row.cpu_s += _cpu_s() - cpu
+            row.frames += frames
+            row.scores[seq.name] = _score(rows, seq.gt, work / f"{name}-{seq.name}.txt")
+    row.peak_mib = rss.peak
+    return row
+
+
+def multi_camera(count: int, frames: int) -> tuple[int, float]:
+    """The default settings, ``count`` cameras (the clips repeated) on one node: frames, seconds."""
+    from edge.config import EdgeConfig
+    from edge.run import run_node
+    from edge.sink import MemorySink
+    from footfall.site import load_site
+
+    site = load_site(DEMO_SITE)
+    originals = [c for c in site.cameras if c.id in {s.camera for s in SEQUENCES}]
+    cameras = [
+        originals[i % len(originals)].model_copy(update={"id": f"{originals[i % 2].id}-{i}"})
+        for i in range(count)
+    ]
+    many = site.model_copy(update={"cameras": cameras, "topology": site.topology.model_copy(
+        update={"overlaps": [], "links": []})})  # fmt: skip
+    sink = MemorySink()
     started = time.perf_counter()
-    run()
-    return frames / (time.perf_counter() - started)
+    done = run_node(
+        many, "bench", EdgeConfig(max_batch_cameras=max(8, count)), sink, realtime=False,
+        max_frames=frames, log=lambda _line: None,
+    )  # fmt: skip
+    return done, time.perf_counter() - started
 
 
-def bench_backend(
-    backend: str, images: list[np.ndarray], image_size: int, reid: ReidConfig, fps: float
-) -> dict[str, float]:
-    detector = build_detector(DetectorConfig(backend=backend, image_size=image_size))
-    embedder = build_embedder(reid)
-    detector.detect(images[:2])  # warm up
-    if embedder is not None:
-        embed_detections(embedder, images[:1], detector.detect(images[:1]))
-    n = len(images)
-    results: dict[str, float] = {}
-    results["detect"] = _fps(n, lambda: [detector.detect([img]) for img in images])
-    pairs = [images[i : i + 2] for i in range(0, n - 1, 2)]
-    results["detect x2 batched"] = _fps(2 * len(pairs), lambda: [detector.detect(p) for p in pairs])
+class TimingSink:
+    """Keeps messages and, for each frame message, its capture-to-publish latency (seconds)."""
 
-    def track(with_reid: bool) -> None:
-        tracker = BotSortTracker(TrackerConfig(), fps, use_embeddings=with_reid)
-        for img in images:
-            (dets,) = detector.detect([img])
-            if with_reid and embedder is not None:
-                (dets,) = embed_detections(embedder, [img], [dets])
-            tracker.update(dets, img)
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+        self.latency_s: dict[str, list[float]] = {}
 
-    results["detect+track"] = _fps(n, lambda: track(False))
-    if embedder is not None:
-        results["detect+track+reid"] = _fps(n, lambda: track(True))
-    return results
+    def publish(self, message: Any) -> None:
+        from datetime import UTC, datetime
+
+        from footfall.contract import FrameObservations
+
+        if isinstance(message, FrameObservations):
+            delay = (datetime.now(UTC) - message.captured_at).total_seconds()
+            self.latency_s.setdefault(message.camera_id, []).append(delay)
+        self.messages.append(message)
+
+    def flush(self, timeout_s: float | None = None) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def realtime_demo(seconds: float) -> dict[str, dict[str, Any]]:
+    """The demo site's cameras paced in real time for ``seconds``, default settings: per camera
+    frames processed and skipped, processed rate, capture-to-publish latency, heartbeats."""
+    from edge.config import EdgeConfig
+    from edge.run import run_node
+    from footfall.contract import CameraHeartbeat
+    from footfall.site import load_site
+
+    site = load_site(DEMO_SITE)
+    config = EdgeConfig(heartbeat_interval_s=min(10.0, seconds / 3))
+    run_node(
+        site, "bench", config, TimingSink(), realtime=False, max_frames=3, log=lambda _line: None
+    )  # fmt: skip  (models loaded and compiled once)
+    sink = TimingSink()
+    stop = threading.Event()
+    timer = threading.Timer(seconds, stop.set)
+    timer.start()
+    try:
+        run_node(site, "bench", config, sink, realtime=True, stop=stop, log=lambda _line: None)
+    finally:
+        timer.cancel()
+    out: dict[str, dict[str, Any]] = {}
+    for camera in site.cameras:
+        beats = [
+            m for m in sink.messages
+            if isinstance(m, CameraHeartbeat) and m.camera_id == camera.id
+        ]  # fmt: skip
+        latencies = np.array(sink.latency_s.get(camera.id, [np.nan]))
+        frames = sum(b.frames for b in beats)
+        skipped = sum(b.dropped_frames for b in beats)
+        span = sum(b.interval_s for b in beats)
+        out[camera.id] = {
+            "target_fps": camera.fps,
+            "frames": frames,
+            "skipped": skipped,
+            "fps": frames / span if span else 0.0,
+            "latency_p50_s": float(np.nanpercentile(latencies, 50)),
+            "latency_p99_s": float(np.nanpercentile(latencies, 99)),
+            "latency_max_s": float(np.nanmax(latencies)),
+            "heartbeats": [
+                {
+                    "status": str(b.status),
+                    "fps": round(b.fps, 1),
+                    "skipped": b.dropped_frames,
+                    "detail": b.detail,
+                }
+                for b in beats
+            ],
+        }
+    return out
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=30)
-    parser.add_argument("--image-size", type=int, default=EdgeConfig().detector.image_size)
-    parser.add_argument("--reid", default=EdgeConfig().reid.backend)
-    parser.add_argument("--backends", default="torch,onnx,openvino")
-    parser.add_argument("--video", type=Path, default=DEFAULT_VIDEO)
+    parser.add_argument("--steps", default="all", help="comma list of: baseline," + ",".join(STEPS))
+    parser.add_argument("--max-frames", type=int, help="cap every sequence (a quick look)")
+    parser.add_argument("--cameras", default="4,8", help="multi-camera runs ('' for none)")
+    parser.add_argument("--cameras-frames", type=int, default=150)
+    parser.add_argument(
+        "--realtime-s", type=float, default=60.0,
+        help="seconds of the demo site's cameras paced in real time (0: skip)",
+    )  # fmt: skip
+    parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
-    if not args.video.exists():
-        print(f"bench-edge: {args.video} is not here; pass --video FILE", file=sys.stderr)
+    missing = [str(s.video) for s in SEQUENCES if not s.video.exists() or not s.gt.exists()]
+    if missing:
+        print(f"bench-edge: footage not here: {', '.join(missing)}", file=sys.stderr)
         return 1
-    source = FileSource(str(args.video), "bench", max_frames=args.frames, fps=7.0)
-    images = [f.image for f in source]
-    weights = OSNET.resolve() if args.reid.startswith("osnet") else None
-    reid = ReidConfig(backend=args.reid, weights=weights)
-    h, w = images[0].shape[:2]
+    steps = ["baseline", *STEPS] if args.steps == "all" else args.steps.split(",")
+    unknown = [s for s in steps if s != "baseline" and s not in STEPS]
+    if unknown:
+        print(f"bench-edge: unknown step(s) {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    work = REPO / ".run" / "bench-edge"
+    work.mkdir(parents=True, exist_ok=True)
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
     print(
-        f"edge bench: {len(images)} frames {w}x{h} of {args.video.name}, YOLOv8n at "
-        f"{args.image_size} px, Re-ID {args.reid}, CPU"
+        f"edge bench: {' + '.join(s.name for s in SEQUENCES)}"
+        f"{f' (first {args.max_frames} frames)' if args.max_frames else ''}, "
+        f"{os.cpu_count()} CPU cores; models are exported / quantized before timing"
     )
-    table: dict[str, dict[str, float]] = {}
-    for backend in args.backends.split(","):
-        try:
-            table[backend] = bench_backend(backend, images, args.image_size, reid, source.fps)
-        except DetectorBackendError as exc:
-            print(f"  {backend}: skipped ({exc})")
-    if not table:
-        return 1
-    stages = list(next(iter(table.values())))
-    base = table.get("torch")
-    header = f"{'backend':<10}" + "".join(f"{s:>20}" for s in stages) + f"{'vs torch (detect)':>20}"
+    for name in steps:  # exports, INT8 calibration and first-call set-up outside the timing
+        if name != "baseline":
+            config = _config(STEPS[name][0])
+            run_node_rows(SEQUENCES[0], config, STEPS[name][1], 3)
+    rows: list[Row] = []
+    for name in steps:
+        if name == "baseline":
+            run: Callable[[Sequence_], tuple[int, list[Any]]] = lambda s: run_baseline(  # noqa: E731
+                s, args.max_frames
+            )
+        else:
+            overrides, overlap = STEPS[name]
+            config = _config(overrides)
+            run = lambda s, c=config, o=overlap: run_node_rows(s, c, o, args.max_frames)  # noqa: E731
+        row = bench_row(name, run, work)
+        rows.append(row)
+        print(f"  {name:<16} {row.fps:6.1f} fps", flush=True)
+    base = next((r for r in rows if r.name == "baseline"), None)
+    names = [s.name for s in SEQUENCES]
+    header = f"{'step':<16}{'fps':>7}{'x base':>8}{'CPU s/fr':>10}{'peak MiB':>10}" + "".join(
+        f"{n + ' MOTA/IDF1':>28}" for n in names
+    )
+    print()
     print(header)
     print("-" * len(header))
-    for backend, row in table.items():
-        cells = "".join(f"{row.get(s, float('nan')):>14.2f} fps  " for s in stages)
-        speedup = f"{row['detect'] / base['detect']:>17.2f}x" if base else ""
-        print(f"{backend:<10}{cells}{speedup}")
-    print("\nratio to detect only (same backend):")
-    for backend, row in table.items():
-        ratios = "  ".join(f"{s} {row[s] / row['detect']:.2f}" for s in stages if s != "detect")
-        print(f"  {backend:<10}{ratios}")
+    for r in rows:
+        ratio = f"{r.fps / base.fps:>7.2f}x" if base and base.fps else f"{'':>8}"
+        cells = "".join(f"{r.scores[n]['mota']:>20.3f} / {r.scores[n]['idf1']:.3f}" for n in names)
+        print(
+            f"{r.name:<16}{r.fps:>7.1f}{ratio}{r.cpu_s / r.frames:>10.3f}{r.peak_mib:>10.0f}{cells}"
+        )
+    multi: dict[str, dict[str, float]] = {}
+    for count in [int(c) for c in args.cameras.split(",") if c]:
+        done, seconds = multi_camera(count, args.cameras_frames)
+        multi[str(count)] = {"frames": done, "seconds": seconds, "fps": done / seconds}
+        print(
+            f"default, {count} cameras on one node: {done} frames in {seconds:.1f} s = "
+            f"{done / seconds:.1f} frames/s in all ({done / seconds / count:.1f} per camera)"
+        )
+    realtime: dict[str, dict[str, Any]] = {}
+    if args.realtime_s > 0:
+        realtime = realtime_demo(args.realtime_s)
+        print(f"\ndemo site in real time for {args.realtime_s:.0f} s (default settings):")
+        print(f"{'camera':<18}{'target':>8}{'fps':>7}{'frames':>8}{'skipped':>9}"
+              f"{'p50 s':>8}{'p99 s':>8}{'max s':>8}  heartbeats")  # fmt: skip
+        for camera, cam in realtime.items():
+            statuses = ", ".join(sorted({b["status"] for b in cam["heartbeats"]}))
+            print(
+                f"{camera:<18}{cam['target_fps']:>8.1f}{cam['fps']:>7.1f}{cam['frames']:>8}"
+                f"{cam['skipped']:>9}{cam['latency_p50_s']:>8.2f}{cam['latency_p99_s']:>8.2f}"
+                f"{cam['latency_max_s']:>8.2f}  {statuses}"
+            )
+            details = {b["detail"] for b in cam["heartbeats"] if b["detail"]}
+            for detail in sorted(details)[:2]:
+                print(f"{'':<18}  {detail}")
+    if args.json:
+        args.json.write_text(json.dumps(
+            {"rows": [{**r.__dict__, "fps": r.fps} for r in rows], "multi_camera": multi,
+             "realtime": realtime}, indent=2))  # fmt: skip
     return 0
 
 

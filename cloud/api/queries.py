@@ -287,7 +287,8 @@ def dwell_distribution(conn: Conn, site: str, r: TimeRange, edges: list[float]) 
 
 
 def camera_history(conn: Conn, site: str, r: TimeRange) -> Rows:
-    """Per bucket and camera: heartbeat figures (mean fps and latency, dropped frames, issues)."""
+    """Per bucket and camera: heartbeat figures (mean fps and latency, dropped frames), and how
+    many heartbeats were degraded, offline or error (``errors``)."""
     return _rows(
         conn,
         """
@@ -296,7 +297,8 @@ def camera_history(conn: Conn, site: str, r: TimeRange) -> Rows:
                avg(latency_ms) AS latency_ms, max(latency_p95_ms) AS latency_p95_ms,
                sum(dropped_frames)::int AS dropped_frames,
                count(*) FILTER (WHERE status = 'degraded')::int AS degraded,
-               count(*) FILTER (WHERE status = 'offline')::int AS offline
+               count(*) FILTER (WHERE status = 'offline')::int AS offline,
+               count(*) FILTER (WHERE status = 'error')::int AS errors
         FROM heartbeat
         WHERE site_id = %(site)s AND sent_at >= %(lo)s AND sent_at < %(hi)s
         GROUP BY 1, 2 ORDER BY 1, 2

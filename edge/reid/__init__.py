@@ -63,29 +63,54 @@ def embed_detections(
     images: Sequence[np.ndarray],
     detections: Sequence[Detections],
     batch_size: int = 32,
+    *,
+    select: Sequence[np.ndarray | None] | None = None,
+    reuse: Sequence[np.ndarray | None] | None = None,
 ) -> list[Detections]:
-    """Embed every box of several images (e.g. several cameras) in batches of ``batch_size``."""
+    """Embed the boxes of several images (e.g. several cameras) in batches of ``batch_size``.
+
+    ``select``: per image, a bool mask of the boxes to embed (None: all); ``reuse``: per image,
+    (N, D) vectors that the other boxes carry instead (zero rows: none). Every returned
+    ``Detections`` has an ``embedding`` (N, D) — also for images without boxes, or when nothing
+    was embedded (then D is the reused vectors' size, or 0) — and ``fresh`` marks the rows
+    computed here.
+    """
+    masks = [
+        np.ones(len(d), bool) if select is None or select[i] is None else np.asarray(select[i])
+        for i, d in enumerate(detections)
+    ]
     crops = [
-        crop(img, box) for img, dets in zip(images, detections, strict=True) for box in dets.xyxy
+        crop(img, box)
+        for img, dets, mask in zip(images, detections, masks, strict=True)
+        for box in dets.xyxy[mask]
     ]
     rows = [
         embedder.embed(crops[start : start + batch_size])
         for start in range(0, len(crops), batch_size)
     ]
-    if not rows:
-        return list(detections)
-    vectors = np.concatenate(rows)
+    vectors = np.concatenate(rows) if rows else None
+    dim = vectors.shape[1] if vectors is not None else 0
+    if not dim and reuse is not None:
+        dim = max((r.shape[1] for r in reuse if r is not None), default=0)
     out, start = [], 0
-    for dets in detections:
-        out.append(dets.with_embedding(vectors[start : start + len(dets)]))
-        start += len(dets)
+    for i, (dets, mask) in enumerate(zip(detections, masks, strict=True)):
+        full = np.zeros((len(dets), dim), np.float32)
+        borrowed = None if reuse is None else reuse[i]
+        if borrowed is not None and borrowed.shape[1] == dim:
+            full[~mask] = borrowed[~mask]
+        count = int(mask.sum())
+        if count:
+            assert vectors is not None
+            full[mask] = vectors[start : start + count]
+        start += count
+        out.append(dets.with_embedding(full, fresh=mask))
     return out
 
 
 def _osnet_onnx(config: ReidConfig) -> Embedder:
     from edge.reid.osnet_onnx import OsnetOnnxEmbedder
 
-    return OsnetOnnxEmbedder(_weights(config), model_name=config.model_name)
+    return OsnetOnnxEmbedder(_weights(config), model_name=config.model_name, runtime=config.runtime)
 
 
 def _osnet_torchreid(config: ReidConfig) -> Embedder:
@@ -99,7 +124,10 @@ def _osnet_torchreid(config: ReidConfig) -> Embedder:
 def _mobilenet_hist(config: ReidConfig) -> Embedder:
     from edge.reid.mobilenet_hist import MobilenetHistEmbedder
 
-    return MobilenetHistEmbedder()
+    return MobilenetHistEmbedder(
+        batch_size=config.batch_size,
+        runtime="openvino" if config.runtime == "openvino" else "torch",
+    )
 
 
 EMBEDDERS: dict[str, Callable[[ReidConfig], Embedder]] = {

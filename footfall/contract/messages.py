@@ -213,9 +213,12 @@ class CameraStatus(StrEnum):
     OK = "ok"
     """Frames arrive and are processed at (about) the target rate."""
     DEGRADED = "degraded"
-    """Frames arrive but the pipeline is behind, dropping frames or partially failing."""
+    """Frames arrive but the node falls behind: it processes under 90 % of the target rate
+    or publishes later than its latency bound (``detail`` says which)."""
     OFFLINE = "offline"
     """No frames arrive from the camera (stream lost, camera down)."""
+    ERROR = "error"
+    """Processing this camera's frames raised; the node retries it with backoff."""
 
 
 # --------------------------------------------------------------------------- models
@@ -515,7 +518,7 @@ class CameraHeartbeat(_Envelope):
         "milliseconds; absent when not measured.",
     )
     dropped_frames: Count = Field(description="Frames captured but not processed in the interval.")
-    status: CameraStatus = Field(description="Pipeline health: ok, degraded or offline.")
+    status: CameraStatus = Field(description="Pipeline health: ok, degraded, offline or error.")
     detail: str | None = Field(
         default=None,
         max_length=MAX_DETAIL_CHARS,

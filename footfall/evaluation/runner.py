@@ -188,6 +188,13 @@ def gt_summary(gt: np.ndarray) -> dict[str, Any]:
     }
 
 
+def calibration_footage(manifest: Manifest) -> list[str]:
+    """INT8 calibration footage: every sequence of the manifest together (never one alone)."""
+    sources = {str(manifest.path(s.source)) for s in manifest.sequences if s.source is not None}
+    sources |= {str(manifest.path(c.frames)) for c in manifest.crowd}
+    return sorted(s for s in sources if Path(s).exists())
+
+
 def run_sequence(
     manifest: Manifest,
     entry: SequenceEntry,
@@ -214,6 +221,7 @@ def run_sequence(
             fps=fps,
             max_frames=entry.max_frames,
             on_result=[lambda r: writer.write(r.frame.index, r.tracks, r.floor_xy)],
+            calibration=calibration_footage(manifest),
         )
     hyp = load_mot(mot_file)
     gt = load_mot(manifest.path(entry.gt), ground_truth=True)
@@ -241,7 +249,7 @@ def run_crowd(manifest: Manifest, entry: CrowdEntry, config: Any) -> dict[str, A
 
     heads, mask = load_mall(manifest.path(entry.gt), manifest.path(entry.roi))
     files = frame_files(manifest.path(entry.frames))
-    detector = build_detector(config.detector)
+    detector = build_detector(config.detector, calibration_footage(manifest))
 
     def detect(images: list[np.ndarray]) -> list[np.ndarray]:
         return [d.xyxy for d in detector.detect(images)]

@@ -255,7 +255,7 @@ CASES: list[tuple[str, Callable[[Wire], bytes], str, str]] = [
         "unknown status",
         _set("heartbeat", ("status",), "on-fire"),
         "heartbeat.status",
-        "'ok', 'degraded' or 'offline'",
+        "'ok', 'degraded', 'offline' or 'error'",
     ),
     (
         "multi-line detail",

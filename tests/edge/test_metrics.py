@@ -19,6 +19,20 @@ def test_dropped_frames_count_each_drop_once_across_heartbeats() -> None:
     assert value("footfall_edge_fps", {"camera": "cam-a"}) == 8.0
 
 
+def test_capture_to_publish_latency_is_a_histogram_per_camera() -> None:
+    metrics = NodeMetrics()
+    metrics.observe_frame("cam-a", latency_s=0.3)
+    metrics.observe_frame("cam-a", latency_s=2.0)
+    metrics.observe_frame("cam-b")  # no latency known: counted, not observed
+    value = metrics.registry.get_sample_value
+    assert value("footfall_edge_frames_total", {"camera": "cam-a"}) == 2
+    assert value("footfall_edge_latency_seconds_count", {"camera": "cam-a"}) == 2
+    assert value("footfall_edge_latency_seconds_bucket", {"camera": "cam-a", "le": "0.05"}) == 0
+    assert value("footfall_edge_latency_seconds_bucket", {"camera": "cam-a", "le": "0.5"}) == 1
+    assert value("footfall_edge_latency_seconds_bucket", {"camera": "cam-a", "le": "60.0"}) == 2
+    assert value("footfall_edge_latency_seconds_count", {"camera": "cam-b"}) is None
+
+
 def test_spool_gauges_read_the_publisher_counters_and_ignore_other_sinks() -> None:
     metrics = NodeMetrics()
     metrics.observe_sink(SimpleNamespace(pending=42, spool_bytes=4096, dropped=7))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -37,6 +38,22 @@ def test_an_img1_folder_is_read_in_name_order(tmp_path: Path) -> None:
     assert len(frames) == 3
     assert [int(f.image.mean() // 40) for f in frames] == [1, 2, 3]
     assert frames[2].captured_at == START + timedelta(seconds=2 / 7)
+
+
+def test_a_realtime_replay_is_stamped_from_its_first_frame_not_from_opening(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "img1"
+    folder.mkdir()
+    for i in range(3):
+        cv2.imwrite(str(folder / f"{i:06d}.png"), np.zeros((8, 8, 3), np.uint8))
+    source = FileSource(str(tmp_path), "cam", fps=20, realtime=True)
+    time.sleep(0.3)  # models load between opening and the first frame
+    frames = []
+    for frame in source:
+        frames.append(frame)
+        assert abs((datetime.now(UTC) - frame.captured_at).total_seconds()) < 0.1
+    assert frames[2].captured_at - frames[0].captured_at == timedelta(seconds=2 / 20)
 
 
 def test_dead_sources_give_one_sentence(tmp_path: Path) -> None:

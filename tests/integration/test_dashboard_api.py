@@ -111,6 +111,7 @@ def test_camera_history_layout_and_plan(client) -> None:  # type: ignore[no-unty
     assert sorted({r["heartbeats"] for r in rows}) == [29, 30]
     degraded = sum(r["degraded"] for r in rows)
     assert degraded == 41  # the last camera, 40 to 20 minutes before 10:00, both included
+    assert all(r["offline"] == 0 and r["errors"] == 0 for r in rows)
     layout = c.get("/v1/sites/demo/layout", headers=key).json()
     assert [z["id"] for z in layout["zones"]] == [z.id for z in SITE.zones]
     assert layout["floors"][0]["plan"] is None and layout["timezone"] == "Europe/London"

@@ -57,7 +57,7 @@ async function update() {
     );
     latencySeries.push(
       { name, type: "line", showSymbol: false, itemStyle: { color: color(id) }, lineStyle: { width: 2 }, data: rows.map((r) => [r.bucket, r.latency_ms == null ? null : Math.round(r.latency_ms)]) },
-      { name, type: "bar", yAxisIndex: 1, barMaxWidth: 8, itemStyle: { color: color(id), opacity: 0.5 }, data: rows.map((r) => [r.bucket, r.degraded + r.offline]), tooltip: { show: false } },
+      { name, type: "bar", yAxisIndex: 1, barMaxWidth: 8, itemStyle: { color: color(id), opacity: 0.5 }, data: rows.map((r) => [r.bucket, r.degraded + r.offline + (r.errors ?? 0)]), tooltip: { show: false } },
     );
   }
   const names = [...byCamera.keys()];
@@ -75,7 +75,7 @@ async function update() {
       xAxis: timeAxis,
       yAxis: [
         { type: "value", name: "ms", ...axis() },
-        { type: "value", name: "degraded", minInterval: 1, ...axis({ splitLine: { show: false } }) },
+        { type: "value", name: "not ok", minInterval: 1, ...axis({ splitLine: { show: false } }) },
       ],
       series: latencySeries,
     },
