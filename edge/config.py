@@ -126,11 +126,12 @@ class ReidConfig(_Strict):
         description="Name sent with embeddings; default derived from the backend and weights.",
     )
     architecture: str = Field(default="osnet_x0_25", description="torchreid architecture.")
-    runtime: Literal["openvino", "native"] = Field(
-        default="openvino",
-        description="openvino: run the Re-ID network on OpenVINO (mobilenet_hist converted once "
-        "and cached; osnet_onnx read directly), several times faster on CPU; native: PyTorch "
-        "(mobilenet_hist) or ONNX Runtime (osnet_onnx). osnet_torchreid is always PyTorch.",
+    runtime: Literal["auto", "openvino", "native"] = Field(
+        default="auto",
+        description="Where the Re-ID network runs. openvino: mobilenet_hist converted once and "
+        "cached, osnet_onnx read directly; native: PyTorch (mobilenet_hist) or ONNX Runtime "
+        "(osnet_onnx); auto: the faster one measured on CPU (openvino for mobilenet_hist, ~5-9x "
+        "PyTorch; ONNX Runtime for osnet_onnx). osnet_torchreid is always PyTorch.",
     )
     batch_size: int = Field(default=32, ge=1, le=512)
     refresh_s: float = Field(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import logging
+import os
 import shutil
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -193,7 +194,7 @@ def int8_model(fp32_xml: Path, config: DetectorConfig, sources: Sequence[str]) -
             "detector.precision int8: no calibration frame could be read from "
             f"{', '.join(files)}; check the footage, or set detector.precision: fp32."
         )
-    staged = target.parent.with_name(target.parent.name + ".partial")
+    staged = target.parent.with_name(f"{target.parent.name}.partial-{os.getpid()}")
     shutil.rmtree(staged, ignore_errors=True)
     try:
         quantize_int8(fp32_xml, staged / fp32_xml.name, images, config.image_size)
@@ -201,7 +202,9 @@ def int8_model(fp32_xml: Path, config: DetectorConfig, sources: Sequence[str]) -
         raise DetectorBackendError(
             f"INT8 quantization failed ({type(exc).__name__}: {exc}); set detector.precision: fp32."
         ) from None
-    staged.rename(target.parent)
+    from edge.openvino_runtime import publish_folder
+
+    publish_folder(staged, target.parent)
     return target
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -83,14 +84,24 @@ def torch_to_ir(module: Any, example: Any, key_source: Path, name: str,
     target = folder / f"{name}.xml"
     if target.exists():
         return target
-    staged = folder.with_name(folder.name + ".partial")
+    staged = folder.with_name(f"{folder.name}.partial-{os.getpid()}")
     shutil.rmtree(staged, ignore_errors=True)
     log.info("converting %s to OpenVINO (once; cached in %s)", name, folder)
     model = ov.convert_model(module, example_input=example)
     ov.save_model(model, str(staged / target.name))
-    shutil.rmtree(folder, ignore_errors=True)
-    staged.rename(folder)
+    publish_folder(staged, folder)
     return target
+
+
+def publish_folder(staged: Path, folder: Path) -> None:
+    """Move a finished ``staged`` folder to ``folder`` in one rename; if another process got
+    there first, keep theirs (both are the same model)."""
+    try:
+        staged.rename(folder)
+    except OSError:
+        if not folder.exists():
+            raise
+        shutil.rmtree(staged, ignore_errors=True)
 
 
 def quantize_int8(

@@ -31,6 +31,9 @@ class ReplaySummary:
     tracks: int
     stage_seconds: dict[str, float] | None = None
     """Wall seconds per stage (detect, reid, track); detect overlaps the other two."""
+    reid_boxes: dict[str, int] | None = None
+    """Boxes embedded (``computed``), carrying their track's embedding (``reused``), or never
+    needing one (``skipped``: low scores) — see edge/reid/schedule.py."""
 
     @property
     def fps(self) -> float:
@@ -95,4 +98,14 @@ def replay(
         stages.close()
         bar.close()
         frames.close()
-    return ReplaySummary(count, time.perf_counter() - started, len(seen), dict(engine.seconds))
+    schedule = pipeline.schedule
+    boxes = None
+    if schedule is not None:
+        boxes = {
+            "computed": schedule.computed,
+            "reused": schedule.reused,
+            "skipped": schedule.skipped,
+        }
+    return ReplaySummary(
+        count, time.perf_counter() - started, len(seen), dict(engine.seconds), boxes
+    )

@@ -28,6 +28,11 @@ class Tracker(Protocol):
         ...
 
 
+def _neutral(dim: int) -> np.ndarray:
+    signs = np.where(np.arange(dim) % 2 == 0, 1.0, -1.0)
+    return np.asarray(signs / np.sqrt(dim), np.float32)
+
+
 class BotSortTracker:
     """boxmot BoT-SORT with our embeddings (computed outside, batched across cameras).
 
@@ -80,13 +85,16 @@ class BotSortTracker:
         if self.use_embeddings:
             if vectors is None:
                 # No box was embedded (an empty frame, or only low scores that BoT-SORT matches
-                # by overlap alone): neutral placeholders, as boxmot uses for missing features.
+                # by overlap alone): neutral placeholders (below).
                 vectors = np.zeros((len(dets), self._dim), np.float32)
             self._dim = vectors.shape[1]
             missing = np.linalg.norm(vectors, axis=1) < 0.5
             if missing.any():
+                # A box without an embedding gets a neutral vector: alternating signs, about
+                # orthogonal to every real feature, so its appearance distance to every track is
+                # ~1 (gated out) and BoT-SORT matches it by box overlap alone.
                 vectors = vectors.copy()
-                vectors[missing] = 1.0 / np.sqrt(self._dim)
+                vectors[missing] = _neutral(self._dim)
             embeddings = torch.from_numpy(np.ascontiguousarray(vectors, np.float32))
         self._sample += 1
         tracks = self._tracker.update(

@@ -188,8 +188,13 @@ def gt_summary(gt: np.ndarray) -> dict[str, Any]:
     }
 
 
-def calibration_footage(manifest: Manifest) -> list[str]:
-    """INT8 calibration footage: every sequence of the manifest together (never one alone)."""
+def calibration_footage(manifest: Manifest, entry: SequenceEntry | None = None) -> list[str]:
+    """INT8 calibration footage, as the edge node would have it: the cameras of the site a
+    sequence is placed on (so a replay and ``footfall edge run`` on that site use the same
+    model); else every sequence of the manifest together (never one alone)."""
+    found = site_camera(manifest, entry) if entry is not None else None
+    if found is not None:
+        return sorted({c.source for c in found[0].cameras})
     sources = {str(manifest.path(s.source)) for s in manifest.sequences if s.source is not None}
     sources |= {str(manifest.path(c.frames)) for c in manifest.crowd}
     return sorted(s for s in sources if Path(s).exists())
@@ -221,7 +226,7 @@ def run_sequence(
             fps=fps,
             max_frames=entry.max_frames,
             on_result=[lambda r: writer.write(r.frame.index, r.tracks, r.floor_xy)],
-            calibration=calibration_footage(manifest),
+            calibration=calibration_footage(manifest, entry),
         )
     hyp = load_mot(mot_file)
     gt = load_mot(manifest.path(entry.gt), ground_truth=True)

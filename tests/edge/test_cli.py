@@ -1,4 +1,4 @@
-"""``footfall edge replay`` and ``footfall edge annotate`` on a short real clip."""
+"""``footfall edge replay``, ``annotate`` and ``optimize`` on short real clips."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 from click.testing import CliRunner
-from edge_footage import CAMPUS_GT, CAMPUS_VIDEO, needs_campus
+from edge_footage import (
+    CAMPUS_GT,
+    CAMPUS_VIDEO,
+    DEMO_SITE,
+    SHARED_DATA,
+    needs_campus,
+    needs_pets,
+)
 
 from footfall.cli import main
 
@@ -65,3 +72,24 @@ def test_user_mistakes_are_one_sentence(tmp_path: Path) -> None:
     assert (
         result.exit_code == 1 and "tracker.buffer: Extra inputs are not permitted" in result.output
     )
+
+
+@needs_pets
+def test_optimize_quantizes_once_on_the_sites_cameras(tmp_path: Path) -> None:
+    site = tmp_path / "site.yaml"
+    site.write_text(DEMO_SITE.read_text().replace("../../../shared/data", str(SHARED_DATA)))
+    config = tmp_path / "edge.yaml"
+    cache = tmp_path / "cache"
+    config.write_text(
+        f"detector:\n  image_size: 320\n  calibration_frames: 9\n  cache_dir: {cache}\n"
+    )
+    command = ["edge", "optimize", "--site", str(site), "--config", str(config)]
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 0, result.output
+    assert "detector: openvino int8 at 320 px" in result.output
+    assert "fp32" in result.output and "int8" in result.output and "ms per frame" in result.output
+    assert "re-id: mobilenet_hist" in result.output
+    (model,) = cache.glob("*-openvino-320/int8-*/*.xml")
+    stamp = model.stat().st_mtime_ns
+    again = CliRunner().invoke(main, command)  # cached: not quantized again
+    assert again.exit_code == 0 and model.stat().st_mtime_ns == stamp

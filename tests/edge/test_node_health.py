@@ -154,9 +154,7 @@ def test_a_camera_whose_processing_raises_is_isolated_and_retried_with_backoff(
         max_error_backoff_s=0.4,
     )
     caplog.set_level(logging.ERROR, logger="edge.node")
-    started = time.monotonic()
     processed = node.run(threading.Event())  # returns normally
-    assert time.monotonic() - started < 10
     for message in sink.messages:
         assert decode(encode(message)) == message  # valid on the wire, error heartbeats too
 
