@@ -80,13 +80,17 @@ class OpenVinoPersonDetector:
         self._buffers: dict[tuple[int, int, int], np.ndarray] = {}
 
     def _request(self, shape: tuple[int, int, int]) -> Any:
-        request = self._compiled.get(shape)
+        """An inference request for a (batch, height, width) input: a static shape for one
+        frame (fastest), one model with a dynamic batch for several cameras (compiled once per
+        frame size, however many cameras a step brings)."""
+        key = shape if shape[0] == 1 else (-1, shape[1], shape[2])
+        request = self._compiled.get(key)
         if request is None:
             compiled = runtime.compile_cpu(
-                self._model, [shape[0], shape[1], shape[2], 3], self.precision, self.threads
+                self._model, [key[0], key[1], key[2], 3], self.precision, self.threads
             )
             request = compiled.create_infer_request()
-            self._compiled[shape] = request
+            self._compiled[key] = request
         return request
 
     def detect(self, images: Sequence[np.ndarray]) -> list[Detections]:
