@@ -110,7 +110,8 @@ def embed_detections(
 def _osnet_onnx(config: ReidConfig) -> Embedder:
     from edge.reid.osnet_onnx import OsnetOnnxEmbedder
 
-    return OsnetOnnxEmbedder(_weights(config), model_name=config.model_name, runtime=config.runtime)
+    runtime = "openvino" if config.runtime == "openvino" else "onnxruntime"  # auto: ONNX Runtime
+    return OsnetOnnxEmbedder(_weights(config), model_name=config.model_name, runtime=runtime)
 
 
 def _osnet_torchreid(config: ReidConfig) -> Embedder:
@@ -126,7 +127,7 @@ def _mobilenet_hist(config: ReidConfig) -> Embedder:
 
     return MobilenetHistEmbedder(
         batch_size=config.batch_size,
-        runtime="openvino" if config.runtime == "openvino" else "torch",
+        runtime="torch" if config.runtime == "native" else "openvino",  # auto: OpenVINO
     )
 
 

@@ -48,6 +48,7 @@ class MobilenetHistEmbedder:
 
         self._cnn = MobileNetv2_Embedder(half=False, max_batch_size=batch_size, gpu=False)
         self.histogram_weight = histogram_weight
+        self.runtime = runtime
         self._compiled = None
         if runtime == "openvino":
             import torch

@@ -84,3 +84,14 @@ def test_backend_errors_are_one_sentence(tmp_path: Path) -> None:
     bogus = ReidConfig.model_construct(backend="resnet_magic")  # type: ignore[arg-type]
     with pytest.raises(ReidError, match="valid choices: osnet_onnx, osnet_torchreid"):
         build_embedder(bogus)
+
+
+@needs_pets
+def test_mobilenet_runs_on_openvino_by_default_with_the_pytorch_features() -> None:
+    crops, _ = _crops()
+    default = build_embedder(ReidConfig())
+    native = build_embedder(ReidConfig(runtime="native"))
+    assert getattr(default, "runtime", None) == "openvino"  # auto: the faster runtime here
+    assert getattr(native, "runtime", None) == "torch"
+    a, b = default.embed(crops), native.embed(crops)  # type: ignore[union-attr]
+    assert a.shape == b.shape and float(np.abs(a - b).max()) < 0.02
