@@ -458,7 +458,8 @@ def optimize(site_file: str, config_file: Path | None) -> None:
         embedder = build_embedder(config.reid)
         if embedder is not None:
             click.echo(
-                f"re-id: {config.reid.backend} ({embedder.model_name}) on {config.reid.runtime}, "
+                f"re-id: {config.reid.backend} ({embedder.model_name}) on "
+                f"{getattr(embedder, 'runtime', config.reid.runtime)}, "
                 f"ready in {time.perf_counter() - started:.1f} s"
             )
     except _user_errors() as exc:
