@@ -241,6 +241,12 @@ def replay(
             f"{camera_id}: {summary.frames} frames in {summary.seconds:.1f} s "
             f"({summary.fps:.1f} fps), {summary.tracks} tracks → {mot_out}"
         )
+        if summary.reid_boxes is not None:
+            boxes = summary.reid_boxes
+            click.echo(
+                f"{camera_id}: Re-ID embedded {boxes['computed']} boxes, {boxes['reused']} carried "
+                f"their track's embedding, {boxes['skipped']} low-score boxes needed none"
+            )
         if gt is not None:
             click.echo(f"{camera_id}: {evaluate(mot_out, gt).line()}")
     except _user_errors() as exc:

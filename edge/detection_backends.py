@@ -26,11 +26,12 @@ import numpy as np
 
 from edge.config import DetectorConfig
 from edge.detection import Detector, YoloPersonDetector
+from edge.openvino_runtime import DEFAULT_CACHE_DIR as CACHE_ROOT
 from edge.weights import sha256_of, verified_weights
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CACHE_DIR = Path.home() / ".cache" / "footfall" / "detectors"
+DEFAULT_CACHE_DIR = CACHE_ROOT / "detectors"
 
 
 class DetectorBackendError(RuntimeError):

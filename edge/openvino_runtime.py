@@ -22,6 +22,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 DEFAULT_CACHE_DIR = Path.home() / ".cache" / "footfall"
+"""Root of every model cache of the edge (detector exports, INT8, Re-ID IRs, compiled blobs)."""
 
 _core: Any = None
 
@@ -46,10 +47,9 @@ def read_model(path: Path) -> Any:
     return core().read_model(str(path))
 
 
-def bgr_u8_input(model: Any, scale: float = 255.0, mean: Sequence[float] | None = None,
-                 std: Sequence[float] | None = None) -> Any:  # fmt: skip
-    """``model`` taking uint8 BGR NHWC images: RGB, float, (x / scale - mean) / std and NCHW
-    run inside the compiled model."""
+def bgr_u8_input(model: Any, scale: float = 255.0) -> Any:
+    """``model`` taking uint8 BGR NHWC images: RGB, float, x / scale and NCHW run inside the
+    compiled model."""
     import openvino as ov
     from openvino.preprocess import ColorFormat, PrePostProcessor
 
@@ -58,10 +58,9 @@ def bgr_u8_input(model: Any, scale: float = 255.0, mean: Sequence[float] | None 
         ov.Layout("NHWC")
     ).set_color_format(ColorFormat.BGR)
     ppp.input().model().set_layout(ov.Layout("NCHW"))
-    steps = ppp.input().preprocess().convert_color(ColorFormat.RGB)
-    steps = steps.convert_element_type(ov.Type.f32).scale(scale)
-    if mean is not None and std is not None:
-        steps.mean(list(mean)).scale(list(std))
+    ppp.input().preprocess().convert_color(ColorFormat.RGB).convert_element_type(ov.Type.f32).scale(
+        scale
+    )
     return ppp.build()
 
 

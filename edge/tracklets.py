@@ -17,6 +17,7 @@ from datetime import datetime
 
 import numpy as np
 
+from edge.detection import box_iou
 from footfall.contract import TrackletEnded, TrackletStarted
 
 FULL_QUALITY_HEIGHT_PX = 128.0
@@ -37,13 +38,7 @@ def observation_quality(
         | (xyxy[:, 3] >= height - 1)
     )
     truncation = np.where(border, 0.5, 1.0)
-    x1 = np.maximum(xyxy[:, None, 0], xyxy[None, :, 0])
-    y1 = np.maximum(xyxy[:, None, 1], xyxy[None, :, 1])
-    x2 = np.minimum(xyxy[:, None, 2], xyxy[None, :, 2])
-    y2 = np.minimum(xyxy[:, None, 3], xyxy[None, :, 3])
-    inter = (x2 - x1).clip(0) * (y2 - y1).clip(0)
-    area = (xyxy[:, 2] - xyxy[:, 0]) * (xyxy[:, 3] - xyxy[:, 1])
-    iou = inter / np.maximum(area[:, None] + area[None, :] - inter, 1e-9)
+    iou = box_iou(xyxy, xyxy)
     np.fill_diagonal(iou, 0.0)
     isolation = 1.0 - iou.max(axis=1)
     quality = np.clip(confidence, 0.0, 1.0) * size * truncation * isolation
