@@ -345,7 +345,8 @@ def api(
     default=StitchSettings.delay_s,
     show_default=True,
     type=click.FloatRange(0.0),
-    help="Decide a tracklet this long after it ended (the newest stored end is 'now').",
+    help="Decide a tracklet this long after it ended ('now' is the newest stored end, "
+    "never one over a minute ahead of this clock).",
 )
 @click.option(
     "--ttl-s",

@@ -40,12 +40,26 @@ class AnalyticsSettings:
 
 @dataclass(frozen=True)
 class RetentionSettings:
-    """How long each kind of data is kept; enforced by the service with drop_chunks."""
+    """How long each kind of data is kept; enforced by the service with drop_chunks.
+
+    Every table with per-person rows is under one of these windows (the plan, and the tables
+    that hold no per-person data, are in :mod:`cloud.analytics.retention`).
+    """
 
     observations_days: float = 30.0
+    """Per-person rows: observations, frames, heartbeats, tracklet starts and ends, the line
+    crossings and zone visits derived from them, stitched visitor ids (``tracklet_visitor``),
+    local tracks (``track``) and their derivation state (``track_state``)."""
     embeddings_hours: float = 24.0
+    """Re-ID embeddings (``embedding``): kept for hours, not days."""
     rollups_days: float = 3650.0
+    """Per-minute counts without per-person rows: ``footfall_minute``, ``occupancy_minute``,
+    ``heatmap_minute``."""
+    future_tolerance_s: float = 600.0
+    """Rows dated more than this after the service's clock cannot be real (a wrong edge clock,
+    hostile input): every pass deletes them, so no row outlives its window by more than this."""
     interval_s: float = 3600.0
+    """How often the ingest service enforces retention."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +102,10 @@ class StitchSettings:
     spacetime_weight: float = 0.2
     skew_tolerance_s: float = 2.0
     """Camera clocks may disagree by this much."""
+    future_tolerance_s: float = 60.0
+    """A pass takes the newest stored tracklet end as "now", but never one more than this
+    after the service's clock: a tracklet dated later cannot be real, is not decided (retention
+    deletes it) and holds no other tracklet of its site back."""
     max_speed_mps: float = 2.5
     position_slack_m: float = 3.0
     overlap_agree_m: float = 2.5

@@ -4,16 +4,17 @@ The stitcher runs as a pass over the stored tracklets rather than as a consumer 
 a tracklet needs its end (embedding) *and* its floor positions (frame messages on another
 topic, which Kafka does not order with it), and both are in the database once ingest has
 committed them. A pass (:func:`stitch_pass`) loads the tracklets of the last ``ttl_s`` that
-ended at least ``delay_s`` before the newest one, replays the ones already decided into the
-gallery, decides the others and writes them with ``ON CONFLICT DO NOTHING`` — so passes can be
-repeated, run after a crash, or run while ingest goes on, and a decision never changes.
+ended at least ``delay_s`` before the newest one (never one later than the clock allows),
+replays the ones already decided into the gallery, decides the others and writes them with
+``ON CONFLICT DO NOTHING`` — so passes can be repeated, run after a crash, or run while ingest
+goes on, and a decision never changes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -117,13 +118,21 @@ def stitch_pass(
     settings: StitchSettings,
     now: datetime | None = None,
     since: datetime | None = None,
+    clock: datetime | None = None,
 ) -> PassResult:
-    """Decide the tracklets that ended at least ``delay_s`` before ``now`` (default: the newest
-    stored tracklet end) and are not decided yet; see the module docstring. Tracklets that
-    ended before ``since`` (default: ``ttl_s`` before) are not looked at."""
+    """Decide the tracklets that ended at least ``delay_s`` before ``now`` and are not decided
+    yet; see the module docstring. Tracklets that ended before ``since`` (default: ``ttl_s``
+    before) are not looked at.
+
+    ``now`` defaults to the newest stored tracklet end, bounded by the clock (``clock``,
+    default the service's): ends more than ``future_tolerance_s`` after it cannot be real and
+    are left out, so one future-dated tracklet neither becomes "now" (which would freeze the
+    site's stitching until then) nor is decided (retention deletes it)."""
     if now is None:
+        latest = (clock or datetime.now(UTC)) + timedelta(seconds=settings.future_tolerance_s)
         row: Any = conn.execute(
-            "SELECT max(ended_at) FROM tracklet_end WHERE site_id = %s", (site.id,)
+            "SELECT max(ended_at) FROM tracklet_end WHERE site_id = %s AND ended_at <= %s",
+            (site.id, latest),
         ).fetchone()
         if row is None or row[0] is None:
             return PassResult(0, 0, 0)
