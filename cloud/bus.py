@@ -6,22 +6,33 @@ Only this module imports ``kafka``. Errors a user can cause (broker down, wrong 
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import logging
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from typing import Final
 
 from kafka import ConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
-from kafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
+from kafka.errors import (
+    CommitFailedError,
+    KafkaError,
+    KafkaTimeoutError,
+    TopicAlreadyExistsError,
+)
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
-from cloud.ingest.records import DeadLetter, Offsets, Record
+from cloud.ingest.records import DeadLetter, DeadLetterResult, Offsets, Record
 from footfall.contract import Message, encode, topics
 
 INGEST_TOPICS: Final = (topics.OBSERVATIONS_TOPIC, topics.TRACKLETS_TOPIC, topics.HEARTBEATS_TOPIC)
 
 log = logging.getLogger("footfall.cloud.bus")
+
+FETCH_MAX_BYTES: Final = 64 * 1024 * 1024
+"""Ingest fetches up to this much per partition and per fetch (records of 10 MB included)."""
 
 
 class BrokerError(RuntimeError):
@@ -125,8 +136,10 @@ class KafkaSource:
                 max_poll_records=max_poll_records,
                 session_timeout_ms=session_timeout_ms,
                 heartbeat_interval_ms=max(500, session_timeout_ms // 3),
-                fetch_max_bytes=64 * 1024 * 1024,
-                max_partition_fetch_bytes=8 * 1024 * 1024,
+                # Whole records of any size the broker takes (it accepts records far over 1 MB;
+                # one that could not be fetched would stop its partition for good).
+                fetch_max_bytes=FETCH_MAX_BYTES,
+                max_partition_fetch_bytes=FETCH_MAX_BYTES,
             )
         except KafkaError:
             raise BrokerError(
@@ -205,15 +218,158 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
         pass
 
 
-class KafkaDeadLetters:
-    """Publishes dead letters with their reason and source topic in record headers."""
+DEADLETTER_PARTITION_HEADER: Final = "footfall-source-partition"
+"""Dead-letter header: the partition the record was consumed from (decimal, UTF-8)."""
+DEADLETTER_OFFSET_HEADER: Final = "footfall-source-offset"
+"""Dead-letter header: the record's offset in that partition (decimal, UTF-8)."""
+DEADLETTER_SIZE_HEADER: Final = "footfall-original-size"
+"""Dead-letter header: the original value's size in bytes (decimal; ``-1``: no value)."""
+DEADLETTER_SHA256_HEADER: Final = "footfall-sha256"
+"""Dead-letter header: hex sha256 of the original value (absent when it had none)."""
+DEADLETTER_TRUNCATED_HEADER: Final = "footfall-truncated"
+"""Dead-letter header, present only when something was cut: ``key``, ``value`` or both."""
 
-    def __init__(self, bootstrap_servers: str, namespace: str = "") -> None:
+DEADLETTER_MAX_VALUE_BYTES: Final = 64 * 1024
+"""A dead letter keeps at most this much of the original value (the sha256 and size say what
+the whole was), far below the producer's 1 MiB ``max_request_size``."""
+DEADLETTER_MAX_KEY_BYTES: Final = 1024
+DEADLETTER_MAX_REASON_CHARS: Final = 2000
+
+
+def dead_letter_record(
+    letter: DeadLetter,
+) -> tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]:
+    """The dead-letter record of ``letter``: (key, value, headers), small whatever the input.
+
+    The value and key are the original bytes, cut to :data:`DEADLETTER_MAX_VALUE_BYTES` and
+    :data:`DEADLETTER_MAX_KEY_BYTES`; the headers say where the record came from, the reason,
+    its original size and sha256, and what was cut.
+    """
+    record = letter.record
+    value, key = record.value, record.key
+    cut = []
+    if key is not None and len(key) > DEADLETTER_MAX_KEY_BYTES:
+        key, cut = key[:DEADLETTER_MAX_KEY_BYTES], ["key"]
+    headers = [
+        (topics.DEADLETTER_REASON_HEADER, letter.reason[:DEADLETTER_MAX_REASON_CHARS].encode()),
+        (topics.DEADLETTER_TOPIC_HEADER, record.topic.encode()),
+        (DEADLETTER_PARTITION_HEADER, str(record.partition).encode()),
+        (DEADLETTER_OFFSET_HEADER, str(record.offset).encode()),
+        (DEADLETTER_SIZE_HEADER, str(-1 if value is None else len(value)).encode()),
+    ]
+    if value is not None:
+        headers.append((DEADLETTER_SHA256_HEADER, hashlib.sha256(value).hexdigest().encode()))
+        if len(value) > DEADLETTER_MAX_VALUE_BYTES:
+            value = value[:DEADLETTER_MAX_VALUE_BYTES]
+            cut.append("value")
+    if cut:
+        headers.append((DEADLETTER_TRUNCATED_HEADER, ",".join(cut).encode()))
+    return key, value, headers
+
+
+def dead_letter_source(headers: Sequence[tuple[str, bytes]]) -> tuple[str, int, int] | None:
+    """(source topic, partition, offset) of a dead-letter record; None if it does not say."""
+    found = dict(headers)
+    try:
+        return (
+            found[topics.DEADLETTER_TOPIC_HEADER].decode(),
+            int(found[DEADLETTER_PARTITION_HEADER]),
+            int(found[DEADLETTER_OFFSET_HEADER]),
+        )
+    except (KeyError, ValueError, UnicodeDecodeError):
+        return None
+
+
+class KafkaDeadLetters:
+    """Publishes dead letters (see :func:`dead_letter_record`), never one twice.
+
+    **No repeats after a restart.** Every letter of one source partition goes to one
+    partition of the dead-letter topic (chosen from a CRC-32 of ``"<topic>/<partition>"``,
+    not from the key, which stays the original one), in order (one request in flight), and the
+    pipeline publishes a batch's letters before committing its offsets. So the letters of a
+    source partition on the topic always end with those of the last batch that was processed,
+    committed or not, and the highest source offset on the topic says which records already
+    have their letter. Before each publish this reads what the topic gained since it last
+    looked (at the first publish: the last ``lookback`` records of each partition, which must
+    be at least one batch; more are read if the broker's end offset is off) and skips letters
+    at or below that offset. A process restarted after a crash (or a group member handed the
+    partitions of one that died) re-reads the uncommitted batch and so does not repeat its
+    letters. A record that was rejected again and was not on the topic (it failed to publish)
+    gets its letter now.
+
+    **Never stuck.** A letter the producer refuses (size, broker error, timeout) is logged and
+    counted as failed; the pipeline commits the offsets regardless.
+    """
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        namespace: str = "",
+        lookback: int = 10_000,
+        timeout_s: float = 30.0,
+    ) -> None:
         self._servers = bootstrap_servers
         self._topic = topic_name(topics.DEADLETTER_TOPIC, namespace)
+        self._lookback = lookback
+        self._timeout_s = timeout_s
         self._producer: KafkaProducer | None = None
+        self._reader: KafkaConsumer | None = None
+        self.highest: dict[tuple[str, int], int] = {}
+        """(source topic, partition) → the highest source offset on the dead-letter topic."""
 
-    def send(self, letters: Sequence[DeadLetter]) -> None:
+    def send(self, letters: Sequence[DeadLetter]) -> DeadLetterResult:
+        producer = self._connect()
+        self._catch_up()
+        partitions = sorted(producer.partitions_for(self._topic) or {0})
+        pending = []
+        already = failed = 0
+        for letter in letters:
+            record = letter.record
+            source = (record.topic, record.partition)
+            if record.offset <= self.highest.get(source, -1):
+                already += 1
+                continue
+            key, value, headers = dead_letter_record(letter)
+            target = partitions[
+                zlib.crc32(f"{record.topic}/{record.partition}".encode()) % len(partitions)
+            ]
+            try:
+                future = producer.send(
+                    self._topic, key=key, value=value, headers=headers, partition=target
+                )
+            except KafkaError as exc:
+                failed += 1
+                self._lost(letter, exc)
+                continue
+            pending.append((letter, future))
+        with contextlib.suppress(KafkaError):  # the futures still open say which failed
+            producer.flush(timeout=self._timeout_s)
+        sent = 0
+        for letter, future in pending:
+            if future.succeeded():
+                sent += 1
+                source = (letter.record.topic, letter.record.partition)
+                self.highest[source] = max(self.highest.get(source, -1), letter.record.offset)
+            else:
+                failed += 1
+                self._lost(letter, future.exception or KafkaTimeoutError("no answer in time"))
+        return DeadLetterResult(sent=sent, already_sent=already, failed=failed)
+
+    def _lost(self, letter: DeadLetter, exc: BaseException) -> None:
+        record = letter.record
+        log.error(
+            "could not publish the dead letter of %s partition %d offset %d (%d bytes) to %s: "
+            "%s: %s; skipped it, so check the broker and the topic",
+            record.topic,
+            record.partition,
+            record.offset,
+            -1 if record.value is None else len(record.value),
+            self._topic,
+            type(exc).__name__,
+            exc,
+        )
+
+    def _connect(self) -> KafkaProducer:
         if self._producer is None:
             self._producer = KafkaProducer(
                 bootstrap_servers=self._servers,
@@ -221,19 +377,85 @@ class KafkaDeadLetters:
                 acks="all",
                 linger_ms=5,
                 compression_type="gzip",
+                max_in_flight_requests_per_connection=1,  # in order, also across retries
+                request_timeout_ms=int(self._timeout_s * 1000),
+                max_block_ms=int(self._timeout_s * 1000),
             )
-        for letter in letters:
-            record = letter.record
-            headers = [
-                (topics.DEADLETTER_REASON_HEADER, letter.reason.encode()),
-                (topics.DEADLETTER_TOPIC_HEADER, record.topic.encode()),
+        return self._producer
+
+    def _catch_up(self) -> None:
+        """Read the dead-letter topic up to its end; remember the highest source offsets."""
+        reader = self._reader
+        if reader is None:
+            reader = KafkaConsumer(
+                bootstrap_servers=self._servers,
+                client_id="footfall-cloud-deadletter-reader",
+                group_id=None,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                fetch_max_wait_ms=100,
+                max_partition_fetch_bytes=4 * 1024 * 1024,
+                request_timeout_ms=int(self._timeout_s * 1000),
+            )
+            tps = [
+                TopicPartition(self._topic, p)
+                for p in sorted(reader.partitions_for_topic(self._topic) or ())
             ]
-            self._producer.send(self._topic, key=record.key, value=record.value, headers=headers)
-        self._producer.flush(timeout=30)
+            reader.assign(tps)
+            # Only a hint (Tansu's end offsets can be off with S3 storage): reading from too
+            # early costs time, and from beyond the end falls back to the beginning.
+            begin, end = reader.beginning_offsets(tps), reader.end_offsets(tps)
+            for tp in tps:
+                reader.seek(tp, max(begin[tp], end[tp] - self._lookback))
+            self._reader = reader
+        _read_to_end(reader, self._timeout_s, self._note)
+
+    def _note(self, headers: Sequence[tuple[str, bytes]]) -> None:
+        source = dead_letter_source(headers)
+        if source is not None:
+            topic, partition, offset = source
+            key = (topic, partition)
+            self.highest[key] = max(self.highest.get(key, -1), offset)
 
     def close(self) -> None:
         if self._producer is not None:
             self._producer.close(timeout=10)
+        if self._reader is not None:
+            self._reader.close()
+
+
+_HOLE_WAIT_S: Final = 5.0
+"""Reading to the end: a position stuck this long below the high watermark is the end (Tansu
+can count offsets it never stored; fetches skip them only once later records exist)."""
+
+
+def _read_to_end(
+    consumer: KafkaConsumer, timeout_s: float, note: Callable[[Sequence[tuple[str, bytes]]], None]
+) -> None:
+    """Poll the assigned partitions until each reaches the high watermark of the fetch answers
+    (Tansu's ListOffsets end offset is wrong with S3 storage; the fetch's is right)."""
+    tps = list(consumer.assignment())
+    deadline = time.monotonic() + timeout_s
+    positions: dict[TopicPartition, int] = {}
+    moved_at = time.monotonic()
+    while tps:
+        for records in consumer.poll(timeout_ms=200, max_records=10_000).values():
+            for record in records:
+                note(record.headers or ())
+        now = time.monotonic()
+        current = {tp: consumer.position(tp) for tp in tps}
+        if current != positions:
+            positions, moved_at = current, now
+        ends = {tp: consumer.highwater(tp) for tp in tps}
+        behind = [tp for tp in tps if ends[tp] is None or current[tp] < ends[tp]]
+        if not behind:
+            return
+        if now - moved_at >= _HOLE_WAIT_S and all(ends[tp] is not None for tp in behind):
+            return
+        if now > deadline:
+            raise KafkaTimeoutError(
+                f"reading the dead-letter topic {tps[0].topic} took over {timeout_s:.0f} s"
+            )
 
 
 class MessagePublisher:

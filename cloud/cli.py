@@ -165,6 +165,13 @@ def migrate_command(database_url: str | None) -> None:
     help="Derive crossings, visits and rollups at most this often.",
 )
 @click.option(
+    "--max-future-skew-s",
+    default=IngestSettings.max_future_skew_s,
+    show_default=True,
+    type=click.FloatRange(0.0),
+    help="Dead-letter messages stamped further than this ahead of this host's clock.",
+)
+@click.option(
     "--retain-observations-days",
     default=RetentionSettings.observations_days,
     show_default=True,
@@ -197,6 +204,7 @@ def ingest(
     batch_messages: int,
     batch_seconds: float,
     analytics_interval_s: float,
+    max_future_skew_s: float,
     retain_observations_days: float,
     retain_embeddings_hours: float,
     retain_rollups_days: float,
@@ -218,6 +226,7 @@ def ingest(
                 batch_messages=batch_messages,
                 batch_seconds=batch_seconds,
                 analytics_interval_s=analytics_interval_s,
+                max_future_skew_s=max_future_skew_s,
             ),
             _analytics(analytics),
             RetentionSettings(

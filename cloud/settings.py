@@ -78,6 +78,9 @@ class IngestSettings:
     auto_offset_reset: str = "earliest"
     topic_namespace: str = ""
     """Prefix of the topic names (``"<ns>.footfall.observations.v1"``); empty for none."""
+    max_future_skew_s: float = 300.0
+    """A message stamped further than this ahead of ingest's clock is a dead letter (a node
+    whose clock runs ahead; stored, it would outlive retention and hold up stitching)."""
 
 
 MODES: Final = ("appearance", "spacetime", "combined")

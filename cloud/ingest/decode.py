@@ -1,9 +1,17 @@
-"""Step 1: validate each record against the wire contract and the configured sites."""
+"""Step 1: validate each record against the wire contract, the configured sites and the clock.
+
+The contract accepts timestamps up to 2100 (a node's clock may be wrong either way, and the
+contract cannot know "now"); ingest can. A message stamped further ahead of ingest's own clock
+than ``max_future_skew_s`` becomes a dead letter: stored, it would sit in the future, outlive
+retention (its chunk never ages out) and hold up stitching (which waits for time to pass it).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Final
 
 from cloud.ingest.records import DeadLetter, Record
 from footfall.contract import TOPIC_BY_KIND, ContractError, Message, decode
@@ -16,13 +24,22 @@ class Decoded:
 
 
 def decode_records(
-    records: Iterable[Record], cameras: Mapping[str, frozenset[str]], namespace: str = ""
+    records: Iterable[Record],
+    cameras: Mapping[str, frozenset[str]],
+    namespace: str = "",
+    now: datetime | None = None,
+    max_future_skew_s: float | None = None,
 ) -> Decoded:
     """Valid messages for known sites and cameras; everything else as dead letters.
 
-    ``cameras`` maps each configured site id to its camera ids.
+    ``cameras`` maps each configured site id to its camera ids. With ``now`` and
+    ``max_future_skew_s``, a message with a timestamp more than that far after ``now`` is a
+    dead letter too.
     """
     out = Decoded()
+    latest = None
+    if now is not None and max_future_skew_s is not None:
+        latest = now + timedelta(seconds=max_future_skew_s)
     for record in records:
         reason = None
         if record.value is None:
@@ -34,6 +51,9 @@ def decode_records(
                 reason = str(exc)
             else:
                 reason = _check_routing(msg, record.topic, cameras, namespace)
+                if reason is None and latest is not None:
+                    assert now is not None and max_future_skew_s is not None
+                    reason = _check_future(msg, now, latest, max_future_skew_s)
                 if reason is None:
                     out.messages.append(msg)
                     continue
@@ -62,3 +82,27 @@ def _check_routing(
             "add it to the site config"
         )
     return None
+
+
+_TIMESTAMP_FIELDS: Final = {
+    "frame": ("captured_at",),
+    "tracklet_start": ("started_at",),
+    "tracklet_end": ("started_at", "ended_at"),
+    "heartbeat": ("sent_at",),
+}
+
+
+def _check_future(msg: Message, now: datetime, latest: datetime, skew_s: float) -> str | None:
+    for name in _TIMESTAMP_FIELDS[msg.kind]:
+        at: datetime = getattr(msg, name)
+        if at > latest:
+            return (
+                f"{msg.kind}.{name}: {_iso(at)} is {(at - now).total_seconds():.0f} s ahead of "
+                f"ingest's clock ({_iso(now)}), more than the {skew_s:g} s allowed; sync the "
+                f"edge node's clock (NTP) or, if ingest's clock is behind, fix that one"
+            )
+    return None
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat(timespec="seconds").replace("+00:00", "Z")

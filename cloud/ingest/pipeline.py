@@ -17,6 +17,13 @@ committed, one pass at a time, and never holds up polling: a long derivation pas
 keep this thread from polling (the broker would count the member as gone). It works from the
 database alone (its results are exactly-once by their own transactions), so it needs no
 offsets. Its failure is raised here at the next step, as a failed write is.
+
+Dead letters never hold up the offset commit: a sink that cannot publish some (or raises) has
+them logged, one sentence each lot, and counted in ``IngestStats.dead_letters_unsent``; the
+offsets are committed all the same, so one bad record can never stop a partition (a record
+that made the dead-letter publish raise used to crash ingest before the commit, and every
+restart died on it again). A message stamped more than ``max_future_skew_s`` ahead of
+ingest's clock is a dead letter (see :mod:`cloud.ingest.decode`).
 """
 
 from __future__ import annotations
@@ -27,10 +34,11 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from cloud.ingest.batch import Batch
 from cloud.ingest.decode import decode_records
-from cloud.ingest.records import DeadLetterSink, Source
+from cloud.ingest.records import DeadLetter, DeadLetterResult, DeadLetterSink, Source
 from cloud.ingest.writer import Writer, WriteResult
 
 log = logging.getLogger("footfall.cloud.ingest")
@@ -43,8 +51,17 @@ class IngestStats:
     observations: int = 0
     duplicates: int = 0
     dead_letters: int = 0
+    """Records rejected (invalid, misrouted, unknown site or camera, future-dated)."""
+    dead_letters_unsent: int = 0
+    """…of which could not be published to the dead-letter topic: logged and skipped."""
+    dead_letters_resent: int = 0
+    """…of which the dead-letter topic already held (published before a crash): not repeated."""
     batches: int = 0
     commits_refused: int = 0
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class IngestPipeline:
@@ -60,8 +77,12 @@ class IngestPipeline:
         batch_seconds: float,
         after_flush: Callable[[], None] | None = None,
         namespace: str = "",
+        max_future_skew_s: float | None = None,
+        clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.namespace = namespace
+        self.max_future_skew_s = max_future_skew_s
+        self.clock = clock
         self.source = source
         self.writer = writer
         self.dead_letters = dead_letters
@@ -80,7 +101,10 @@ class IngestPipeline:
         records = self.source.poll(poll_timeout_s)
         now = time.monotonic()
         if records:
-            self.batch.add(records, decode_records(records, self.cameras, self.namespace), now)
+            decoded = decode_records(
+                records, self.cameras, self.namespace, self.clock(), self.max_future_skew_s
+            )
+            self.batch.add(records, decoded, now)
             self.stats.records += len(records)
         if self._inflight is not None and self._inflight[1].done():
             self._finish()  # commit as soon as the write is durable
@@ -131,7 +155,7 @@ class IngestPipeline:
         self._inflight = None
         result = future.result()  # a failed write raises here: nothing is committed
         if batch.dead:
-            self.dead_letters.send(batch.dead)
+            self._send_dead_letters(batch.dead)
         if not self.source.commit(batch.offsets):
             # The group rebalanced: the new owner re-reads these records and the writes are
             # idempotent, so nothing is lost or counted twice.
@@ -142,6 +166,27 @@ class IngestPipeline:
         self.stats.dead_letters += len(batch.dead)
         self.stats.batches += 1
         self._analyse()
+
+    def _send_dead_letters(self, letters: list[DeadLetter]) -> None:
+        """Publish dead letters; whatever goes wrong is logged and counted, never raised."""
+        try:
+            result = self.dead_letters.send(letters)
+        except Exception as exc:  # a dead letter must never stop ingest
+            first = letters[0].record
+            log.error(
+                "could not publish %d dead letters (the first from %s partition %d offset %d): "
+                "%s: %s; skipped them and committed their offsets, so check the broker and "
+                "its dead-letter topic",
+                len(letters),
+                first.topic,
+                first.partition,
+                first.offset,
+                type(exc).__name__,
+                exc,
+            )
+            result = DeadLetterResult(failed=len(letters))
+        self.stats.dead_letters_unsent += result.failed
+        self.stats.dead_letters_resent += result.already_sent
 
     def run(self, stop: threading.Event, idle_exit_s: float | None = None) -> IngestStats:
         """Loop until ``stop`` is set (or nothing arrived for ``idle_exit_s``); drain and commit.

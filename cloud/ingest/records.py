@@ -29,6 +29,18 @@ class DeadLetter:
     reason: str
 
 
+@dataclass(frozen=True)
+class DeadLetterResult:
+    """What became of a lot of dead letters handed to a :class:`DeadLetterSink`."""
+
+    sent: int = 0
+    """Published (the broker has them)."""
+    already_sent: int = 0
+    """Skipped: the topic already held them (sent before a crash, then delivered again)."""
+    failed: int = 0
+    """Could not be published; each was logged and skipped."""
+
+
 class Source(Protocol):
     """Where records come from and where progress is committed."""
 
@@ -50,8 +62,13 @@ class Source(Protocol):
 
 
 class DeadLetterSink(Protocol):
-    def send(self, letters: Sequence[DeadLetter]) -> None:
-        """Publish the letters and wait until the broker has them."""
+    def send(self, letters: Sequence[DeadLetter]) -> DeadLetterResult:
+        """Publish the letters and wait until the broker has them.
+
+        Letters that cannot be published are logged and counted as ``failed``; the sink may
+        also raise, and the pipeline then counts the whole lot as failed. Either way the
+        offsets are committed: a dead letter never holds up ingest.
+        """
         ...
 
     def close(self) -> None: ...
@@ -91,12 +108,16 @@ class MemorySource:
 
 @dataclass
 class MemoryDeadLetters:
-    """In-memory twin of the dead-letter topic."""
+    """In-memory twin of the dead-letter topic; ``error`` makes every send raise it."""
 
     letters: list[DeadLetter] = field(default_factory=list)
+    error: Exception | None = None
 
-    def send(self, letters: Sequence[DeadLetter]) -> None:
+    def send(self, letters: Sequence[DeadLetter]) -> DeadLetterResult:
+        if self.error is not None:
+            raise self.error
         self.letters.extend(letters)
+        return DeadLetterResult(sent=len(letters))
 
     def close(self) -> None:
         pass

@@ -103,12 +103,13 @@ def run_ingest(
     pipeline = IngestPipeline(
         source,
         BatchWriter(write_conn, analytics.heatmap_cell_m),
-        KafkaDeadLetters(bootstrap_servers, ns),
+        KafkaDeadLetters(bootstrap_servers, ns, lookback=max(10_000, 2 * ingest.batch_messages)),
         {site.id: frozenset(c.id for c in site.cameras) for site in sites},
         ingest.batch_messages,
         ingest.batch_seconds,
         after_flush=after_flush,
         namespace=ns,
+        max_future_skew_s=ingest.max_future_skew_s,
     )
     log.info("ingest started group=%s sites=%s", ingest.group_id, ",".join(s.id for s in sites))
     try:
@@ -119,12 +120,15 @@ def run_ingest(
         write_conn.close()
         analytics_conn.close()
     log.info(
-        "ingest stopped records=%d frames=%d observations=%d duplicates=%d dead_letters=%d",
+        "ingest stopped records=%d frames=%d observations=%d duplicates=%d dead_letters=%d "
+        "dead_letters_unsent=%d dead_letters_resent=%d",
         stats.records,
         stats.frames,
         stats.observations,
         stats.duplicates,
         stats.dead_letters,
+        stats.dead_letters_unsent,
+        stats.dead_letters_resent,
     )
     return stats
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -131,3 +132,50 @@ def test_analytics_run_off_the_polling_thread_and_their_failure_surfaces() -> No
     )
     with pytest.raises(RuntimeError, match="analytics database went away"):
         pipe.run(threading.Event(), idle_exit_s=0.0)
+
+
+def test_a_failing_dead_letter_sink_is_logged_counted_and_never_blocks_the_commit(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # kafka-python refuses a record over its max_request_size before sending it; that used to
+    # crash ingest before the offset commit, and every restart died on the same record.
+    values = [encode(frame(0)), b"x" * 2_000_000, encode(frame(1)), b"{oops", encode(frame(2))]
+    source = MemorySource(records(values))
+    writer = RecordingWriter(source)
+    dead = MemoryDeadLetters(error=RuntimeError("MessageSizeTooLargeError: 2000123 bytes"))
+    with caplog.at_level(logging.ERROR, "footfall.cloud.ingest"):
+        stats = pipeline(source, writer, dead).run(threading.Event(), idle_exit_s=0.0)
+    assert [m.frame_index for b in writer.batches for m in b] == [0, 1, 2]  # type: ignore[union-attr]
+    assert source.committed == {(topics.OBSERVATIONS_TOPIC, 0): 5}
+    assert stats.dead_letters == 2 and stats.dead_letters_unsent == 2
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert line.startswith("could not publish 2 dead letters (the first from ")
+    assert "MessageSizeTooLargeError" in line and "committed their offsets" in line
+
+
+def test_messages_stamped_ahead_of_the_clock_become_dead_letters() -> None:
+    now = T0 + timedelta(seconds=100)
+    values = [encode(frame(0)), encode(frame(100 + 299)), encode(frame(100 + 301))]
+    source = MemorySource(records(values))
+    writer = RecordingWriter(source)
+    dead = MemoryDeadLetters()
+    pipe = IngestPipeline(
+        source,
+        writer,
+        dead,
+        {"demo": frozenset({"cam-a"})},
+        10,
+        60.0,
+        max_future_skew_s=300.0,
+        clock=lambda: now,
+    )
+    pipe.run(threading.Event(), idle_exit_s=0.0)
+    assert [m.frame_index for b in writer.batches for m in b] == [0, 399]  # type: ignore[union-attr]
+    (letter,) = dead.letters
+    assert letter.record.offset == 2
+    assert letter.reason == (
+        "frame.captured_at: 2026-11-20T09:06:41Z is 301 s ahead of ingest's clock "
+        "(2026-11-20T09:01:40Z), more than the 300 s allowed; sync the edge node's clock (NTP) "
+        "or, if ingest's clock is behind, fix that one"
+    )
+    assert source.committed == {(topics.OBSERVATIONS_TOPIC, 0): 3}
