@@ -293,11 +293,29 @@ def apikey() -> None:
 @DB_OPTION
 @click.option("--site", "site_id", required=True, help="Site id the key may read.")
 @click.option("--name", default="default", show_default=True, help="What the key is for.")
-def apikey_create(database_url: str | None, site_id: str, name: str) -> None:
+@click.option(
+    "--site-config",
+    "site_files",
+    multiple=True,
+    default=("configs/sites/demo.yaml",),
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Config of the sites the API serves (repeat for several); --site must be one of them.",
+)
+def apikey_create(
+    database_url: str | None, site_id: str, name: str, site_files: tuple[str, ...]
+) -> None:
     """Create a key and print it once (only its hash is stored)."""
     from cloud.api.auth import create_key
     from cloud.migrate import migrate
 
+    configured = sorted(s.id for s in load_sites(site_files))
+    if site_id not in configured:
+        raise click.ClickException(
+            f"site {site_id!r} is not a configured site (configured in "
+            f"{', '.join(site_files)}: {', '.join(configured)}); pass its config with "
+            "--site-config FILE, or use one of those ids"
+        )
     try:
         with connect(settings.database_url(database_url)) as conn:
             migrate(conn)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -130,11 +131,69 @@ def test_dashboard_pages_hold_no_key_and_load_nothing_from_elsewhere(client, mon
     for path in dashboard.STATIC.glob("*.*"):
         assert "http://" not in path.read_text() and "https://" not in path.read_text(), path
     assert c.get("/dashboard/demo/static").status_code == 404
-    assert "not configured" in c.get("/dashboard/elsewhere/overview").text
     assert c.get("/dashboard/static/vendor/echarts.min.js").status_code == 200
     assert c.get("/", follow_redirects=False).headers["location"] == "/dashboard/"
-    assert c.get("/dashboard/sites.json").json() == [{"id": "demo", "name": SITE.site.name}]
     monkeypatch.setattr(dashboard, "VENDOR_ASSET", dashboard.STATIC / "vendor" / "gone.js")
     r = c.get("/dashboard/demo/overview")
     assert r.status_code == 503 and "run `make vendor`" in r.text
     assert ZoneInfo(SITE.site.timezone)  # pages compute times in the site's zone
+
+
+def _reveals_a_site(text: str) -> list[str]:
+    """Which configured site's id or name ``text`` holds (as a word, so 'demo' in 'democracy'
+    would not count)."""
+    return [
+        v
+        for v in ("demo", SITE.site.name)
+        if re.search(rf"(?<![\w-]){re.escape(v)}(?![\w-])", text)
+    ]
+
+
+def test_without_a_key_the_dashboard_reveals_no_site(client) -> None:  # type: ignore[no-untyped-def]
+    c, key = client
+    listing = c.get("/dashboard/sites.json")
+    assert listing.status_code == 404 and not _reveals_a_site(listing.text)
+    assert "sign in with your site id" in listing.json()["detail"]
+    assert c.get("/dashboard/sites.json", headers=key).status_code == 404  # no listing at all
+    for path in (
+        "/dashboard/",
+        "/dashboard/elsewhere/overview",
+        "/dashboard/demo/nowhere",
+        "/dashboard/NOT%20A%20SITE/overview",
+        "/dashboard/Bad.Site",
+    ):
+        r = c.get(path)
+        assert not _reveals_a_site(r.text), (path, _reveals_a_site(r.text))
+    assert c.get("/dashboard/demo/nowhere").status_code == 404
+    assert c.get("/dashboard/Bad.Site/overview").status_code == 404
+    # A configured and an unconfigured site get the same shell, and neither holds a name: the
+    # site's existence and name come from the API, for an accepted key.
+    known = c.get("/dashboard/demo/overview")
+    unknown = c.get("/dashboard/elsewhere/overview")
+    assert known.status_code == unknown.status_code == 200
+    assert known.text.replace("demo", "elsewhere") == unknown.text
+    assert SITE.site.name not in known.text
+    assert c.get("/v1/sites/demo/layout", headers=key).json()["name"] == SITE.site.name
+
+
+def test_dashboard_answers_carry_security_headers(client) -> None:  # type: ignore[no-untyped-def]
+    c, _ = client
+    for path in (
+        "/dashboard/",
+        "/dashboard/demo/overview",
+        "/dashboard/static/common.js",
+        "/dashboard/static/vendor/echarts.min.js",
+        "/dashboard/demo/nowhere",
+        "/dashboard/sites.json",
+    ):
+        r = c.get(path)
+        assert r.headers["x-frame-options"] == "DENY", path
+        assert r.headers["x-content-type-options"] == "nosniff", path
+        csp = r.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp, path
+        assert "unsafe-eval" not in csp and "default-src 'self'" in csp, path
+    assert c.get("/", follow_redirects=False).headers["x-frame-options"] == "DENY"
+    # no inline script anywhere, which the policy would block
+    for path in dashboard.STATIC.glob("*.html"):
+        for tag in re.findall(r"<script[^>]*>", path.read_text()):
+            assert "src=" in tag, (path, tag)

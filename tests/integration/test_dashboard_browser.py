@@ -191,10 +191,22 @@ def test_sign_in_keeps_the_key_out_of_urls(browser: Any, server: dict[str, Any])
     page.wait_for_function(
         "() => document.getElementById('message').textContent.includes('refused the key')"
     )
+    # the sign-in page lists no sites; a good key for another site id is refused by the API
+    assert page.query_selector("select") is None
+    assert page.input_value("#site") == SITE.id  # from the page that sent us here
+    page.fill("#site", "elsewhere")
     page.fill("#key", server["key"])
+    page.click("button[type=submit]")
+    page.wait_for_function(
+        "() => document.getElementById('message').textContent.includes('elsewhere')"
+    )
+    page.fill("#site", SITE.id)
     page.click("button[type=submit]")
     page.wait_for_url(f"**/dashboard/{SITE.id}/flows")
     page.wait_for_function(ALL_CHARTS_READY, timeout=20000)
     html = page.content()
     assert server["key"] not in html and server["key"] not in page.url
+    # the name comes from the API once the key is accepted
+    assert page.inner_text(".site-name") == SITE.site.name
+    assert SITE.site.name in page.title()
     page.close()

@@ -58,6 +58,9 @@ export async function api(path, query = {}) {
 }
 
 export const layout = await api("layout");
+// The site's name comes from the API, for a key it accepted (served HTML names no site).
+document.querySelector(".site-name").textContent = layout.name;
+document.title = `${document.body.dataset.title} · ${layout.name} · footfall`;
 export const tz = layout.timezone;
 export const zoneName = (id) => layout.zones.find((z) => z.id === id)?.name ?? id;
 export const cameraName = (id) => layout.cameras.find((c) => c.id === id)?.name ?? id;
