@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from psycopg_pool import ConnectionPool
 
+from cloud.api.auth import FailedKeyLimiter, KeyCache
 from cloud.api.dashboard import missing_asset_message, mount_dashboard
-from cloud.api.deps import ApiState
+from cloud.api.database import Database, DatabaseLimits, Unavailable
+from cloud.api.deps import ERROR_RESPONSES, ApiState
+from cloud.api.live import LiveOccupancy
 from cloud.api.routers import footfall, heatmap, layout, overview, visitors, zones
 from cloud.db import connect
 from cloud.migrate import migrate
@@ -30,7 +32,15 @@ class ApiSettings:
     database_url: str
     sites: Sequence[Site]
     analytics: AnalyticsSettings = field(default_factory=AnalyticsSettings)
-    pool_size: int = 4
+    limits: DatabaseLimits = field(default_factory=DatabaseLimits)
+    stream_tick_s: float = 1.0
+    """Live occupancy is computed once per site per tick, for all its open streams."""
+    stream_lifetime_s: float = 3600.0
+    """A live stream ends after this long (the dashboard reconnects), so none lives forever."""
+    key_cache_s: float = 60.0
+    """A key is looked up once per this long; a deleted key stops working within it."""
+    failed_keys_per_minute: int = 30
+    """Wrong keys one client address may send a minute before it gets 429."""
 
 
 def create_app(settings: ApiSettings) -> FastAPI:
@@ -41,18 +51,23 @@ def create_app(settings: ApiSettings) -> FastAPI:
         problem = missing_asset_message()
         if problem:
             log.warning("dashboard unavailable: %s", problem)
-        pool: ConnectionPool = ConnectionPool(
-            settings.database_url,
-            min_size=1,
-            max_size=settings.pool_size,
-            kwargs={"autocommit": True},
-            open=True,
+        db = Database(settings.database_url, settings.limits)
+        db.open()
+        live = LiveOccupancy(db, settings.analytics.occupancy_stale_s, settings.stream_tick_s)
+        app.state.footfall = ApiState(
+            db,
+            {s.id: s for s in settings.sites},
+            settings.analytics,
+            KeyCache(settings.key_cache_s),
+            FailedKeyLimiter(settings.failed_keys_per_minute),
+            live,
+            settings.stream_lifetime_s,
         )
-        app.state.footfall = ApiState(pool, {s.id: s for s in settings.sites}, settings.analytics)
         try:
             yield
         finally:
-            pool.close()
+            await live.close()
+            db.close()
 
     app = FastAPI(
         title="footfall",
@@ -70,7 +85,13 @@ def create_app(settings: ApiSettings) -> FastAPI:
             problems.append(f"{where}: {e['msg']}")
         return JSONResponse({"detail": "; ".join(problems)}, status_code=422)
 
+    @app.exception_handler(Unavailable)
+    async def unavailable_503(request: Request, exc: Unavailable) -> JSONResponse:
+        return JSONResponse(
+            {"detail": str(exc)}, status_code=503, headers={"Retry-After": exc.retry_after}
+        )
+
     for module in (footfall, zones, heatmap, visitors, overview, layout):
-        app.include_router(module.router, prefix=PREFIX)
+        app.include_router(module.router, prefix=PREFIX, responses=ERROR_RESPONSES)
     mount_dashboard(app)
     return app

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
+import time
+from collections.abc import Awaitable, Callable
 
 import psycopg
 
@@ -33,3 +36,75 @@ def key_site(conn: Conn, token: str) -> str | None:
         "SELECT site_id FROM api_key WHERE key_hash = %s", (hash_token(token),)
     ).fetchone()
     return str(row[0]) if row else None
+
+
+class KeyCache:
+    """Known tokens' sites for ``ttl_s`` seconds, so a request costs no key lookup query.
+
+    Only hashes are kept. Concurrent requests with the same unknown-yet token share one lookup
+    (twenty dashboard streams opening at once are one query). A key deleted from the database
+    stops working within ``ttl_s``.
+    """
+
+    def __init__(self, ttl_s: float = 60.0, max_entries: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._sites: dict[str, tuple[str, float]] = {}
+        self._pending: dict[str, asyncio.Future[str | None]] = {}
+
+    async def site(self, token: str, lookup: Callable[[str], Awaitable[str | None]]) -> str | None:
+        """The site of ``token`` (None: unknown), from the cache or one shared ``lookup``."""
+        digest = hash_token(token)
+        now = time.monotonic()
+        hit = self._sites.get(digest)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        pending = self._pending.get(digest)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        self._pending[digest] = future
+        try:
+            site = await lookup(token)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: no "never retrieved" warning without waiters
+            raise
+        finally:
+            del self._pending[digest]
+        future.set_result(site)
+        if site is not None:
+            self._put(digest, site, now)
+        return site
+
+    def _put(self, digest: str, site_id: str, now: float) -> None:
+        if len(self._sites) >= self.max_entries:
+            self._sites = {k: v for k, v in self._sites.items() if v[1] > now}
+            if len(self._sites) >= self.max_entries:
+                self._sites.clear()
+        self._sites[digest] = (site_id, now + self.ttl_s)
+
+
+class FailedKeyLimiter:
+    """At most ``per_minute`` failed keys per client address a minute; then 429 until it passes.
+
+    A moving window of the ``limits`` library, in memory (one API process).
+    """
+
+    def __init__(self, per_minute: int = 30) -> None:
+        from limits import RateLimitItemPerMinute
+        from limits.storage import MemoryStorage
+        from limits.strategies import MovingWindowRateLimiter
+
+        self.item = RateLimitItemPerMinute(per_minute)
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    def blocked(self, client: str) -> float | None:
+        """Seconds until ``client`` may try again, or None when it may now."""
+        if self._limiter.test(self.item, client):
+            return None
+        reset = self._limiter.get_window_stats(self.item, client).reset_time
+        return max(1.0, reset - time.time())
+
+    def failed(self, client: str) -> None:
+        self._limiter.hit(self.item, client)

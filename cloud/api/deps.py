@@ -1,52 +1,103 @@
-"""FastAPI dependencies, as ``Annotated`` aliases: a database connection and the authorised site."""
+"""FastAPI dependencies, as ``Annotated`` aliases: the database, the authorised site, the range.
+
+Every dependency is ``async`` and cheap: the only blocking work (a key lookup on a cache miss)
+goes through :class:`cloud.api.database.Database`, which never blocks the event loop.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-import psycopg
 from fastapi import Depends, Header, HTTPException, Path, Query, Request
-from psycopg_pool import ConnectionPool
+from pydantic import BaseModel
 
-from cloud.api.auth import key_site
-from cloud.api.params import TimeRange
+from cloud.api.auth import FailedKeyLimiter, KeyCache, key_site
+from cloud.api.database import Database
+from cloud.api.live import LiveOccupancy
+from cloud.api.params import DATE_TIME, TimeRange
 from cloud.settings import AnalyticsSettings
 from footfall.site import Site
+from footfall.site.base import SLUG_PATTERN
 
 
 @dataclass(frozen=True)
 class ApiState:
-    pool: ConnectionPool[psycopg.Connection[tuple[object, ...]]]
+    db: Database
     sites: dict[str, Site]
     analytics: AnalyticsSettings
+    keys: KeyCache
+    limiter: FailedKeyLimiter
+    live: LiveOccupancy
+    stream_lifetime_s: float
 
 
-def _state(request: Request) -> ApiState:
+class Problem(BaseModel):
+    """Every error answer: one sentence naming the problem and what to do."""
+
+    detail: str
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "No API key, or an unknown one."},
+    403: {"model": Problem, "description": "The key belongs to another site."},
+    404: {"model": Problem, "description": "The site (or the resource) does not exist here."},
+    422: {"model": Problem, "description": "A parameter is missing, malformed or out of range."},
+    429: {
+        "model": Problem,
+        "description": "Too many wrong keys from this address; see the Retry-After header.",
+    },
+    503: {
+        "model": Problem,
+        "description": "Saturated, or the database is away; retry after the Retry-After header.",
+    },
+}
+"""The error answers every site resource may give, for the OpenAPI document."""
+
+TABLE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"application/json": {}, "text/csv": {}},
+        "description": "Rows as JSON, or as CSV with ?format=csv.",
+    }
+}
+PNG: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"image/png": {}}, "description": "A PNG image."}
+}
+
+
+async def _state(request: Request) -> ApiState:
     state: ApiState = request.app.state.footfall
     return state
 
 
-def _conn(
-    state: Annotated[ApiState, Depends(_state)],
-) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
-    with state.pool.connection() as conn:
-        yield conn
-
-
 State = Annotated[ApiState, Depends(_state)]
-Conn = Annotated[psycopg.Connection[tuple[object, ...]], Depends(_conn)]
 
 
-def _site(
+async def _db(state: State) -> Database:
+    return state.db
+
+
+Db = Annotated[Database, Depends(_db)]
+
+
+async def _site(
+    request: Request,
     state: State,
-    conn: Conn,
-    site: Annotated[str, Path(description="Site id, e.g. 'demo'.")],
-    x_api_key: Annotated[str | None, Header(description="API key for this site.")] = None,
+    site: Annotated[str, Path(description="Site id, e.g. 'demo'.", pattern=SLUG_PATTERN)],
+    x_api_key: Annotated[
+        str | None, Header(description="API key for this site.", max_length=200)
+    ] = None,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Site:
+    client = request.client.host if request.client else "unknown"
+    wait_s = state.limiter.blocked(client)
+    if wait_s is not None:
+        raise HTTPException(
+            429,
+            f"too many wrong API keys from this address; wait {wait_s:.0f} s and check the key",
+            headers={"Retry-After": str(int(wait_s) + 1)},
+        )
     token = x_api_key
     if token is None and authorization and authorization.lower().startswith("bearer "):
         token = authorization[7:].strip()
@@ -54,8 +105,9 @@ def _site(
         raise HTTPException(
             401, "missing API key; send it in the X-API-Key header (footfall cloud apikey create)"
         )
-    scope = key_site(conn, token)
+    scope = await state.keys.site(token, lambda t: state.db.run(key_site, t))
     if scope is None:
+        state.limiter.failed(client)
         raise HTTPException(
             401, "unknown API key; check it or create one with footfall cloud apikey create"
         )
@@ -70,11 +122,29 @@ def _site(
 AuthorisedSite = Annotated[Site, Depends(_site)]
 
 
-def _range(
+async def _range(
     site: AuthorisedSite,
-    start: Annotated[str, Query(alias="from", description="Start, ISO 8601; site-local if naive.")],
-    end: Annotated[str, Query(alias="to", description="End (exclusive), ISO 8601.")],
-    bucket: Annotated[str, Query(description="Bucket: 1m … 1d, e.g. 15m, 1h, 1d.")] = "1h",
+    start: Annotated[
+        str,
+        Query(
+            alias="from",
+            description="Start, ISO 8601; site-local if naive.",
+            max_length=64,
+            json_schema_extra=DATE_TIME,
+        ),
+    ],
+    end: Annotated[
+        str,
+        Query(
+            alias="to",
+            description="End (exclusive), ISO 8601.",
+            max_length=64,
+            json_schema_extra=DATE_TIME,
+        ),
+    ],
+    bucket: Annotated[
+        str, Query(description="Bucket: 1m … 1d, e.g. 15m, 1h, 1d.", max_length=32)
+    ] = "1h",
 ) -> TimeRange:
     return TimeRange.parse(start, end, bucket, ZoneInfo(site.site.timezone))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException
@@ -30,15 +30,32 @@ def parse_bucket(text: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+DATE_TIME: dict[str, object] = {"format": "date-time"}
+"""OpenAPI hint for time parameters (naive site-local times are accepted too)."""
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+"""Times the API answers for (the wire contract's range); others are refused with 422."""
+
+
 def parse_time(text: str, name: str, tz: ZoneInfo) -> datetime:
+    """An aware date-time from ISO 8601 (site-local if naive), within EARLIEST..LATEST."""
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        if not value.tzinfo:
+            value = value.replace(tzinfo=tz)
+        inside = EARLIEST <= value <= LATEST
+    except (ValueError, OverflowError):
         raise unprocessable(
             f"{name}={text!r} is not a date-time; use ISO 8601 such as 2026-11-20T09:00 "
             "(site-local) or 2026-11-20T09:00Z"
         ) from None
-    return value if value.tzinfo else value.replace(tzinfo=tz)
+    if not inside:
+        raise unprocessable(
+            f"{name}={text!r} is outside the supported range "
+            f"{EARLIEST:%Y-%m-%d} .. {LATEST:%Y-%m-%d}"
+        )
+    return value
 
 
 @dataclass(frozen=True)

@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import io
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from cloud.api import queries
-from cloud.api.deps import AuthorisedSite, Conn, Range, State
-from cloud.api.params import unprocessable
+from cloud.api.deps import PNG, AuthorisedSite, Db, Range, State
+from cloud.api.params import TimeRange, unprocessable
+from footfall.site import Site
 
 router = APIRouter(tags=["heatmap"])
 
 Floor = Annotated[str | None, Query(description="Floor id (default: the first floor).")]
-Cell = Annotated[float | None, Query(description="Cell size in metres, a multiple of the base.")]
+Cell = Annotated[
+    float | None,
+    Query(
+        gt=0,
+        le=100,
+        allow_inf_nan=False,
+        description="Cell size in metres, a whole multiple of the base cell (up to 100 m).",
+    ),
+]
 
 
 def _grid(
@@ -36,17 +46,17 @@ def _grid(
 
 
 @router.get("/heatmap", summary="Observations per grid cell and bucket")
-def heatmap(
+async def heatmap(
     state: State,
     site: AuthorisedSite,
-    conn: Conn,
+    db: Db,
     r: Range,
     floor: Floor = None,
     cell_m: Cell = None,
 ) -> JSONResponse:
     floor_id, cell, factor = _grid(state, site, floor, cell_m)
     buckets: dict[str, list[list[int]]] = {}
-    for row in queries.heatmap(conn, site.id, floor_id, r, factor):
+    for row in await db.run(queries.heatmap, site.id, floor_id, r, factor):
         key = row["bucket"].astimezone(r.tz).isoformat()
         buckets.setdefault(key, []).append([row["cx"], row["cy"], int(row["samples"])])
     return JSONResponse(
@@ -60,26 +70,36 @@ def heatmap(
     )
 
 
-@router.get("/heatmap.png", summary="Heatmap of the whole range drawn over the floor")
-def heatmap_png(
+@router.get(
+    "/heatmap.png", summary="Heatmap of the whole range drawn over the floor", responses=PNG
+)
+async def heatmap_png(
     state: State,
     site: AuthorisedSite,
-    conn: Conn,
+    db: Db,
     r: Range,
     floor: Floor = None,
     cell_m: Cell = None,
 ) -> Response:
+    floor_id, cell, factor = _grid(state, site, floor, cell_m)
+    rows = await db.run(queries.heatmap, site.id, floor_id, r, factor)
+    png = await run_in_threadpool(_draw, site, floor_id, cell, rows, r)
+    return Response(png, media_type="image/png")
+
+
+def _draw(
+    site: Site, floor_id: str, cell: float, rows: list[dict[str, Any]], r: TimeRange
+) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
 
-    floor_id, cell, factor = _grid(state, site, floor, cell_m)
     fl = site.floor(floor_id)
     nx, ny = int(np.ceil(fl.width_m / cell)), int(np.ceil(fl.depth_m / cell))
     grid = np.zeros((ny, nx))
-    for row in queries.heatmap(conn, site.id, floor_id, r, factor):
+    for row in rows:
         if 0 <= row["cx"] < nx and 0 <= row["cy"] < ny:
             grid[row["cy"], row["cx"]] += row["samples"]
     fig, ax = plt.subplots(figsize=(8, 8 * fl.depth_m / fl.width_m + 0.5), dpi=100)
@@ -97,4 +117,4 @@ def heatmap_png(
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight")
     plt.close(fig)
-    return Response(buf.getvalue(), media_type="image/png")
+    return buf.getvalue()

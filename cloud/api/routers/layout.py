@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path
 from fastapi.responses import FileResponse, JSONResponse
 
 from cloud.api.deps import AuthorisedSite
 from footfall.site import Camera
+from footfall.site.base import SLUG_PATTERN
 
 router = APIRouter(tags=["layout"])
 
@@ -19,7 +22,7 @@ def camera_area(camera: Camera) -> list[float]:
 
 
 @router.get("/layout", summary="Floors, zones, counting lines and camera areas (metres)")
-def layout(site: AuthorisedSite) -> JSONResponse:
+async def layout(site: AuthorisedSite) -> JSONResponse:
     return JSONResponse(
         {
             "id": site.id,
@@ -62,8 +65,14 @@ def layout(site: AuthorisedSite) -> JSONResponse:
     )
 
 
-@router.get("/floors/{floor}/plan", summary="The floor-plan image of a floor")
-def floor_plan(site: AuthorisedSite, floor: str) -> FileResponse:
+@router.get(
+    "/floors/{floor}/plan",
+    summary="The floor-plan image of a floor",
+    responses={200: {"content": {"image/png": {}, "image/jpeg": {}}, "description": "The plan."}},
+)
+async def floor_plan(
+    site: AuthorisedSite, floor: Annotated[str, Path(pattern=SLUG_PATTERN, description="Floor id.")]
+) -> FileResponse:
     found = next((f for f in site.floors if f.id == floor), None)
     if found is None:
         raise HTTPException(

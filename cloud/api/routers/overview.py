@@ -10,8 +10,9 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from cloud.api import queries
-from cloud.api.deps import AuthorisedSite, Conn
-from cloud.api.params import parse_time
+from cloud.api.database import Conn
+from cloud.api.deps import AuthorisedSite, Db
+from cloud.api.params import DATE_TIME, parse_time
 from footfall.site import Site
 
 router = APIRouter(tags=["overview"])
@@ -32,15 +33,24 @@ def _midnight(day: date, tz: ZoneInfo) -> datetime:
     "/overview",
     summary="Entries today (up to now, or ?at=) against the same weekday last week, per hour",
 )
-def overview(
+async def overview(
     site: AuthorisedSite,
-    conn: Conn,
+    db: Db,
     at: Annotated[
-        str | None, Query(description="Moment to report at, ISO 8601; default now.")
+        str | None,
+        Query(
+            description="Moment to report at, ISO 8601; default now.",
+            max_length=64,
+            json_schema_extra=DATE_TIME,
+        ),
     ] = None,
 ) -> JSONResponse:
     tz = ZoneInfo(site.site.timezone)
     now = parse_time(at, "at", tz) if at else datetime.now(UTC)
+    return JSONResponse(await db.run(_overview, site, tz, now))
+
+
+def _overview(conn: Conn, site: Site, tz: ZoneInfo, now: datetime) -> dict[str, object]:
     local = now.astimezone(tz)
     day, week_ago = local.date(), local.date() - timedelta(days=7)
     lo, hi = _midnight(day, tz), _midnight(day + timedelta(days=1), tz)
@@ -66,18 +76,16 @@ def overview(
     entries, exits = queries.entries_between(conn, site.id, lines, lo, now)
     compare, _ = queries.entries_between(conn, site.id, lines, clo, same_time)
     compare_day, _ = queries.entries_between(conn, site.id, lines, clo, chi)
-    return JSONResponse(
-        {
-            "timezone": tz.key,
-            "at": local.isoformat(),
-            "day": day.isoformat(),
-            "compare_day": week_ago.isoformat(),
-            "lines": lines,
-            "entries": entries,
-            "exits": exits,
-            "compare_entries_same_time": compare,
-            "compare_entries_whole_day": compare_day,
-            "change": (entries - compare) / compare if compare else None,
-            "hourly": hours,
-        }
-    )
+    return {
+        "timezone": tz.key,
+        "at": local.isoformat(),
+        "day": day.isoformat(),
+        "compare_day": week_ago.isoformat(),
+        "lines": lines,
+        "entries": entries,
+        "exits": exits,
+        "compare_entries_same_time": compare,
+        "compare_entries_whole_day": compare_day,
+        "change": (entries - compare) / compare if compare else None,
+        "hourly": hours,
+    }

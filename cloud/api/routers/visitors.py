@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Response
 from fastapi.responses import JSONResponse
 
 from cloud.api import queries
-from cloud.api.deps import AuthorisedSite, Conn, Format, Range
+from cloud.api.deps import TABLE, AuthorisedSite, Db, Format, Range
 from cloud.api.render import localise, respond
+from footfall.contract.messages import TRACK_ID_PATTERN
+from footfall.site.base import SLUG_PATTERN
 
 router = APIRouter(tags=["visitors", "cameras"])
 
@@ -19,23 +21,24 @@ router = APIRouter(tags=["visitors", "cameras"])
     "/visitors",
     summary="Anonymous visitors seen in the range, stitched across cameras (a local track "
     "not stitched yet counts as a visitor of its own, id '<camera>/<track>')",
+    responses=TABLE,
 )
-def visitors(
+async def visitors(
     site: AuthorisedSite,
-    conn: Conn,
+    db: Db,
     r: Range,
     limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
     format: Format = "json",
 ) -> Response:
-    return respond(queries.visitors(conn, site.id, r, limit), r.tz, format, "visitors")
+    return respond(await db.run(queries.visitors, site.id, r, limit), r.tz, format, "visitors")
 
 
 @router.get(
     "/visitors/summary",
     summary="Unique and returning visitors in the range, from stitched visitor ids",
 )
-def visitor_summary(site: AuthorisedSite, conn: Conn, r: Range) -> JSONResponse:
-    summary = queries.visitor_summary(conn, site.id, r)
+async def visitor_summary(site: AuthorisedSite, db: Db, r: Range) -> JSONResponse:
+    summary = await db.run(queries.visitor_summary, site.id, r)
     return JSONResponse(
         {
             **summary,
@@ -47,8 +50,13 @@ def visitor_summary(site: AuthorisedSite, conn: Conn, r: Range) -> JSONResponse:
 
 
 @router.get("/visitors/{camera}/{track}", summary="One trajectory: floor positions over time")
-def trajectory(site: AuthorisedSite, conn: Conn, camera: str, track: str) -> JSONResponse:
-    rows = queries.trajectory(conn, site.id, camera, track)
+async def trajectory(
+    site: AuthorisedSite,
+    db: Db,
+    camera: Annotated[str, Path(pattern=SLUG_PATTERN, description="Camera id.")],
+    track: Annotated[str, Path(pattern=TRACK_ID_PATTERN, description="Track id on that camera.")],
+) -> JSONResponse:
+    rows = await db.run(queries.trajectory, site.id, camera, track)
     if not rows:
         raise HTTPException(404, f"no trajectory {camera}/{track} in site {site.id!r}")
     return JSONResponse(
@@ -61,8 +69,8 @@ def trajectory(site: AuthorisedSite, conn: Conn, camera: str, track: str) -> JSO
 
 
 @router.get("/cameras", summary="Camera health from the latest heartbeat of each camera")
-def cameras(site: AuthorisedSite, conn: Conn) -> JSONResponse:
-    latest = {r["camera_id"]: r for r in queries.cameras(conn, site.id)}
+async def cameras(site: AuthorisedSite, db: Db) -> JSONResponse:
+    latest = {r["camera_id"]: r for r in await db.run(queries.cameras, site.id)}
     tz = ZoneInfo(site.site.timezone)
     out = []
     for cam in site.cameras:
@@ -74,6 +82,10 @@ def cameras(site: AuthorisedSite, conn: Conn) -> JSONResponse:
 @router.get(
     "/cameras/history",
     summary="Camera health per bucket: mean fps and latency, dropped frames, bad heartbeats",
+    responses=TABLE,
 )
-def camera_history(site: AuthorisedSite, conn: Conn, r: Range, format: Format = "json") -> Response:
-    return respond(queries.camera_history(conn, site.id, r), r.tz, format, "camera_history")
+async def camera_history(
+    site: AuthorisedSite, db: Db, r: Range, format: Format = "json"
+) -> Response:
+    rows = await db.run(queries.camera_history, site.id, r)
+    return respond(rows, r.tz, format, "camera_history")

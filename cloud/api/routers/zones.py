@@ -2,39 +2,47 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from cloud.api import queries
-from cloud.api.deps import AuthorisedSite, Conn, Format, Range, State
+from cloud.api.deps import TABLE, AuthorisedSite, Db, Format, Range, State
+from cloud.api.live import occupancy_at
+from cloud.api.params import DATE_TIME, parse_time
 from cloud.api.render import respond
 
 router = APIRouter(tags=["zones"])
 
 
-def _now_payload(state: State, conn: Conn, site: AuthorisedSite, at: datetime) -> dict[str, object]:
-    since = at - timedelta(seconds=state.analytics.occupancy_stale_s)
-    rows = {r["zone_id"]: r["occupancy"] for r in queries.occupancy_now(conn, site.id, since, at)}
-    zones = {z.id: int(rows.get(z.id, 0)) for z in site.zones}
-    return {"at": at.astimezone(ZoneInfo(site.site.timezone)).isoformat(), "zones": zones}
-
-
 @router.get("/occupancy/now", summary="People in each zone now (or at ?at=)")
-def occupancy_now(
-    state: State, conn: Conn, site: AuthorisedSite, at: datetime | None = None
+async def occupancy_now(
+    state: State,
+    site: AuthorisedSite,
+    at: Annotated[
+        str | None,
+        Query(
+            description="Moment, ISO 8601 (site-local if naive); default now.",
+            max_length=64,
+            json_schema_extra=DATE_TIME,
+        ),
+    ] = None,
 ) -> JSONResponse:
-    when = at if at is not None and at.tzinfo else datetime.now(UTC)
-    return JSONResponse(_now_payload(state, conn, site, when))
+    tz = ZoneInfo(site.site.timezone)
+    when = parse_time(at, "at", tz) if at is not None else datetime.now(UTC)
+    payload = await state.db.run(occupancy_at, site, state.analytics.occupancy_stale_s, when)
+    return JSONResponse(payload)
 
 
-@router.get("/occupancy", summary="Occupancy history: mean and peak of minute snapshots")
-def occupancy(site: AuthorisedSite, conn: Conn, r: Range, format: Format = "json") -> Response:
+@router.get(
+    "/occupancy", summary="Occupancy history: mean and peak of minute snapshots", responses=TABLE
+)
+async def occupancy(site: AuthorisedSite, db: Db, r: Range, format: Format = "json") -> Response:
     minutes = r.bucket.total_seconds() / 60
     rows = [
         {
@@ -43,38 +51,59 @@ def occupancy(site: AuthorisedSite, conn: Conn, r: Range, format: Format = "json
             "mean": x["total"] / minutes,
             "peak": x["peak"],
         }
-        for x in queries.occupancy_history(conn, site.id, r)
+        for x in await db.run(queries.occupancy_history, site.id, r)
     ]
     return respond(rows, r.tz, format, "occupancy")
 
 
-@router.get("/occupancy/stream", summary="Live occupancy as server-sent events (every 2 s)")
+@router.get(
+    "/occupancy/stream",
+    summary="Live occupancy as server-sent events (every interval_s, default 2 s)",
+    description="An `occupancy` event per interval, computed once per tick for every listener; "
+    "an SSE comment as keep-alive while the database does not answer. The stream ends after "
+    "`events` events or the server's stream lifetime (an hour by default); reconnect then.",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "SSE stream"}},
+)
 async def occupancy_stream(
-    state: State, site: AuthorisedSite, interval_s: float = 2.0, events: int = 0
+    state: State,
+    site: AuthorisedSite,
+    interval_s: Annotated[
+        float,
+        Query(ge=1.0, le=60.0, allow_inf_nan=False, description="Seconds between events."),
+    ] = 2.0,
+    events: Annotated[
+        int | None,
+        Query(ge=1, le=100_000, description="Stop after this many events; default: no limit."),
+    ] = None,
 ) -> StreamingResponse:
     async def generate() -> AsyncIterator[str]:
-        sent = 0
-        while events <= 0 or sent < events:
-            with state.pool.connection() as conn:
-                payload = _now_payload(state, conn, site, datetime.now(UTC))
-            yield f"event: occupancy\ndata: {json.dumps(payload)}\n\n"
-            sent += 1
-            await asyncio.sleep(max(0.1, interval_s))
+        yield "retry: 2000\n\n"
+        async for payload in state.live.stream(site, interval_s, events, state.stream_lifetime_s):
+            if payload is None:
+                yield ": keep-alive\n\n"
+            else:
+                yield f"event: occupancy\ndata: {json.dumps(payload)}\n\n"
 
-    return StreamingResponse(generate(), media_type="text/event-stream")
+    return StreamingResponse(
+        generate(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+    )
 
 
-@router.get("/dwell", summary="Zone visits and dwell time: mean, median, p90 (seconds)")
-def dwell(site: AuthorisedSite, conn: Conn, r: Range, format: Format = "json") -> Response:
-    return respond(queries.dwell(conn, site.id, r), r.tz, format, "dwell")
+@router.get(
+    "/dwell", summary="Zone visits and dwell time: mean, median, p90 (seconds)", responses=TABLE
+)
+async def dwell(site: AuthorisedSite, db: Db, r: Range, format: Format = "json") -> Response:
+    return respond(await db.run(queries.dwell, site.id, r), r.tz, format, "dwell")
 
 
 @router.get(
     "/flows",
     summary="Zone-to-zone moves (consecutive visits of one visitor, stitched across cameras)",
+    responses=TABLE,
 )
-def flows(site: AuthorisedSite, conn: Conn, r: Range, format: Format = "json") -> Response:
-    return respond(queries.flows(conn, site.id, r), r.tz, format, "flows")
+async def flows(site: AuthorisedSite, db: Db, r: Range, format: Format = "json") -> Response:
+    return respond(await db.run(queries.flows, site.id, r), r.tz, format, "flows")
 
 
 DWELL_EDGES_S = [15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0]
@@ -85,9 +114,9 @@ DWELL_EDGES_S = [15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0]
     "/dwell/distribution",
     summary="Dwell time distribution per zone: quantiles and a histogram (seconds)",
 )
-def dwell_distribution(site: AuthorisedSite, conn: Conn, r: Range) -> JSONResponse:
+async def dwell_distribution(site: AuthorisedSite, db: Db, r: Range) -> JSONResponse:
     zones = []
-    for row in queries.dwell_distribution(conn, site.id, r, DWELL_EDGES_S):
+    for row in await db.run(queries.dwell_distribution, site.id, r, DWELL_EDGES_S):
         counts = [0] * (len(DWELL_EDGES_S) + 1)
         for b, n in row["bins"]:
             counts[b] = n
