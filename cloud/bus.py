@@ -289,13 +289,16 @@ class KafkaDeadLetters:
     pipeline publishes a batch's letters before committing its offsets. So the letters of a
     source partition on the topic always end with those of the last batch that was processed,
     committed or not, and the highest source offset on the topic says which records already
-    have their letter. Before each publish this reads what the topic gained since it last
-    looked (at the first publish: the last ``lookback`` records of each partition, which must
-    be at least one batch; more are read if the broker's end offset is off) and skips letters
-    at or below that offset. A process restarted after a crash (or a group member handed the
-    partitions of one that died) re-reads the uncommitted batch and so does not repeat its
-    letters. A record that was rejected again and was not on the topic (it failed to publish)
-    gets its letter now.
+    have their letter. At the first publish, and at the first after partitions may have moved
+    between consumers (:meth:`partitions_moved`, called by the pipeline at every rebalance),
+    this reads what the topic gained since it last looked (the first time: the last
+    ``lookback`` records of each partition, which must be at least one batch; more are read if
+    the broker's end offset is off), and it skips letters at or below that offset. A process
+    restarted after a crash (or a group member handed the partitions of one that died) re-reads
+    the uncommitted batch and so does not repeat its letters. Between rebalances nobody else
+    writes letters for this consumer's partitions, so it need not look. A record whose letter
+    failed to publish and that is delivered again gets its letter then, unless a later record
+    of its partition already has one.
 
     **Never stuck.** A letter the producer refuses (size, broker error, timeout) is logged and
     counted as failed; the pipeline commits the offsets regardless.
@@ -316,10 +319,16 @@ class KafkaDeadLetters:
         self._reader: KafkaConsumer | None = None
         self.highest: dict[tuple[str, int], int] = {}
         """(source topic, partition) → the highest source offset on the dead-letter topic."""
+        self._moved = True
+
+    def partitions_moved(self) -> None:
+        self._moved = True
 
     def send(self, letters: Sequence[DeadLetter]) -> DeadLetterResult:
         producer = self._connect()
-        self._catch_up()
+        if self._moved:
+            self._catch_up()
+            self._moved = False
         partitions = sorted(producer.partitions_for(self._topic) or {0})
         pending = []
         already = failed = 0

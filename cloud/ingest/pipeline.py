@@ -94,7 +94,7 @@ class IngestPipeline:
         self._inflight: tuple[Batch, Future[WriteResult]] | None = None
         self._analytics: ThreadPoolExecutor | None = None
         self._analysing: Future[None] | None = None
-        source.on_revoke(self.flush)
+        source.on_revoke(self._revoked)
 
     def step(self, poll_timeout_s: float = 0.2) -> int:
         """Poll once, add to the batch, hand it over if it is ready; returns the records polled."""
@@ -111,6 +111,11 @@ class IngestPipeline:
         if self.batch.ready(now):
             self._submit()
         return len(records)
+
+    def _revoked(self) -> None:
+        """Partitions are taken away: commit what is done; others may publish letters now."""
+        self.flush()
+        self.dead_letters.partitions_moved()
 
     def flush(self) -> None:
         """Write the batch, publish its dead letters, then commit its offsets (and wait)."""

@@ -71,6 +71,11 @@ class DeadLetterSink(Protocol):
         """
         ...
 
+    def partitions_moved(self) -> None:
+        """Partitions may have moved between consumers (a rebalance): before the next send,
+        learn which letters the others published (to publish none twice)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -118,6 +123,9 @@ class MemoryDeadLetters:
             raise self.error
         self.letters.extend(letters)
         return DeadLetterResult(sent=len(letters))
+
+    def partitions_moved(self) -> None:
+        pass
 
     def close(self) -> None:
         pass

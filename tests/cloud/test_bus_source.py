@@ -154,7 +154,8 @@ def test_dead_letters_skip_what_the_topic_holds_and_never_raise(
 ) -> None:
     producer = _Producer()
     monkeypatch.setattr(cloud.bus, "KafkaProducer", lambda **config: producer)
-    monkeypatch.setattr(KafkaDeadLetters, "_catch_up", lambda self: None)
+    looks: list[int] = []
+    monkeypatch.setattr(KafkaDeadLetters, "_catch_up", lambda self: looks.append(1))
     sink = KafkaDeadLetters("127.0.0.1:1")
     sink.highest[(topics.OBSERVATIONS_TOPIC, 0)] = 5  # read back: sent before a crash
     letters = [_letter(i, b"v%d" % i) for i in range(3, 9)]
@@ -169,3 +170,11 @@ def test_dead_letters_skip_what_the_topic_holds_and_never_raise(
     assert len(lines) == 2
     assert "offset 9" in lines[0] and "MessageSizeTooLargeError" in lines[0]
     assert "offset 10" in lines[1] and "KafkaTimeoutError" in lines[1]
+    # The topic is read again only after a rebalance (nobody else writes letters for the
+    # partitions this consumer holds meanwhile).
+    assert len(looks) == 1
+    assert sink.send([_letter(11, b"v11")]) == DeadLetterResult(sent=1)
+    assert len(looks) == 1
+    sink.partitions_moved()
+    assert sink.send([_letter(11, b"v11")]) == DeadLetterResult(already_sent=1)
+    assert len(looks) == 2
