@@ -2,6 +2,13 @@
 
 Only this module imports ``kafka``. Errors a user can cause (broker down, wrong address) become
 ``BrokerError`` with one sentence naming the address and the fix.
+
+Dead letters (:class:`KafkaDeadLetters`) are small whatever the record was (key and value cut,
+with the source topic, partition, offset, original size and sha256 in headers: see
+:func:`dead_letter_record`), a failure to publish one is logged and counted instead of raised,
+and none is published twice: all letters of one source partition go to one dead-letter
+partition in order, so the highest source offset found there (read at start and after each
+rebalance) marks the records that already have theirs.
 """
 
 from __future__ import annotations
