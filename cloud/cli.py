@@ -8,6 +8,7 @@ from datetime import datetime
 import click
 
 from cloud import settings
+from cloud.api.database import DatabaseLimits
 from cloud.bus import BrokerError, ensure_topics, list_topics
 from cloud.db import DatabaseError, connect, timescaledb_version
 from cloud.settings import AnalyticsSettings, IngestSettings, RetentionSettings, StitchSettings
@@ -330,8 +331,60 @@ def apikey_create(
 @_analytics_options
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--pool-size",
+    default=DatabaseLimits.pool_size,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Database connections (and the worker threads that use them).",
+)
+@click.option(
+    "--max-waiting",
+    default=DatabaseLimits.max_waiting,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Requests that may wait for a connection; more are answered 503 at once.",
+)
+@click.option(
+    "--wait-timeout-s",
+    default=DatabaseLimits.wait_timeout_s,
+    show_default=True,
+    type=click.FloatRange(0.1, 300),
+    help="A request that waited this long for a connection is answered 503.",
+)
+@click.option(
+    "--stream-tick-s",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 60),
+    help="Live occupancy is computed once per site per tick for all open streams.",
+)
+@click.option(
+    "--stream-lifetime-s",
+    default=3600.0,
+    show_default=True,
+    type=click.FloatRange(1),
+    help="A live stream ends after this long (dashboards reconnect).",
+)
+@click.option(
+    "--failed-keys-per-minute",
+    default=30,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Wrong keys one client address may send a minute before it gets 429.",
+)
 def api(
-    database_url: str | None, site_files: tuple[str, ...], host: str, port: int, **analytics: float
+    database_url: str | None,
+    site_files: tuple[str, ...],
+    host: str,
+    port: int,
+    pool_size: int,
+    max_waiting: int,
+    wait_timeout_s: float,
+    stream_tick_s: float,
+    stream_lifetime_s: float,
+    failed_keys_per_minute: int,
+    **analytics: float,
 ) -> None:
     """Serve the query API (OpenAPI docs at /docs)."""
     import uvicorn
@@ -340,7 +393,13 @@ def api(
 
     app = create_app(
         ApiSettings(
-            settings.database_url(database_url), load_sites(site_files), _analytics(analytics)
+            settings.database_url(database_url),
+            load_sites(site_files),
+            _analytics(analytics),
+            limits=DatabaseLimits(pool_size, max_waiting, wait_timeout_s),
+            stream_tick_s=stream_tick_s,
+            stream_lifetime_s=stream_lifetime_s,
+            failed_keys_per_minute=failed_keys_per_minute,
         )
     )
     from cloud.api.dashboard import missing_asset_message
@@ -352,7 +411,8 @@ def api(
         else f"dashboard: http://{host}:{port}/dashboard/ (sign in with a key from "
         "footfall cloud apikey create)"
     )
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    # Open live streams would hold a graceful shutdown forever: give them 5 s.
+    uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
 
 
 @cloud.command("stitch")

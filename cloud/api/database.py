@@ -7,6 +7,10 @@ quickly instead of piling up work: at most ``max_waiting`` requests wait (the ne
 once), and none waits longer than ``wait_timeout_s``; both become :class:`Unavailable`, which
 the app answers with 503 and ``Retry-After``. A database that is down or restarting is the same
 503 (one sentence naming it), never a 500 and never a 30-second hang.
+
+Live occupancy (one small query per site and tick, shared by every stream and poller) has a lane
+of its own, one more connection and worker, so its ticks never queue behind the requests
+(``run(..., live=True)``).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
@@ -56,6 +60,8 @@ class DatabaseLimits:
     """A request that waited this long for a connection is answered 503."""
     connect_timeout_s: float = 5.0
     """Opening a connection (the database down or restarting) gives up after this long."""
+    statement_timeout_s: float = 30.0
+    """PostgreSQL cancels a query running longer (a lock held elsewhere); the request gets 503."""
 
     def __post_init__(self) -> None:
         if self.pool_size < 1 or self.max_waiting < 0:
@@ -63,8 +69,8 @@ class DatabaseLimits:
                 f"pool_size must be at least 1 and max_waiting at least 0, not "
                 f"{self.pool_size} and {self.max_waiting}"
             )
-        if not (self.wait_timeout_s > 0 and self.connect_timeout_s > 0):
-            raise ValueError("wait_timeout_s and connect_timeout_s must be positive")
+        if min(self.wait_timeout_s, self.connect_timeout_s, self.statement_timeout_s) <= 0:
+            raise ValueError("wait, connect and statement timeouts must be positive")
 
 
 class Database:
@@ -75,17 +81,20 @@ class Database:
         self.pool: ConnectionPool[Conn] = ConnectionPool(
             url,
             min_size=1,
-            max_size=limits.pool_size,
+            max_size=limits.pool_size + 1,  # + the live lane
             kwargs={
                 "autocommit": True,
                 "connect_timeout": math.ceil(limits.connect_timeout_s),
                 "application_name": APPLICATION_NAME,
+                "options": f"-c statement_timeout={int(limits.statement_timeout_s * 1000)}",
             },
             timeout=limits.connect_timeout_s,
             open=False,
         )
         self._executor = ThreadPoolExecutor(limits.pool_size, thread_name_prefix="api-db")
         self._slots = asyncio.Semaphore(limits.pool_size)
+        self._live_executor = ThreadPoolExecutor(1, thread_name_prefix="api-db-live")
+        self._live_slot = asyncio.Semaphore(1)
         self._waiting = 0
         self.refused = 0
         """Requests answered 503 because the API was saturated (for tests and benchmarks)."""
@@ -95,9 +104,11 @@ class Database:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
+        self._live_executor.shutdown(wait=True, cancel_futures=True)
         self.pool.close()
 
     async def run(self, fn: Callable[Concatenate[Conn, P], T], *args: P.args, **kw: P.kwargs) -> T:
+        """``fn(conn, *args, **kw)`` on a worker thread; Unavailable when it cannot be."""
         limits = self.limits
         if self._slots.locked() and self._waiting >= limits.max_waiting:
             self.refused += 1
@@ -122,6 +133,30 @@ class Database:
         finally:
             self._slots.release()
 
+    async def run_live(
+        self, fn: Callable[Concatenate[Conn, P], T], *args: P.args, **kw: P.kwargs
+    ) -> T:
+        """As :meth:`run`, in the live lane: one query at a time, never behind requests."""
+        timeout = self.limits.wait_timeout_s
+        try:
+            await asyncio.wait_for(self._live_slot.acquire(), timeout)
+        except TimeoutError:
+            raise Unavailable("live occupancy is still being computed; retry shortly") from None
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._live_executor, lambda: self._call(fn, *args, **kw))
+        future.add_done_callback(self._live_done)
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), timeout)
+        except TimeoutError:
+            raise Unavailable(
+                f"live occupancy took longer than {timeout:g} s; retry shortly"
+            ) from None
+
+    def _live_done(self, future: asyncio.Future[Any]) -> None:
+        self._live_slot.release()
+        if not future.cancelled():
+            future.exception()  # retrieved even when nobody waits for it any more
+
     def _call(self, fn: Callable[Concatenate[Conn, P], T], *args: P.args, **kw: P.kwargs) -> T:
         try:
             with self.pool.connection() as conn:
@@ -132,9 +167,15 @@ class Database:
                 "PostgreSQL is running (footfall stack up)",
                 retry_after_s=self.limits.connect_timeout_s,
             ) from None
+        except psycopg.errors.QueryCanceled:
+            raise Unavailable(
+                f"the query ran past the statement timeout ({self.limits.statement_timeout_s:g} s)"
+                "; the database is busy or a table is locked — retry later",
+                retry_after_s=5.0,
+            ) from None
         except psycopg.OperationalError as exc:
             # A connection the server closed (restart, terminate): the pool replaces it.
-            log.warning("database error: %s", str(exc).strip().splitlines()[-1:] or exc)
+            log.warning("database error: %s", " ".join(str(exc).split()) or type(exc).__name__)
             raise Unavailable(
                 "the database connection was lost; retry shortly",
             ) from None

@@ -5,6 +5,10 @@ A site's feed is a task that runs while anyone listens: each tick it asks the da
 every subscriber, so a thousand open dashboards cost one query a tick, and a stream holds no
 connection between ticks. A tick the database cannot answer is skipped (subscribers keep the
 last value and get an SSE comment as keep-alive); the feed stops when its last listener leaves.
+
+``/occupancy/now`` asks the same question, so it shares the answer: a snapshot younger than a
+tick is served from memory (its ``at`` says when it was computed), and concurrent requests that
+find none share one query. However many clients poll, a site costs one query a tick.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ class _Feed:
 
 
 class LiveOccupancy:
-    """Per-site live occupancy feeds; ``ticks`` counts the database queries they made."""
+    """Per-site live occupancy; ``ticks`` counts the database queries it made."""
 
     def __init__(self, db: Database, stale_s: float, tick_s: float = 1.0) -> None:
         self.db = db
@@ -53,6 +57,38 @@ class LiveOccupancy:
         self.tick_s = tick_s
         self.ticks = 0
         self._feeds: dict[str, _Feed] = {}
+        self._snapshots: dict[str, tuple[dict[str, Any], float]] = {}
+        self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+
+    async def now(self, site: Site, max_age_s: float | None = None) -> dict[str, Any]:
+        """Occupancy of ``site`` now: a snapshot younger than ``max_age_s`` (default a tick),
+        or one shared query."""
+        snapshot = self._snapshots.get(site.id)
+        max_age_s = self.tick_s if max_age_s is None else max_age_s
+        if snapshot is not None and time.monotonic() - snapshot[1] < max_age_s:
+            return snapshot[0]
+        pending = self._pending.get(site.id)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending[site.id] = future
+        try:
+            payload = await self._query(site)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: no warning when nobody else waited
+            raise
+        finally:
+            del self._pending[site.id]
+        future.set_result(payload)
+        return payload
+
+    async def _query(self, site: Site) -> dict[str, Any]:
+        started = time.monotonic()
+        payload = await self.db.run_live(occupancy_at, site, self.stale_s, datetime.now(UTC))
+        self.ticks += 1
+        self._snapshots[site.id] = (payload, started)
+        return payload
 
     async def close(self) -> None:
         tasks = [f.task for f in self._feeds.values() if f.task is not None]
@@ -63,20 +99,26 @@ class LiveOccupancy:
 
     async def _run(self, site: Site, feed: _Feed) -> None:
         try:
+            due = time.monotonic()
             while feed.listeners > 0:
-                started = time.monotonic()
                 try:
-                    payload = await self.db.run(occupancy_at, site, self.stale_s, datetime.now(UTC))
+                    # A snapshot from less than half a tick ago (a poller's) is this tick's.
+                    payload = await self.now(site, self.tick_s / 2)
                 except Unavailable as exc:
                     log.warning("live occupancy of %s skipped a tick: %s", site.id, exc)
                 except Exception:
                     log.exception("live occupancy of %s failed a tick", site.id)
                 else:
-                    self.ticks += 1
                     async with feed.changed:
                         feed.latest, feed.seq = payload, feed.seq + 1
                         feed.changed.notify_all()
-                await asyncio.sleep(max(0.0, self.tick_s - (time.monotonic() - started)))
+                # Ticks on a fixed grid, so a busy event loop's late wake-ups do not add up;
+                # a feed more than a tick behind starts a new grid instead of bursting.
+                due += self.tick_s
+                late = time.monotonic() - due
+                if late > self.tick_s:
+                    due += late
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
         finally:
             if self._feeds.get(site.id) is feed:
                 del self._feeds[site.id]
@@ -84,8 +126,8 @@ class LiveOccupancy:
     async def stream(
         self, site: Site, interval_s: float, events: int | None, lifetime_s: float
     ) -> AsyncIterator[dict[str, Any] | None]:
-        """Occupancy payloads at most every ``interval_s`` (None: a keep-alive), until
-        ``events`` were sent or ``lifetime_s`` passed."""
+        """Occupancy payloads every ``interval_s`` (rounded to whole ticks; None: a keep-alive),
+        until ``events`` were sent or ``lifetime_s`` passed."""
         feed = self._feeds.get(site.id)
         if feed is None:
             feed = self._feeds[site.id] = _Feed()
@@ -94,8 +136,8 @@ class LiveOccupancy:
             feed.task = asyncio.create_task(self._run(site, feed), name=f"live-{site.id}")
         try:
             deadline = time.monotonic() + lifetime_s
-            seen, sent, last_sent = 0, 0, float("-inf")
-            slack = min(self.tick_s, interval_s) / 2
+            every = max(1, round(interval_s / self.tick_s))
+            seen, sent, last_sent = 0, 0, -every
             while events is None or sent < events:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -111,9 +153,8 @@ class LiveOccupancy:
                         yield None
                     continue
                 seen = feed.seq
-                now = time.monotonic()
-                if now - last_sent >= interval_s - slack and feed.latest is not None:
-                    last_sent = now
+                if seen - last_sent >= every and feed.latest is not None:
+                    last_sent = seen
                     sent += 1
                     yield feed.latest
         finally:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -20,7 +19,12 @@ from cloud.api.render import respond
 router = APIRouter(tags=["zones"])
 
 
-@router.get("/occupancy/now", summary="People in each zone now (or at ?at=)")
+@router.get(
+    "/occupancy/now",
+    summary="People in each zone now (or at ?at=)",
+    description="Now is shared by all clients of a site: computed at most once per stream tick "
+    "(a second by default); `at` in the answer says when.",
+)
 async def occupancy_now(
     state: State,
     site: AuthorisedSite,
@@ -33,8 +37,9 @@ async def occupancy_now(
         ),
     ] = None,
 ) -> JSONResponse:
-    tz = ZoneInfo(site.site.timezone)
-    when = parse_time(at, "at", tz) if at is not None else datetime.now(UTC)
+    if at is None:
+        return JSONResponse(await state.live.now(site))
+    when = parse_time(at, "at", ZoneInfo(site.site.timezone))
     payload = await state.db.run(occupancy_at, site, state.analytics.occupancy_stale_s, when)
     return JSONResponse(payload)
 
