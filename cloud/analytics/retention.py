@@ -109,9 +109,12 @@ def enforce_retention(conn: Conn, settings: RetentionSettings, now: datetime) ->
     neither escape retention nor hold the others back.
     """
     cut = cutoffs(settings, now)
-    columns = _time_columns(conn)
     dropped = future_chunks = future_rows = 0
+    # Everything inside the transaction: on a connection that is not in autocommit mode, a query
+    # before it would open an implicit transaction that ``transaction()`` only nests in (a
+    # savepoint), so nothing would commit and the deletes' locks would block ingest's writer.
     with conn.transaction():
+        columns = _time_columns(conn)
         for table, window in HYPERTABLES.items():
             dropped += _count(conn, _DROP_OLDER, (table, cut.of(window)))
             # Chunks wholly in the future, then the future rows of the chunk holding the bound.

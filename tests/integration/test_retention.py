@@ -201,3 +201,13 @@ def test_rows_within_the_clock_tolerance_are_kept(database_url: str) -> None:
         conn.commit()
         for table in ("tracklet_start", "tracklet_end", "embedding", "observation", "track"):
             assert _count(conn, table, "track_id = 'ahead'") >= 1, table
+
+
+def test_a_pass_commits_and_leaves_no_transaction_open(database_url: str) -> None:
+    """Ingest's analytics connection is not in autocommit mode: a pass must still commit (an
+    open transaction would keep its deletes' locks and stall ingest's writer)."""
+    with psycopg.connect(database_url) as conn:
+        migrate(conn)
+        conn.commit()
+        enforce_retention(conn, RetentionSettings(), datetime.now(UTC))
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
