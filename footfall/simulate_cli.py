@@ -304,8 +304,8 @@ def _evaluate(
 
     settings = StitchSettings(delay_s=delay_s, ttl_s=ttl_s)
     if in_process:
-        from cloud.stitch.evaluate import evaluate, local_analytics
         from cloud.stitch.tracklets import from_messages
+        from footfall.evaluation.stitching import evaluate, local_analytics
 
         messages = [m for chunk in chunks for m in chunk]
         crossings, visits = local_analytics(site, messages)
@@ -316,7 +316,7 @@ def _evaluate(
         }
     from cloud.bus import BrokerError
     from cloud.db import DatabaseError
-    from cloud.stitch.run import evaluate_through_stack
+    from footfall.evaluation.stitching_stack import evaluate_through_stack
 
     with _stack(database_url, bootstrap_servers) as (url, servers):
         try:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
-import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -46,60 +46,31 @@ def local_stack() -> Iterator[StackProfile]:
     stack_down(profile)
 
 
-def _admin_url(stack: StackProfile) -> str:
-    return stack.database_url.rsplit("/", 1)[0] + "/postgres"
-
-
-def _create_database(stack: StackProfile, prefix: str) -> tuple[str, str]:
-    """A fresh database with the TimescaleDB extension: (name, url)."""
-    import psycopg
-
-    admin_url = _admin_url(stack)
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
-    return name, url
-
-
-def _drop_databases(stack: StackProfile, names: list[str]) -> None:
-    import psycopg
-
-    with psycopg.connect(_admin_url(stack), autocommit=True) as conn:
-        for name in names:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture()
 def database_url(local_stack: StackProfile) -> Iterator[str]:
     """A fresh database with the TimescaleDB extension, dropped after the test."""
-    name, url = _create_database(local_stack, "t")
-    yield url
-    _drop_databases(local_stack, [name])
+    from footfall.evaluation.scratch import scratch_database
+
+    with scratch_database(local_stack.database_url, "t") as url:
+        yield url
 
 
 @pytest.fixture()
 def make_database(local_stack: StackProfile) -> Iterator[Callable[[], str]]:
     """Makes fresh databases (several per test), all dropped after the test."""
-    made: list[str] = []
+    from footfall.evaluation.scratch import scratch_database
 
-    def make() -> str:
-        name, url = _create_database(local_stack, "t")
-        made.append(name)
-        return url
-
-    yield make
-    _drop_databases(local_stack, made)
+    with ExitStack() as made:
+        yield lambda: made.enter_context(scratch_database(local_stack.database_url, "t"))
 
 
 @pytest.fixture(scope="module")
 def module_database_url(local_stack: StackProfile) -> Iterator[str]:
     """A fresh database shared by the tests of one module, dropped after them."""
-    name, url = _create_database(local_stack, "m")
-    yield url
-    _drop_databases(local_stack, [name])
+    from footfall.evaluation.scratch import scratch_database
+
+    with scratch_database(local_stack.database_url, "m") as url:
+        yield url
 
 
 @pytest.fixture()

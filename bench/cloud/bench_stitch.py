@@ -13,10 +13,10 @@ from __future__ import annotations
 import argparse
 import time
 
-from cloud.stitch.evaluate import score_mode
 from cloud.stitch.stitcher import MODES, Stitcher, StitchSettings
 from cloud.stitch.topology import CameraTopology
 from cloud.stitch.tracklets import from_messages
+from footfall.evaluation.stitching import score_mode
 from footfall.simulate import Simulation, scenario, with_overrides
 from footfall.site import load_site
 

@@ -12,6 +12,12 @@
 * :mod:`~footfall.evaluation.end_to_end` -- footage → edge → broker → cloud → API;
 * :mod:`~footfall.evaluation.runner` and :mod:`~footfall.evaluation.report`.
 
+It also holds the harness of ``footfall simulate --evaluate``: stitching scored against the
+simulator's truth (:mod:`~footfall.evaluation.stitching`, IDF1 over global ids in
+:mod:`~footfall.evaluation.stitch_metrics`), in process or through the real broker, ingest and
+database (:mod:`~footfall.evaluation.stitching_stack`); and the scratch databases every harness
+and test uses (:mod:`~footfall.evaluation.scratch`).
+
 This package sits above both ``edge`` and ``cloud`` (it drives the edge pipeline in-process and
 reuses the cloud's pure counting functions); neither of them imports it. The command line
 (:mod:`~footfall.evaluation.cli`) imports the heavy parts only when it runs.

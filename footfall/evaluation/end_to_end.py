@@ -5,7 +5,7 @@ Every part is the real program, run as a child process exactly as an operator wo
 this package never imports the cloud service, and the edge never imports the cloud). Unless an
 existing database and broker are given, a local test-profile stack (TimescaleDB + the in-memory
 Tansu broker, loopback only, free ports) is started under the work folder and stopped at the
-end, with a scratch database of its own.
+end, with a scratch database of its own (dropped at the end).
 
 The true counts are the site's lines and zones applied to the ground-truth tracks (feet through
 the camera's homography) with the cloud's default settings; "offline" are the same applied to
@@ -83,6 +83,7 @@ class EndToEndRunner:
         self.bootstrap = bootstrap
 
     def __call__(self, manifest: Manifest, results: Results) -> dict[str, Any]:
+        from footfall.evaluation.scratch import scratch_database
         from footfall.stack import StackError, profile_for, stack_down, stack_up
 
         self.work_dir.mkdir(parents=True, exist_ok=True)
@@ -99,8 +100,8 @@ class EndToEndRunner:
         try:
             stack_down(profile)
             stack_up(profile, timeout_s=120)
-            url = _scratch_database(profile.database_url)
-            return self._run(manifest, results, url, profile.bootstrap_servers)
+            with scratch_database(profile.database_url, "eval") as url:
+                return self._run(manifest, results, url, profile.bootstrap_servers)
         except StackError as exc:
             raise EndToEndError(str(exc)) from None
         finally:
@@ -166,19 +167,6 @@ class EndToEndRunner:
             "timing": f"edge run {edge_s:.0f} s, ingest {ingest_s:.0f} s (includes an 8 s idle "
             f"wait), end to end {time.perf_counter() - started:.0f} s.",
         }
-
-
-def _scratch_database(admin_database_url: str) -> str:
-    import psycopg
-
-    admin = admin_database_url.rsplit("/", 1)[0] + "/postgres"
-    name = f"eval_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = admin.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
-    return url
 
 
 def _site_id(manifest: Manifest, camera: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cloud.stitch.metrics import id_scores, relative_error
+from footfall.evaluation.stitch_metrics import id_scores, relative_error
 
 
 def test_perfect_ids_score_one() -> None:

@@ -5,7 +5,8 @@ from the database after the real ingest), and the per-local-track line crossings
 that the cloud's analytics derived. Outputs per mode (and for ``local``: every local track its
 own visitor, the state before this issue):
 
-* ``mtmc_idf1`` -- IDF1 over global ids at the detection level (:mod:`cloud.stitch.metrics`).
+* ``mtmc_idf1`` -- IDF1 over global ids at the detection level
+  (:mod:`~footfall.evaluation.stitch_metrics`).
 * ``unique_visitors_error`` -- (stitched ids − true people seen by any camera) / true people.
 * ``entrance_count_error`` -- (entries counted − true entries) / true entries, on the counting
   lines of entrance zones; an entry of a visitor on the same line within 30 s of the visitor's
@@ -31,11 +32,11 @@ import shapely
 
 from cloud.analytics.trajectory import Track, line_crossings, zone_visits
 from cloud.settings import AnalyticsSettings
-from cloud.stitch.metrics import id_scores, relative_error
 from cloud.stitch.stitcher import MODES, StitchSettings, stitch
 from cloud.stitch.topology import CameraTopology
 from cloud.stitch.tracklets import Tracklets
 from footfall.contract import FrameObservations, Message
+from footfall.evaluation.stitch_metrics import id_scores, relative_error
 from footfall.simulate.truth import Truth
 from footfall.site import Site, ZoneKind
 
