@@ -55,7 +55,6 @@ class NodeMetrics:
             "Messages dropped because the spool was full (since start).",
             registry=self.registry,
         )
-        self._dropped_seen: dict[str, int] = {}
 
     def observe_batch(self, frames: int, seconds: float) -> None:
         self.inference.observe(seconds)
@@ -67,13 +66,15 @@ class NodeMetrics:
         if latency_s is not None:
             self.latency.labels(camera=camera_id).observe(max(0.0, latency_s))
 
-    def observe_camera(self, camera_id: str, fps: float, dropped_total: int) -> None:
-        """At each heartbeat: the interval's fps and the camera's dropped-frame total."""
+    def observe_camera(self, camera_id: str, fps: float, dropped: int) -> None:
+        """At each heartbeat: the interval's fps and the frames dropped in that interval.
+
+        ``dropped`` is the heartbeat's own ``dropped_frames`` (this interval only, not a running
+        total), so the counter is the sum of what the camera's heartbeats report.
+        """
         self.fps.labels(camera=camera_id).set(fps)
-        new = dropped_total - self._dropped_seen.get(camera_id, 0)
-        if new > 0:
-            self.dropped.labels(camera=camera_id).inc(new)
-        self._dropped_seen[camera_id] = max(dropped_total, self._dropped_seen.get(camera_id, 0))
+        if dropped > 0:
+            self.dropped.labels(camera=camera_id).inc(dropped)
 
     def observe_sink(self, sink: object) -> None:
         """Spool figures of sinks that have them (the Kafka publisher); others are ignored."""

@@ -38,7 +38,15 @@ from edge.pipeline import Engine, describe
 from edge.sink import Sink
 from edge.sources import Frame, FrameSource, SourceError
 from edge.streams import Backoff
-from footfall.contract import CameraHeartbeat, CameraStatus, Message
+from footfall.contract import (
+    MAX_DETAIL_CHARS,
+    MAX_FPS,
+    MAX_INTERVAL_S,
+    MAX_LATENCY_MS,
+    CameraHeartbeat,
+    CameraStatus,
+    Message,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +75,6 @@ class _CameraState:
     finished: bool = False
     frames: int = 0  # processed this interval
     discarded: int = 0  # dropped during an error backoff, this interval
-    dropped_total: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     failure: str | None = None  # the last processing error, until a frame succeeds again
     paused_until: float = 0.0
@@ -234,7 +241,6 @@ class EdgeNode:
                         continue
                     if now < state.paused_until:  # error backoff: discard, count
                         state.discarded += len(state.pending)
-                        state.dropped_total += len(state.pending)
                         state.pending.clear()
                     elif len(batch) < self.max_batch:
                         batch.append(state.pending.popleft())
@@ -253,7 +259,6 @@ class EdgeNode:
         for i in set(range(len(frames))) - set(keep):  # failed while this frame was in flight
             state = self.cameras[frames[i].camera_id]
             state.discarded += 1
-            state.dropped_total += 1
         if not keep:
             return 0
         frames, detections = [frames[i] for i in keep], [detections[i] for i in keep]
@@ -365,7 +370,6 @@ class EdgeNode:
                 skipped, arrived, pending = state.skipped, state.arrived, bool(state.pending)
                 ended = state.ended
                 state.skipped = state.arrived = 0
-            state.dropped_total += skipped
             interval = max(1e-3, now - state.interval_started)
             frames, dropped, target = state.frames, skipped + state.discarded, state.target_fps
             window = interval
@@ -376,7 +380,7 @@ class EdgeNode:
             latencies = sorted(state.latencies_ms)
         fps = frames / window if frames and window > 0 else 0.0
         if self.metrics is not None:
-            self.metrics.observe_camera(camera_id, fps, state.dropped_total if state else 0)
+            self.metrics.observe_camera(camera_id, fps, dropped)
             self.metrics.observe_sink(self.sink)
         self._publish(
             CameraHeartbeat(
@@ -385,17 +389,19 @@ class EdgeNode:
                 node_id=self.node_id,
                 run_id=self.run_id,
                 sent_at=datetime.now(UTC),
-                interval_s=float(min(interval, 3600.0)),
+                interval_s=float(min(interval, MAX_INTERVAL_S)),
                 frames=frames,
-                fps=float(min(fps, 1000.0)),
+                fps=float(min(fps, MAX_FPS)),
                 target_fps=float(target),
-                latency_ms=float(min(sum(latencies) / len(latencies), 3.6e6))
+                latency_ms=float(min(sum(latencies) / len(latencies), MAX_LATENCY_MS))
                 if latencies
                 else None,
-                latency_p95_ms=float(min(_p95(latencies), 3.6e6)) if latencies else None,
+                latency_p95_ms=float(min(_p95(latencies), MAX_LATENCY_MS)) if latencies else None,
                 dropped_frames=dropped,
                 status=status,
-                detail=None if detail is None else _CONTROL.sub(" ", detail).strip()[:200],
+                detail=None
+                if detail is None
+                else _CONTROL.sub(" ", detail).strip()[:MAX_DETAIL_CHARS],
             )
         )
         if state is not None:

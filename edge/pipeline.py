@@ -29,7 +29,7 @@ from edge.reid.schedule import ReidSchedule
 from edge.sources import Frame
 from edge.tracking import BotSortTracker, Tracker
 from edge.tracklets import TrackletBook, observation_quality
-from footfall.contract import FrameObservations, Message, TrackObservation
+from footfall.contract import MAX_FLOOR_EXTENT_M, FrameObservations, Message, TrackObservation
 from footfall.site import Camera
 
 NO_EMBEDDING_MODEL = "none"
@@ -137,7 +137,11 @@ class CameraPipeline:
             floor: dict[str, object] = {}
             if floor_xy is not None and self.projector is not None:
                 fx, fy = (float(v) for v in floor_xy[i])
-                if np.isfinite(fx) and np.isfinite(fy) and max(abs(fx), abs(fy)) <= 10_000:
+                if (
+                    np.isfinite(fx)
+                    and np.isfinite(fy)
+                    and max(abs(fx), abs(fy)) <= MAX_FLOOR_EXTENT_M
+                ):
                     floor = {"floor_id": self.projector.floor_id, "floor_xy": (fx, fy)}
             observations.append(
                 TrackObservation(

@@ -9,13 +9,16 @@ from types import SimpleNamespace
 from edge.metrics import NodeMetrics
 
 
-def test_dropped_frames_count_each_drop_once_across_heartbeats() -> None:
+def test_dropped_frames_add_up_the_drops_of_each_heartbeat_interval() -> None:
+    # Each heartbeat reports the frames dropped in its own interval, never a running total.
     metrics = NodeMetrics()
-    metrics.observe_camera("cam-a", fps=9.5, dropped_total=3)
-    metrics.observe_camera("cam-a", fps=10.0, dropped_total=3)  # nothing new dropped
-    metrics.observe_camera("cam-a", fps=8.0, dropped_total=5)
+    metrics.observe_camera("cam-a", fps=9.5, dropped=3)
+    metrics.observe_camera("cam-a", fps=10.0, dropped=0)  # nothing dropped this interval
+    metrics.observe_camera("cam-a", fps=8.0, dropped=2)
+    metrics.observe_camera("cam-b", fps=8.0, dropped=1)
     value = metrics.registry.get_sample_value
     assert value("footfall_edge_dropped_frames_total", {"camera": "cam-a"}) == 5
+    assert value("footfall_edge_dropped_frames_total", {"camera": "cam-b"}) == 1
     assert value("footfall_edge_fps", {"camera": "cam-a"}) == 8.0
 
 

@@ -144,6 +144,7 @@ def test_a_camera_whose_processing_raises_is_isolated_and_retried_with_backoff(
     good = SyntheticSource("good", 20, 60)
     flaky = SyntheticSource("flaky", 20, 60, value=lambda i: BAD_PIXEL if 10 <= i < 30 else 100)
     sink = MemorySink()
+    metrics = NodeMetrics()
     node = _node(
         {"good": (good, False), "flaky": (flaky, True)},  # good waits: none of its frames is lost
         sink,
@@ -152,6 +153,7 @@ def test_a_camera_whose_processing_raises_is_isolated_and_retried_with_backoff(
         heartbeat_interval_s=0.5,
         error_backoff_s=0.2,
         max_error_backoff_s=0.4,
+        metrics=metrics,
     )
     caplog.set_level(logging.ERROR, logger="edge.node")
     processed = node.run(threading.Event())  # returns normally
@@ -183,6 +185,11 @@ def test_a_camera_whose_processing_raises_is_isolated_and_retried_with_backoff(
     # Every frame is accounted for: processed, failed, or dropped (skipped / discarded).
     dropped = sum(b.dropped_frames for b in beats)
     assert len(flaky_frames) + len(failures) + dropped == 60
+    # The Prometheus counter is the sum of the drops over the run (discarded during backoff).
+    assert dropped > 0
+    value = metrics.registry.get_sample_value
+    assert value("footfall_edge_dropped_frames_total", {"camera": "flaky"}) == dropped
+    assert value("footfall_edge_dropped_frames_total", {"camera": "good"}) is None
     assert sum(b.frames for b in beats) == len(flaky_frames)
     assert processed == 60 + len(flaky_frames)
 
