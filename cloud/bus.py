@@ -33,6 +33,7 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from cloud.ingest.records import DeadLetter, DeadLetterResult, Offsets, Record
 from footfall.contract import Message, encode, topics
+from footfall.errors import UserError
 
 INGEST_TOPICS: Final = (topics.OBSERVATIONS_TOPIC, topics.TRACKLETS_TOPIC, topics.HEARTBEATS_TOPIC)
 
@@ -42,7 +43,7 @@ FETCH_MAX_BYTES: Final = 64 * 1024 * 1024
 """Ingest fetches up to this much per partition and per fetch (records of 10 MB included)."""
 
 
-class BrokerError(RuntimeError):
+class BrokerError(UserError, RuntimeError):
     """The broker cannot be reached or refused a request."""
 
 

@@ -9,11 +9,12 @@ import click
 
 from cloud import settings
 from cloud.api.database import DatabaseLimits
-from cloud.bus import BrokerError, ensure_topics, list_topics
-from cloud.db import DatabaseError, connect, timescaledb_version
+from cloud.bus import ensure_topics, list_topics
+from cloud.db import connect, timescaledb_version
 from cloud.settings import AnalyticsSettings, IngestSettings, RetentionSettings, StitchSettings
 from footfall.contract import topics
-from footfall.site import Site, SiteConfigError, load_site
+from footfall.errors import Group
+from footfall.site import Site, load_site
 
 DB_OPTION = click.option("--database-url", help="PostgreSQL URL (env FOOTFALL_DATABASE_URL).")
 BROKER_OPTION = click.option(
@@ -78,14 +79,11 @@ def _analytics(kw: dict[str, float]) -> AnalyticsSettings:
 def load_sites(files: tuple[str, ...]) -> list[Site]:
     sites = []
     for file in files:
-        try:
-            sites.append(load_site(file))
-        except SiteConfigError as exc:
-            raise click.ClickException(str(exc)) from None
+        sites.append(load_site(file))
     return sites
 
 
-@click.group()
+@click.group(cls=Group)
 def cloud() -> None:
     """Cloud service: ingest, stitching, analytics and the query API."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -105,14 +103,11 @@ def check(database_url: str | None, bootstrap_servers: str | None, create_topics
     """Check that the database (with TimescaleDB) and the broker answer; set up topics."""
     url = settings.database_url(database_url)
     servers = settings.bootstrap_servers(bootstrap_servers)
-    try:
-        with connect(url) as conn:
-            version = timescaledb_version(conn)
-        click.echo(f"database  ok  {url}  (TimescaleDB {version})")
-        created = ensure_topics(servers) if create_topics else []
-        present = list_topics(servers)
-    except (DatabaseError, BrokerError) as exc:
-        raise click.ClickException(str(exc)) from None
+    with connect(url) as conn:
+        version = timescaledb_version(conn)
+    click.echo(f"database  ok  {url}  (TimescaleDB {version})")
+    created = ensure_topics(servers) if create_topics else []
+    present = list_topics(servers)
     ours = sorted(t for t in topics.ALL_TOPICS if t in present)
     click.echo(f"broker    ok  {servers}  (topics: {', '.join(ours) or 'none'})")
     if created:
@@ -126,12 +121,9 @@ def migrate_command(database_url: str | None) -> None:
     from cloud.migrate import current_version, migrate
 
     url = settings.database_url(database_url)
-    try:
-        with connect(url) as conn:
-            applied = migrate(conn)
-            version = current_version(conn)
-    except DatabaseError as exc:
-        raise click.ClickException(str(exc)) from None
+    with connect(url) as conn:
+        applied = migrate(conn)
+        version = current_version(conn)
     for m in applied:
         click.echo(f"applied {m.version:03d}_{m.name}")
     click.echo(f"schema version {version}")
@@ -216,29 +208,26 @@ def ingest(
     from cloud.ingest.service import run_ingest
 
     sites = load_sites(site_files)
-    try:
-        run_ingest(
-            settings.database_url(database_url),
-            settings.bootstrap_servers(bootstrap_servers),
-            sites,
-            IngestSettings(
-                group_id=group_id,
-                topic_namespace=topic_namespace,
-                batch_messages=batch_messages,
-                batch_seconds=batch_seconds,
-                analytics_interval_s=analytics_interval_s,
-                max_future_skew_s=max_future_skew_s,
-            ),
-            _analytics(analytics),
-            RetentionSettings(
-                observations_days=retain_observations_days,
-                embeddings_hours=retain_embeddings_hours,
-                rollups_days=retain_rollups_days,
-            ),
-            idle_exit_s=idle_exit_s,
-        )
-    except (DatabaseError, BrokerError) as exc:
-        raise click.ClickException(str(exc)) from None
+    run_ingest(
+        settings.database_url(database_url),
+        settings.bootstrap_servers(bootstrap_servers),
+        sites,
+        IngestSettings(
+            group_id=group_id,
+            topic_namespace=topic_namespace,
+            batch_messages=batch_messages,
+            batch_seconds=batch_seconds,
+            analytics_interval_s=analytics_interval_s,
+            max_future_skew_s=max_future_skew_s,
+        ),
+        _analytics(analytics),
+        RetentionSettings(
+            observations_days=retain_observations_days,
+            embeddings_hours=retain_embeddings_hours,
+            rollups_days=retain_rollups_days,
+        ),
+        idle_exit_s=idle_exit_s,
+    )
 
 
 @cloud.command()
@@ -267,22 +256,19 @@ def recompute(
     from cloud.migrate import migrate
 
     sites = load_sites(site_files)
-    try:
-        with connect(settings.database_url(database_url)) as conn:
-            migrate(conn)
-            for site in sites:
-                tz = ZoneInfo(site.site.timezone)
-                lo = start if start.tzinfo else start.replace(tzinfo=tz)
-                hi = end if end.tzinfo else end.replace(tzinfo=tz)
-                if hi <= lo:
-                    raise click.BadParameter("--to must be after --from", param_hint="--to")
-                result = run_recompute(conn, site, _analytics(analytics), lo, hi)
-                click.echo(
-                    f"{site.id}: re-derived {result.tracks} tracks "
-                    f"({result.crossings} crossings, {result.visits} visits) in {lo} .. {hi}"
-                )
-    except DatabaseError as exc:
-        raise click.ClickException(str(exc)) from None
+    with connect(settings.database_url(database_url)) as conn:
+        migrate(conn)
+        for site in sites:
+            tz = ZoneInfo(site.site.timezone)
+            lo = start if start.tzinfo else start.replace(tzinfo=tz)
+            hi = end if end.tzinfo else end.replace(tzinfo=tz)
+            if hi <= lo:
+                raise click.BadParameter("--to must be after --from", param_hint="--to")
+            result = run_recompute(conn, site, _analytics(analytics), lo, hi)
+            click.echo(
+                f"{site.id}: re-derived {result.tracks} tracks "
+                f"({result.crossings} crossings, {result.visits} visits) in {lo} .. {hi}"
+            )
 
 
 @cloud.group()
@@ -317,12 +303,9 @@ def apikey_create(
             f"{', '.join(site_files)}: {', '.join(configured)}); pass its config with "
             "--site-config FILE, or use one of those ids"
         )
-    try:
-        with connect(settings.database_url(database_url)) as conn:
-            migrate(conn)
-            click.echo(create_key(conn, site_id, name))
-    except DatabaseError as exc:
-        raise click.ClickException(str(exc)) from None
+    with connect(settings.database_url(database_url)) as conn:
+        migrate(conn)
+        click.echo(create_key(conn, site_id, name))
 
 
 @cloud.command()
@@ -469,14 +452,11 @@ def stitch_command(
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    try:
-        run_stitcher(
-            settings.database_url(database_url),
-            sites,
-            [StitchSettings(mode=m, delay_s=delay_s, ttl_s=ttl_s) for m in modes],
-            interval_s,
-            stop,
-            once=once,
-        )
-    except DatabaseError as exc:
-        raise click.ClickException(str(exc)) from None
+    run_stitcher(
+        settings.database_url(database_url),
+        sites,
+        [StitchSettings(mode=m, delay_s=delay_s, ttl_s=ttl_s) for m in modes],
+        interval_s,
+        stop,
+        once=once,
+    )

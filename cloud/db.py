@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import psycopg
 
+from footfall.errors import UserError
 
-class DatabaseError(RuntimeError):
+
+class DatabaseError(UserError, RuntimeError):
     """The database cannot be reached or lacks what the cloud needs."""
 
 

@@ -14,9 +14,10 @@ import numpy as np
 
 from edge.detection import Detections
 from edge.pipeline import CameraResult
+from footfall.errors import UserError
 
 
-class AnnotationError(RuntimeError):
+class AnnotationError(UserError, RuntimeError):
     """The annotated video cannot be written; ``str()`` is one sentence with the fix."""
 
 

@@ -11,16 +11,21 @@ from typing import TYPE_CHECKING
 import click
 
 from edge.sources import SourceError, read_frame
-from edge.weights import WeightsError, sha256_of, verified_weights
-from footfall.site import Camera, SiteConfigError, load_site
+from edge.weights import sha256_of, verified_weights
+from footfall.errors import Group
+from footfall.site import Camera, load_site
 
 if TYPE_CHECKING:
     from edge.config import EdgeConfig
 
 
-@click.group()
+@click.group(cls=Group)
 def edge() -> None:
-    """Edge node: footage → detection → tracking → floor positions → Kafka."""
+    """Edge node: footage → detection → tracking → floor positions → Kafka.
+
+    Errors the user can fix (``footfall.errors.UserError``: sources, weights, configs, sinks …)
+    are reported by the group as one sentence, exit 1.
+    """
 
 
 @edge.command()
@@ -34,10 +39,7 @@ def edge() -> None:
 @click.option("--verify/--no-verify", default=True, show_default=True)
 def weights(weights_path: Path | None, sha256: str | None, verify: bool) -> None:
     """Locate the detector weights and verify their sha256."""
-    try:
-        path = verified_weights(weights_path, sha256 if verify else None)
-    except WeightsError as exc:
-        raise click.ClickException(str(exc)) from None
+    path = verified_weights(weights_path, sha256 if verify else None)
     state = "verified" if verify and (sha256 or weights_path is None) else "not verified"
     click.echo(f"detector weights: {path} (sha256 {sha256_of(path)[:16]}…, {state})")
 
@@ -68,11 +70,8 @@ def check(site_file: str, frame_index: int, image_size: int, confidence: float) 
     """
     from edge.detection import YoloPersonDetector
 
-    try:
-        site = load_site(site_file)
-        weights_file = verified_weights()
-    except (SiteConfigError, WeightsError) as exc:
-        raise click.ClickException(str(exc)) from None
+    site = load_site(site_file)
+    weights_file = verified_weights()
     detector = YoloPersonDetector(weights_file, image_size=image_size, confidence=confidence)
     failures = 0
     for camera in site.cameras:
@@ -105,54 +104,24 @@ _CONFIG_OPTION = click.option(
 )
 
 
-def _user_errors() -> tuple[type[Exception], ...]:
-    from edge.annotate import AnnotationError
-    from edge.config import EdgeConfigError
-    from edge.detection_backends import DetectorBackendError
-    from edge.evaluate import EvaluationError
-    from edge.reid import ReidError
-    from edge.sinks import SinkError
-
-    return (
-        SourceError,
-        WeightsError,
-        SiteConfigError,
-        EdgeConfigError,
-        DetectorBackendError,
-        ReidError,
-        SinkError,
-        EvaluationError,
-        AnnotationError,
-    )
-
-
 def _load_config(config_file: Path | None) -> EdgeConfig:
-    from edge.config import EdgeConfigError, load_edge_config
+    from edge.config import load_edge_config
 
-    try:
-        return load_edge_config(config_file)
-    except EdgeConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    return load_edge_config(config_file)
 
 
 def _calibration(site_file: str | None, video: str) -> list[str]:
     """Footage for INT8 calibration: every camera of the site (and the replayed video)."""
     if site_file is None:
         return [video]
-    try:
-        site = load_site(site_file)
-    except SiteConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    site = load_site(site_file)
     return sorted({c.source for c in site.cameras} | {video})
 
 
 def _site_camera(site_file: str | None, camera_id: str) -> Camera | None:
     if site_file is None:
         return None
-    try:
-        site = load_site(site_file)
-    except SiteConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    site = load_site(site_file)
     for camera in site.cameras:
         if camera.id == camera_id:
             return camera
@@ -223,34 +192,31 @@ def replay(
 
     config = _load_config(config_file)
     camera = _site_camera(site_file, camera_id)
-    try:
-        with MotWriter(mot_out) as writer:
-            summary = run_replay(
-                video,
-                camera_id,
-                config,
-                camera=camera,
-                fps=fps,
-                realtime=not fast,
-                max_frames=max_frames,
-                start_time=start_time,
-                on_result=[lambda r: writer.write(r.frame.index, r.tracks, r.floor_xy)],
-                calibration=_calibration(site_file, video),
-            )
-        click.echo(
-            f"{camera_id}: {summary.frames} frames in {summary.seconds:.1f} s "
-            f"({summary.fps:.1f} fps), {summary.tracks} tracks → {mot_out}"
+    with MotWriter(mot_out) as writer:
+        summary = run_replay(
+            video,
+            camera_id,
+            config,
+            camera=camera,
+            fps=fps,
+            realtime=not fast,
+            max_frames=max_frames,
+            start_time=start_time,
+            on_result=[lambda r: writer.write(r.frame.index, r.tracks, r.floor_xy)],
+            calibration=_calibration(site_file, video),
         )
-        if summary.reid_boxes is not None:
-            boxes = summary.reid_boxes
-            click.echo(
-                f"{camera_id}: Re-ID embedded {boxes['computed']} boxes, {boxes['reused']} carried "
-                f"their track's embedding, {boxes['skipped']} low-score boxes needed none"
-            )
-        if gt is not None:
-            click.echo(f"{camera_id}: {evaluate(mot_out, gt).line()}")
-    except _user_errors() as exc:
-        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"{camera_id}: {summary.frames} frames in {summary.seconds:.1f} s "
+        f"({summary.fps:.1f} fps), {summary.tracks} tracks → {mot_out}"
+    )
+    if summary.reid_boxes is not None:
+        boxes = summary.reid_boxes
+        click.echo(
+            f"{camera_id}: Re-ID embedded {boxes['computed']} boxes, {boxes['reused']} carried "
+            f"their track's embedding, {boxes['skipped']} low-score boxes needed none"
+        )
+    if gt is not None:
+        click.echo(f"{camera_id}: {evaluate(mot_out, gt).line()}")
 
 
 @edge.command()
@@ -295,8 +261,6 @@ def annotate(
             on_result=[writer],
             calibration=_calibration(site_file, video),
         )
-    except _user_errors() as exc:
-        raise click.ClickException(str(exc)) from None
     finally:
         writer.close()
     click.echo(f"{camera_id}: {summary.frames} frames, {summary.tracks} tracks → {out_file}")
@@ -306,16 +270,12 @@ def annotate(
 @click.argument("pairs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 def evaluate(pairs: tuple[Path, ...]) -> None:
     """MOTA / IDF1 of MOT result files against ground truth: RESULT GT [RESULT GT …]."""
-    from edge.evaluate import EvaluationError
     from edge.evaluate import evaluate as score
 
     if len(pairs) % 2:
         raise click.ClickException("Give result and ground-truth files in pairs: RESULT GT ….")
     for result, gt in zip(pairs[::2], pairs[1::2], strict=True):
-        try:
-            click.echo(f"{result}: {score(result, gt).line()}")
-        except EvaluationError as exc:
-            raise click.ClickException(str(exc)) from None
+        click.echo(f"{result}: {score(result, gt).line()}")
 
 
 @edge.command()
@@ -385,27 +345,24 @@ def run(
                 "--metrics-port or 0 to turn metrics off."
             ) from None
         click.echo(f"metrics: http://127.0.0.1:{metrics_port}/metrics", err=True)
+    site = load_site(site_file)
+    sink = build_sink(
+        sink_name, SinkOptions(node_id, bootstrap_servers, spool_dir / node_id, jsonl_path)
+    )
     try:
-        site = load_site(site_file)
-        sink = build_sink(
-            sink_name, SinkOptions(node_id, bootstrap_servers, spool_dir / node_id, jsonl_path)
+        processed = run_node(
+            site,
+            node_id,
+            config,
+            sink,
+            camera_ids=camera_ids,
+            realtime=not fast,
+            max_frames=max_frames,
+            log=lambda line: click.echo(line, err=True),
+            metrics=metrics,
         )
-        try:
-            processed = run_node(
-                site,
-                node_id,
-                config,
-                sink,
-                camera_ids=camera_ids,
-                realtime=not fast,
-                max_frames=max_frames,
-                log=lambda line: click.echo(line, err=True),
-                metrics=metrics,
-            )
-        finally:
-            sink.close()
-    except _user_errors() as exc:
-        raise click.ClickException(str(exc)) from None
+    finally:
+        sink.close()
     click.echo(f"node {node_id}: {processed} frames processed", err=True)
 
 
@@ -430,43 +387,40 @@ def optimize(site_file: str, config_file: Path | None) -> None:
     from edge.reid import build_embedder
 
     config = _load_config(config_file)
-    try:
-        site = load_site(site_file)
-        sources = sorted({c.source for c in site.cameras})
-        frames = []
-        for camera in site.cameras:
-            try:
-                frames.append(read_frame(camera.source, camera.id, 0))
-            except SourceError as exc:
-                click.echo(f"  {camera.id:<20} skipped: {exc}")
+    site = load_site(site_file)
+    sources = sorted({c.source for c in site.cameras})
+    frames = []
+    for camera in site.cameras:
+        try:
+            frames.append(read_frame(camera.source, camera.id, 0))
+        except SourceError as exc:
+            click.echo(f"  {camera.id:<20} skipped: {exc}")
+    started = time.perf_counter()
+    detector = build_detector(config.detector, sources)
+    made = time.perf_counter() - started
+    click.echo(
+        f"detector: {config.detector.backend} {config.detector.precision} at "
+        f"{config.detector.image_size} px, ready in {made:.1f} s (cached under "
+        f"{config.detector.cache_dir or '~/.cache/footfall/detectors'})"
+    )
+    figures = [(config.detector.precision, detector)]
+    if config.detector.precision != "fp32" and config.detector.backend == "openvino":
+        fp32 = config.detector.model_copy(update={"precision": "fp32"})
+        figures.insert(0, ("fp32", build_detector(fp32, sources)))
+    for name, det in figures:
+        for frame in frames:
+            det.detect([frame])  # first call per input shape compiles
         started = time.perf_counter()
-        detector = build_detector(config.detector, sources)
-        made = time.perf_counter() - started
-        click.echo(
-            f"detector: {config.detector.backend} {config.detector.precision} at "
-            f"{config.detector.image_size} px, ready in {made:.1f} s (cached under "
-            f"{config.detector.cache_dir or '~/.cache/footfall/detectors'})"
-        )
-        figures = [(config.detector.precision, detector)]
-        if config.detector.precision != "fp32" and config.detector.backend == "openvino":
-            fp32 = config.detector.model_copy(update={"precision": "fp32"})
-            figures.insert(0, ("fp32", build_detector(fp32, sources)))
-        for name, det in figures:
+        for _ in range(5):
             for frame in frames:
-                det.detect([frame])  # first call per input shape compiles
-            started = time.perf_counter()
-            for _ in range(5):
-                for frame in frames:
-                    det.detect([frame])
-            ms = (time.perf_counter() - started) * 1000 / max(1, 5 * len(frames))
-            click.echo(f"  {name:<5} {ms:6.1f} ms per frame (mean over the site's cameras)")
-        started = time.perf_counter()
-        embedder = build_embedder(config.reid)
-        if embedder is not None:
-            click.echo(
-                f"re-id: {config.reid.backend} ({embedder.model_name}) on "
-                f"{getattr(embedder, 'runtime', config.reid.runtime)}, "
-                f"ready in {time.perf_counter() - started:.1f} s"
-            )
-    except _user_errors() as exc:
-        raise click.ClickException(str(exc)) from None
+                det.detect([frame])
+        ms = (time.perf_counter() - started) * 1000 / max(1, 5 * len(frames))
+        click.echo(f"  {name:<5} {ms:6.1f} ms per frame (mean over the site's cameras)")
+    started = time.perf_counter()
+    embedder = build_embedder(config.reid)
+    if embedder is not None:
+        click.echo(
+            f"re-id: {config.reid.backend} ({embedder.model_name}) on "
+            f"{getattr(embedder, 'runtime', config.reid.runtime)}, "
+            f"ready in {time.perf_counter() - started:.1f} s"
+        )

@@ -12,6 +12,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from footfall.errors import UserError
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -189,7 +191,7 @@ class EdgeConfig(_Strict):
         return self
 
 
-class EdgeConfigError(ValueError):
+class EdgeConfigError(UserError, ValueError):
     """The edge config cannot be used; ``str()`` is one sentence naming the file and the fix."""
 
 

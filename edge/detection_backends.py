@@ -28,13 +28,14 @@ from edge.config import DetectorConfig
 from edge.detection import Detector, YoloPersonDetector
 from edge.openvino_runtime import DEFAULT_CACHE_DIR as CACHE_ROOT
 from edge.weights import sha256_of, verified_weights
+from footfall.errors import UserError
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CACHE_DIR = CACHE_ROOT / "detectors"
 
 
-class DetectorBackendError(RuntimeError):
+class DetectorBackendError(UserError, RuntimeError):
     """A detector backend cannot be built; ``str()`` is one sentence with the fix."""
 
 

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
+from footfall.errors import UserError
 
-class EvaluationError(RuntimeError):
+
+class EvaluationError(UserError, RuntimeError):
     """A result or GT file cannot be evaluated; ``str()`` is one sentence with the fix."""
 
 

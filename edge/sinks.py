@@ -13,6 +13,7 @@ from typing import TextIO
 
 from edge.sink import MemorySink, Sink
 from footfall.contract import Message, encode
+from footfall.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class SinkOptions:
     jsonl_path: Path | None
 
 
-class SinkError(RuntimeError):
+class SinkError(UserError, RuntimeError):
     """The sink cannot be built; ``str()`` is one sentence with the fix."""
 
 

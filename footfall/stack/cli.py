@@ -6,8 +6,9 @@ import sys
 
 import click
 
+from footfall.errors import Group
 from footfall.stack.profile import PROFILES, StackProfile, profile_for
-from footfall.stack.services import ServiceStatus, StackError, stack_down, stack_status, stack_up
+from footfall.stack.services import ServiceStatus, stack_down, stack_status, stack_up
 
 _profile_option = click.option(
     "--profile",
@@ -29,7 +30,7 @@ def _print_status(profile: StackProfile, statuses: list[ServiceStatus]) -> bool:
     return all_ok
 
 
-@click.group()
+@click.group(cls=Group)
 def stack() -> None:
     """Local PostgreSQL+TimescaleDB and Kafka-protocol broker on loopback, under ./.run."""
 
@@ -56,10 +57,7 @@ def up(
 ) -> None:
     """Start the stack's services (skips those already running) and wait until each answers."""
     prof = profile_for(profile, pg_port=pg_port, broker_port=broker_port, s3_port=s3_port)
-    try:
-        statuses = stack_up(prof, timeout_s=timeout_s)
-    except StackError as exc:
-        raise click.ClickException(str(exc)) from None
+    statuses = stack_up(prof, timeout_s=timeout_s)
     _print_status(prof, statuses)
     click.echo(f"  connection settings: {prof.env_file}")
 

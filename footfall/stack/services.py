@@ -20,6 +20,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from footfall.errors import UserError
 from footfall.stack import probes
 from footfall.stack.process import read_pid, spawn, tail, terminate
 from footfall.stack.profile import HOST, StackProfile
@@ -29,7 +30,7 @@ S3_KEY = "footfall"  # local, loopback-only credentials for the embedded S3 stor
 S3_BUCKET = "tansu"
 
 
-class StackError(RuntimeError):
+class StackError(UserError, RuntimeError):
     """A service could not be started; ``str()`` is one sentence naming the problem and the fix."""
 
 
