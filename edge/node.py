@@ -33,10 +33,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from edge.detection import Detections
+from edge.frames import Frame, FrameSource
 from edge.metrics import NodeMetrics
 from edge.pipeline import Engine, describe
 from edge.sink import Sink
-from edge.sources import Frame, FrameSource, SourceError
+from edge.sources import SourceError
 from edge.streams import Backoff
 from footfall.contract import (
     MAX_DETAIL_CHARS,

@@ -23,10 +23,10 @@ import numpy as np
 
 from edge.config import EdgeConfig
 from edge.detection import Detections, Detector
+from edge.frames import Frame
 from edge.geometry import FloorProjector
 from edge.reid import Embedder, embed_detections
 from edge.reid.schedule import ReidSchedule
-from edge.sources import Frame
 from edge.tracking import BotSortTracker, Tracker
 from edge.tracklets import TrackletBook, observation_quality
 from footfall.contract import MAX_FLOOR_EXTENT_M, FrameObservations, Message, TrackObservation

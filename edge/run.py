@@ -7,12 +7,13 @@ from collections.abc import Callable, Sequence
 
 from edge.config import EdgeConfig
 from edge.detection_backends import build_detector
+from edge.frames import FrameSource
 from edge.metrics import NodeMetrics
 from edge.node import EdgeNode
 from edge.pipeline import Engine, Identity, camera_pipeline
 from edge.reid import ReidError, build_embedder
 from edge.sink import Sink
-from edge.sources import FrameSource, SourceError, is_stream, open_source
+from edge.sources import SourceError, is_stream, open_source
 from footfall.contract import new_run_id
 from footfall.site import Site
 

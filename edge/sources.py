@@ -1,6 +1,6 @@
 """Camera sources: video files, MOTChallenge image folders and live streams, with UTC timestamps.
 
-Every frame comes out as a :class:`Frame` with a trustworthy UTC ``captured_at``:
+Every frame comes out as a :class:`~edge.frames.Frame` with a trustworthy UTC ``captured_at``:
 
 * files and image folders: the source's start time plus ``index / fps`` (``fps`` from the site
   config when given, else the container's; the start time is given, or the moment the source was
@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
 
 import cv2
 import numpy as np
 
+from edge.frames import Frame, FrameSource
+from edge.streams import StreamSource
 from footfall.errors import UserError
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp"})
@@ -32,31 +32,6 @@ STREAM_SCHEMES = frozenset({"rtsp", "rtsps", "http", "https", "rtmp"})
 
 class SourceError(UserError, RuntimeError):
     """A camera source cannot be read; ``str()`` names the camera, the source and the fix."""
-
-
-@dataclass(frozen=True)
-class Frame:
-    """One decoded camera frame.
-
-    ``index``: 0-based position in the source; ``captured_at``: UTC capture time;
-    ``image``: BGR uint8 (H, W, 3).
-    """
-
-    camera_id: str
-    index: int
-    captured_at: datetime
-    image: np.ndarray
-
-
-class FrameSource(Protocol):
-    """An iterable of frames from one camera; ``close`` releases the device or file."""
-
-    camera_id: str
-    fps: float
-
-    def __iter__(self) -> Iterator[Frame]: ...
-
-    def close(self) -> None: ...
 
 
 def is_stream(uri: str) -> bool:
@@ -244,8 +219,6 @@ def open_source(
 ) -> FrameSource:
     """Open a file, an image folder or a stream (``rtsp://``, ``http(s)://``) as a FrameSource."""
     if is_stream(uri):
-        from edge.streams import StreamSource
-
         return StreamSource(uri, camera_id, fps=fps, max_frames=max_frames)
     return FileSource(
         uri,

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 import cv2
 import numpy as np
 
-from edge.sources import Frame
+from edge.frames import Frame
 
 log = logging.getLogger(__name__)
 

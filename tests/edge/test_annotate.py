@@ -10,8 +10,8 @@ import numpy as np
 
 from edge.annotate import AnnotatedVideoWriter, blur_heads
 from edge.detection import Detections
+from edge.frames import Frame
 from edge.pipeline import CameraResult
-from edge.sources import Frame
 
 
 def _noise(h: int = 240, w: int = 320) -> np.ndarray:

@@ -22,12 +22,12 @@ import pytest
 from edge.config import DetectorConfig, EdgeConfig, ReidConfig
 from edge.detection import Detections
 from edge.detection_backends import build_detector
+from edge.frames import Frame, FrameSource
 from edge.metrics import NodeMetrics
 from edge.node import EdgeNode
 from edge.pipeline import Engine, Identity, camera_pipeline
 from edge.reid import Embedder, build_embedder, l2_normalise
 from edge.sink import MemorySink
-from edge.sources import Frame, FrameSource
 from footfall.contract import (
     CameraHeartbeat,
     CameraStatus,
