@@ -5,7 +5,8 @@
 ``reports/eval/<name>/``:
 
 * :mod:`~footfall.evaluation.manifest` -- the manifest (pydantic, paths checked up front);
-* :mod:`~footfall.evaluation.tracking` -- HOTA, IDF1, MOTA, precision, recall (TrackEval);
+* :mod:`edge.evaluate` -- HOTA, IDF1, MOTA, precision, recall (TrackEval; the project's one
+  scorer, shared with ``footfall edge evaluate``);
 * :mod:`~footfall.evaluation.counting` -- line crossings and zone visits from ground-truth
   tracks against the system's, with the cloud's own counting logic;
 * :mod:`~footfall.evaluation.crowd` -- people per frame inside a region of interest (Mall);

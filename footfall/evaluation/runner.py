@@ -2,7 +2,7 @@
 
 Each sequence is replayed through :func:`edge.replay.replay` -- the production pipeline
 (detector backend, Re-ID, BoT-SORT, floor projection) -- into a MOTChallenge file under the work
-folder, which is then scored against the ground truth (:mod:`.tracking`) and counted
+folder, which is then scored against the ground truth (:mod:`edge.evaluate`) and counted
 (:mod:`.counting`). Sequences with ground truth but no footage are listed with their
 ground-truth figures and the reason they could not be replayed.
 """
@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from edge.evaluate import hota_curve, score
 from footfall.evaluation.counting import (
     IMAGE_FLOOR,
     CountingResult,
@@ -34,7 +35,6 @@ from footfall.evaluation.manifest import (
     ManifestError,
     SequenceEntry,
 )
-from footfall.evaluation.tracking import hota_curve, score
 from footfall.site import Camera, CountingLine, Site, Zone, load_site
 
 Log = Callable[[str], None]
