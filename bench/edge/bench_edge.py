@@ -17,14 +17,14 @@ Rows, each run end to end on PETS09-S2L1 (795 frames, 768x576, 7 fps) and TUD-St
   detector), ``reid-on-demand`` (+ Re-ID only where it pays), ``default`` (+ detector and
   tracking overlapped on two threads).
 
-For each row: frames/s and CPU-seconds per frame (all threads) in the steady state, from the
-first frame finished to the last (model loading, exports and start-up stay outside), peak
-resident memory during the row, MOTA / IDF1 (``edge.evaluate``: TrackEval, IoU >= 0.5) of the node's published
-frame messages against the ground truth, and the ratio of frames/s to the baseline measured in
-this run. Then the default settings with 4 and 8 cameras on one node (the two clips repeated),
-frames/s in all, and the demo site's three cameras paced in real time (``--realtime-s``): frames
-processed and skipped per camera, capture-to-publish latency, heartbeat status. Wall-clock
-figures depend on what else the machine does: run it on a quiet machine.
+For each row: frames/s and CPU-seconds per frame (all threads) in the steady state, from the first
+frame finished to the last (model loading, exports and start-up stay outside), peak resident memory
+during the row, MOTA / IDF1 (``edge.evaluate``: TrackEval, IoU >= 0.5) of the node's published frame
+messages against the ground truth, and the ratio of frames/s to the baseline measured in this run.
+Then the default settings with 4 and 8 cameras on one node (the two clips repeated), frames/s in
+all, and the demo site's three cameras paced in real time (``--realtime-s``): frames processed and
+skipped per camera, capture-to-publish latency, heartbeat status. Wall-clock figures depend on what
+else the machine does: run it on a quiet machine.
 """
 
 from __future__ import annotations
