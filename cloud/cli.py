@@ -9,9 +9,9 @@ import click
 
 from cloud import settings
 from cloud.api.database import DatabaseLimits
-from cloud.bus import ensure_topics, list_topics
 from cloud.db import connect, timescaledb_version
 from cloud.settings import AnalyticsSettings, IngestSettings, RetentionSettings, StitchSettings
+from cloud.transport.kafka import ensure_topics, list_topics
 from footfall.contract import topics
 from footfall.errors import Group
 from footfall.site import Site, load_site

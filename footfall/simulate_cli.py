@@ -212,7 +212,7 @@ def simulate(
     files = MessageFile(out) if out is not None else None
     publisher = None
     if publish:
-        from cloud.bus import BrokerError, MessagePublisher, ensure_topics
+        from cloud.transport.kafka import BrokerError, MessagePublisher, ensure_topics
 
         servers = bootstrap_servers or _default_broker()
         try:
@@ -314,8 +314,8 @@ def _evaluate(
             "tracklets": len(t),
             "modes": evaluate(site, sim.truth, t, crossings, visits, MODE_NAMES, settings),
         }
-    from cloud.bus import BrokerError
     from cloud.db import DatabaseError
+    from cloud.transport.kafka import BrokerError
     from footfall.evaluation.stitching_stack import evaluate_through_stack
 
     with _stack(database_url, bootstrap_servers) as (url, servers):

@@ -24,7 +24,7 @@ USER_ERRORS = [
     "edge.evaluate:EvaluationError",
     "edge.weights:WeightsError",
     "edge.sinks:SinkError",
-    "cloud.bus:BrokerError",
+    "cloud.transport.kafka:BrokerError",
     "cloud.db:DatabaseError",
 ]
 

@@ -39,15 +39,21 @@ from kafka import KafkaProducer
 from cloud.analytics.derive import derive_all_dirty, derive_dirty, rebuild_heatmap
 from cloud.api.app import ApiSettings, create_app
 from cloud.api.auth import create_key
-from cloud.bus import INGEST_TOPICS, KafkaDeadLetters, KafkaSource, ensure_topics, topic_name
 from cloud.ingest.decode import decode_records
 from cloud.ingest.pipeline import IngestPipeline
-from cloud.ingest.records import Record
 from cloud.ingest.service import tune_gc
 from cloud.ingest.writer import BatchWriter
 from cloud.migrate import migrate
 from cloud.settings import AnalyticsSettings, IngestSettings
 from cloud.synthetic import camera_area, walker_path
+from cloud.transport.kafka import (
+    INGEST_TOPICS,
+    KafkaDeadLetters,
+    KafkaSource,
+    ensure_topics,
+    topic_name,
+)
+from cloud.transport.types import Record
 from footfall.contract import FrameObservations, TrackObservation, encode, partition_key, topic_for
 from footfall.site import load_site
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from cloud.ingest.decode import Decoded
-from cloud.ingest.records import DeadLetter, Offsets, Record
+from cloud.transport.types import DeadLetter, Offsets, Record
 from footfall.contract import Message
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
 
-from cloud.ingest.records import DeadLetter, Record
+from cloud.transport.types import DeadLetter, Record
 from footfall.contract import TOPIC_BY_KIND, ContractError, Message, decode
 
 

@@ -38,8 +38,8 @@ from datetime import UTC, datetime
 
 from cloud.ingest.batch import Batch
 from cloud.ingest.decode import decode_records
-from cloud.ingest.records import DeadLetter, DeadLetterResult, DeadLetterSink, Source
 from cloud.ingest.writer import Writer, WriteResult
+from cloud.transport.types import DeadLetter, DeadLetterResult, DeadLetterSink, Source
 
 log = logging.getLogger("footfall.cloud.ingest")
 

@@ -14,12 +14,18 @@ from types import FrameType
 
 from cloud.analytics.derive import derive_dirty
 from cloud.analytics.retention import enforce_retention
-from cloud.bus import INGEST_TOPICS, KafkaDeadLetters, KafkaSource, ensure_topics, topic_name
 from cloud.db import connect
 from cloud.ingest.pipeline import IngestPipeline, IngestStats
 from cloud.ingest.writer import BatchWriter
 from cloud.migrate import migrate
 from cloud.settings import AnalyticsSettings, IngestSettings, RetentionSettings
+from cloud.transport.kafka import (
+    INGEST_TOPICS,
+    KafkaDeadLetters,
+    KafkaSource,
+    ensure_topics,
+    topic_name,
+)
 from footfall.site import Site
 
 log = logging.getLogger("footfall.cloud.ingest")

@@ -17,13 +17,13 @@ from typing import Any
 import psycopg
 
 from cloud.analytics.derive import derive_all_dirty
-from cloud.bus import MessagePublisher, ensure_topics
 from cloud.db import connect
 from cloud.ingest.service import run_ingest
 from cloud.migrate import migrate
 from cloud.settings import AnalyticsSettings, IngestSettings, RetentionSettings
 from cloud.stitch.stitcher import MODES, StitchSettings
 from cloud.stitch.store import load_decided, load_tracklets, stitch_pass
+from cloud.transport.kafka import MessagePublisher, ensure_topics
 from footfall.contract import Message
 from footfall.evaluation.scratch import scratch_database
 from footfall.evaluation.stitching import LocalCrossing, LocalVisit, evaluate

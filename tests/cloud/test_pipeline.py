@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cloud.ingest.pipeline import IngestPipeline
-from cloud.ingest.records import MemoryDeadLetters, MemorySource, Record
 from cloud.ingest.writer import WriteResult
+from cloud.transport.memory import MemoryDeadLetters, MemorySource
+from cloud.transport.types import Record
 from footfall.contract import FrameObservations, Message, encode, topics
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)

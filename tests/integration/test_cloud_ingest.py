@@ -22,8 +22,8 @@ import psycopg
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-from cloud.bus import ensure_topics, topic_name
 from cloud.synthetic import site_messages
+from cloud.transport.kafka import ensure_topics, topic_name
 from footfall.contract import (
     CameraHeartbeat,
     FrameObservations,

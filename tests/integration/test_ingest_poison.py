@@ -24,7 +24,8 @@ import psycopg
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-from cloud.bus import (
+from cloud.synthetic import site_messages
+from cloud.transport.kafka import (
     DEADLETTER_MAX_VALUE_BYTES,
     DEADLETTER_OFFSET_HEADER,
     DEADLETTER_PARTITION_HEADER,
@@ -34,7 +35,6 @@ from cloud.bus import (
     ensure_topics,
     topic_name,
 )
-from cloud.synthetic import site_messages
 from footfall.contract import (
     CameraHeartbeat,
     FrameObservations,

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-from cloud.bus import ensure_topics, list_topics
+from cloud.transport.kafka import ensure_topics, list_topics
 from footfall.contract import (
     CameraHeartbeat,
     FrameObservations,

@@ -16,10 +16,10 @@ from fastapi.testclient import TestClient
 
 from cloud.api.app import ApiSettings, create_app
 from cloud.api.auth import create_key
-from cloud.bus import ensure_topics
 from cloud.migrate import migrate
 from cloud.stitch.stitcher import MODES, StitchSettings
 from cloud.stitch.store import load_decided, load_tracklets, stitch_pass
+from cloud.transport.kafka import ensure_topics
 from footfall.evaluation.stitching import evaluate
 from footfall.evaluation.stitching_stack import ingest, publish, stored_analytics
 from footfall.simulate import Simulation, scenario

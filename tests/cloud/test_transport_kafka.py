@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from kafka.errors import KafkaTimeoutError, MessageSizeTooLargeError
 
-import cloud.bus
-from cloud.bus import (
+import cloud.transport.kafka
+from cloud.transport.kafka import (
     DEADLETTER_MAX_VALUE_BYTES,
     DEADLETTER_SHA256_HEADER,
     DEADLETTER_SIZE_HEADER,
@@ -23,7 +23,7 @@ from cloud.bus import (
     dead_letter_record,
     dead_letter_source,
 )
-from cloud.ingest.records import DeadLetter, DeadLetterResult, Record
+from cloud.transport.types import DeadLetter, DeadLetterResult, Record
 from footfall.contract import topics
 
 
@@ -62,7 +62,7 @@ def _source(monkeypatch: pytest.MonkeyPatch, stable: bool) -> tuple[KafkaSource,
         made.append(_Consumer(stable, config))
         return made[-1]
 
-    monkeypatch.setattr(cloud.bus, "KafkaConsumer", consumer)
+    monkeypatch.setattr(cloud.transport.kafka, "KafkaConsumer", consumer)
     return KafkaSource("127.0.0.1:1", "g", unsettled_warning_s=0.04), made[0]
 
 
@@ -153,7 +153,7 @@ def test_dead_letters_skip_what_the_topic_holds_and_never_raise(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     producer = _Producer()
-    monkeypatch.setattr(cloud.bus, "KafkaProducer", lambda **config: producer)
+    monkeypatch.setattr(cloud.transport.kafka, "KafkaProducer", lambda **config: producer)
     looks: list[int] = []
     monkeypatch.setattr(KafkaDeadLetters, "_catch_up", lambda self: looks.append(1))
     sink = KafkaDeadLetters("127.0.0.1:1")

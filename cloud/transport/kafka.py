@@ -31,7 +31,7 @@ from kafka.errors import (
 )
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
-from cloud.ingest.records import DeadLetter, DeadLetterResult, Offsets, Record
+from cloud.transport.types import DeadLetter, DeadLetterResult, Offsets, Record
 from footfall.contract import Message, encode, topics
 from footfall.errors import UserError
 
