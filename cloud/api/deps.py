@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import Depends, Header, HTTPException, Path, Query, Request
+from fastapi import Depends, Header, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel
 
 from cloud.api.auth import FailedKeyLimiter, KeyCache, key_site
@@ -61,6 +61,12 @@ TABLE: dict[int | str, dict[str, Any]] = {
         "description": "Rows as JSON, or as CSV with ?format=csv.",
     }
 }
+
+
+class PNGResponse(Response):
+    media_type = "image/png"
+
+
 PNG: dict[int | str, dict[str, Any]] = {
     200: {"content": {"image/png": {}}, "description": "A PNG image."}
 }

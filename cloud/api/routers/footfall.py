@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from cloud.api import queries
+from cloud.api import models, queries
 from cloud.api.deps import TABLE, AuthorisedSite, Db, Format, Range
 from cloud.api.render import respond
 
@@ -12,7 +12,10 @@ router = APIRouter(tags=["footfall"])
 
 
 @router.get(
-    "/footfall", summary="Entries (ins) and exits (outs) per line per bucket", responses=TABLE
+    "/footfall",
+    response_model=models.Footfall,
+    summary="Entries (ins) and exits (outs) per line per bucket",
+    responses=TABLE,
 )
 async def footfall(site: AuthorisedSite, db: Db, r: Range, format: Format = "json") -> Response:
     return respond(await db.run(queries.footfall, site.id, r), r.tz, format, "footfall")

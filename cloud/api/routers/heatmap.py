@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from cloud.api import queries
-from cloud.api.deps import PNG, AuthorisedSite, Db, Range, State
+from cloud.api import models, queries
+from cloud.api.deps import PNG, AuthorisedSite, Db, PNGResponse, Range, State
 from cloud.api.params import TimeRange, unprocessable
 from footfall.site import Site
 
@@ -45,7 +45,11 @@ def _grid(
     return floor_id, cell, factor
 
 
-@router.get("/heatmap", summary="Observations per grid cell and bucket")
+@router.get(
+    "/heatmap",
+    response_model=models.Heatmap,
+    summary="Observations per grid cell and bucket",
+)
 async def heatmap(
     state: State,
     site: AuthorisedSite,
@@ -71,7 +75,9 @@ async def heatmap(
 
 
 @router.get(
-    "/heatmap.png", summary="Heatmap of the whole range drawn over the floor", responses=PNG
+    "/heatmap.png",
+    summary="Heatmap of the whole range drawn over the floor",
+    responses=PNG,
 )
 async def heatmap_png(
     state: State,
@@ -84,7 +90,7 @@ async def heatmap_png(
     floor_id, cell, factor = _grid(state, site, floor, cell_m)
     rows = await db.run(queries.heatmap, site.id, floor_id, r, factor)
     png = await run_in_threadpool(_draw, site, floor_id, cell, rows, r)
-    return Response(png, media_type="image/png")
+    return PNGResponse(png)
 
 
 def _draw(

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path
 from fastapi.responses import FileResponse, JSONResponse
 
+from cloud.api import models
 from cloud.api.deps import AuthorisedSite
 from footfall.site import Camera
 from footfall.site.base import SLUG_PATTERN
@@ -21,7 +22,11 @@ def camera_area(camera: Camera) -> list[float]:
     return [min(xs), min(ys), max(xs), max(ys)]
 
 
-@router.get("/layout", summary="Floors, zones, counting lines and camera areas (metres)")
+@router.get(
+    "/layout",
+    response_model=models.Layout,
+    summary="Floors, zones, counting lines and camera areas (metres)",
+)
 async def layout(site: AuthorisedSite) -> JSONResponse:
     return JSONResponse(
         {

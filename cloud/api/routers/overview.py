@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from cloud.api import queries
+from cloud.api import models, queries
 from cloud.api.database import Conn
 from cloud.api.deps import AuthorisedSite, Db
 from cloud.api.params import DATE_TIME, parse_time
@@ -31,6 +31,7 @@ def _midnight(day: date, tz: ZoneInfo) -> datetime:
 
 @router.get(
     "/overview",
+    response_model=models.Overview,
     summary="Entries today (up to now, or ?at=) against the same weekday last week, per hour",
 )
 async def overview(

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 from fastapi.responses import JSONResponse
 
-from cloud.api import queries
+from cloud.api import models, queries
 from cloud.api.deps import TABLE, AuthorisedSite, Db, Format, Range
 from cloud.api.render import localise, respond
 from footfall.contract.messages import TRACK_ID_PATTERN
@@ -19,6 +19,7 @@ router = APIRouter(tags=["visitors", "cameras"])
 
 @router.get(
     "/visitors",
+    response_model=models.Visitors,
     summary="Anonymous visitors seen in the range, stitched across cameras (a local track "
     "not stitched yet counts as a visitor of its own, id '<camera>/<track>')",
     responses=TABLE,
@@ -35,6 +36,7 @@ async def visitors(
 
 @router.get(
     "/visitors/summary",
+    response_model=models.VisitorSummary,
     summary="Unique and returning visitors in the range, from stitched visitor ids",
 )
 async def visitor_summary(site: AuthorisedSite, db: Db, r: Range) -> JSONResponse:
@@ -49,7 +51,11 @@ async def visitor_summary(site: AuthorisedSite, db: Db, r: Range) -> JSONRespons
     )
 
 
-@router.get("/visitors/{camera}/{track}", summary="One trajectory: floor positions over time")
+@router.get(
+    "/visitors/{camera}/{track}",
+    response_model=models.Trajectory,
+    summary="One trajectory: floor positions over time",
+)
 async def trajectory(
     site: AuthorisedSite,
     db: Db,
@@ -68,7 +74,11 @@ async def trajectory(
     )
 
 
-@router.get("/cameras", summary="Camera health from the latest heartbeat of each camera")
+@router.get(
+    "/cameras",
+    response_model=models.Cameras,
+    summary="Camera health from the latest heartbeat of each camera",
+)
 async def cameras(site: AuthorisedSite, db: Db) -> JSONResponse:
     latest = {r["camera_id"]: r for r in await db.run(queries.cameras, site.id)}
     tz = ZoneInfo(site.site.timezone)
@@ -81,6 +91,7 @@ async def cameras(site: AuthorisedSite, db: Db) -> JSONResponse:
 
 @router.get(
     "/cameras/history",
+    response_model=models.CameraHistory,
     summary="Camera health per bucket: mean fps and latency, dropped frames, bad heartbeats",
     responses=TABLE,
 )

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from cloud.api import queries
+from cloud.api import models, queries
 from cloud.api.deps import TABLE, AuthorisedSite, Db, Format, Range, State
 from cloud.api.live import occupancy_at
 from cloud.api.params import DATE_TIME, parse_time
@@ -21,6 +21,7 @@ router = APIRouter(tags=["zones"])
 
 @router.get(
     "/occupancy/now",
+    response_model=models.OccupancyNow,
     summary="People in each zone now (or at ?at=)",
     description="Now is shared by all clients of a site: computed at most once per stream tick "
     "(a second by default); `at` in the answer says when.",
@@ -45,7 +46,10 @@ async def occupancy_now(
 
 
 @router.get(
-    "/occupancy", summary="Occupancy history: mean and peak of minute snapshots", responses=TABLE
+    "/occupancy",
+    response_model=models.Occupancy,
+    summary="Occupancy history: mean and peak of minute snapshots",
+    responses=TABLE,
 )
 async def occupancy(site: AuthorisedSite, db: Db, r: Range, format: Format = "json") -> Response:
     minutes = r.bucket.total_seconds() / 60
@@ -96,7 +100,10 @@ async def occupancy_stream(
 
 
 @router.get(
-    "/dwell", summary="Zone visits and dwell time: mean, median, p90 (seconds)", responses=TABLE
+    "/dwell",
+    response_model=models.Dwell,
+    summary="Zone visits and dwell time: mean, median, p90 (seconds)",
+    responses=TABLE,
 )
 async def dwell(site: AuthorisedSite, db: Db, r: Range, format: Format = "json") -> Response:
     return respond(await db.run(queries.dwell, site.id, r), r.tz, format, "dwell")
@@ -104,6 +111,7 @@ async def dwell(site: AuthorisedSite, db: Db, r: Range, format: Format = "json")
 
 @router.get(
     "/flows",
+    response_model=models.Flows,
     summary="Zone-to-zone moves (consecutive visits of one visitor, stitched across cameras)",
     responses=TABLE,
 )
@@ -117,6 +125,7 @@ DWELL_EDGES_S = [15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0]
 
 @router.get(
     "/dwell/distribution",
+    response_model=models.DwellDistribution,
     summary="Dwell time distribution per zone: quantiles and a histogram (seconds)",
 )
 async def dwell_distribution(site: AuthorisedSite, db: Db, r: Range) -> JSONResponse:

@@ -1,0 +1,241 @@
+"""What every endpoint answers, as pydantic models: the OpenAPI document's response schemas.
+
+Handlers build their answers directly (rows from SQL, times in the site's zone) and name the
+model as ``response_model`` so ``/docs`` and generated clients know each answer's shape; the
+schemathesis run in ``tests/integration/test_api_hostile.py`` checks real answers against these
+schemas, and a client generated from the document parses them (``test_api_client.py``).
+Times are ISO 8601 strings with the site's UTC offset.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Table(_Answer):
+    timezone: str = Field(description="IANA zone the times are in, e.g. 'Europe/Berlin'.")
+
+
+class FootfallRow(_Answer):
+    bucket: datetime
+    line_id: str
+    ins: int = Field(description="Crossings into the line's zone (entries).")
+    outs: int = Field(description="Crossings out of it (exits).")
+
+
+class Footfall(_Table):
+    rows: list[FootfallRow]
+
+
+class OccupancyNow(_Answer):
+    at: datetime = Field(description="When these figures were computed.")
+    zones: dict[str, int] = Field(description="Zone id → people in it.")
+
+
+class OccupancyRow(_Answer):
+    bucket: datetime
+    zone_id: str
+    mean: float = Field(description="Mean of the bucket's minute snapshots.")
+    peak: int = Field(description="Largest minute snapshot in the bucket.")
+
+
+class Occupancy(_Table):
+    rows: list[OccupancyRow]
+
+
+class DwellRow(_Answer):
+    zone_id: str
+    visits: int
+    mean_s: float
+    median_s: float
+    p90_s: float
+
+
+class Dwell(_Table):
+    rows: list[DwellRow]
+
+
+class DwellQuantiles(_Answer):
+    p05: float
+    p25: float
+    p50: float
+    p75: float
+    p95: float
+
+
+class DwellZone(_Answer):
+    zone_id: str
+    visits: int
+    quantiles_s: DwellQuantiles
+    histogram: list[int]
+
+
+class DwellDistribution(_Answer):
+    edges_s: list[float]
+    bins: str = Field(description="How to read the histograms against edges_s.")
+    zones: list[DwellZone]
+
+
+class FlowRow(_Answer):
+    from_zone: str
+    to_zone: str
+    people: int
+
+
+class Flows(_Table):
+    rows: list[FlowRow]
+
+
+class Heatmap(_Answer):
+    floor: str
+    cell_m: float
+    timezone: str
+    cells: str = Field(description="How to read a cell triple.")
+    buckets: dict[str, list[list[int]]] = Field(
+        description="Bucket start → [cell_x, cell_y, samples] triples."
+    )
+
+
+class VisitorRow(_Answer):
+    visitor_id: str
+    stitched: bool
+    first_at: datetime
+    last_at: datetime
+    tracks: int
+    cameras: str = Field(description="Camera ids, space separated.")
+
+
+class Visitors(_Table):
+    rows: list[VisitorRow]
+
+
+class VisitorSummary(_Answer):
+    model_config = ConfigDict(populate_by_name=True)
+
+    unique_visitors: int
+    returning_visitors: int
+    stitched_tracks: int
+    unstitched_tracks: int
+    returning_after: str = Field(description="Gap after which a visitor counts as returning.")
+    from_: datetime = Field(alias="from")
+    to: datetime
+
+
+class TrajectoryPoint(_Answer):
+    at: datetime
+    floor_id: str
+    x_m: float
+    y_m: float
+
+
+class Trajectory(_Answer):
+    camera_id: str
+    track_id: str
+    points: list[TrajectoryPoint]
+
+
+class CameraHealth(_Answer):
+    camera_id: str
+    status: str = Field(description="ok, degraded, error, offline; unknown: no heartbeat yet.")
+    sent_at: datetime | None = None
+    fps: float | None = None
+    target_fps: float | None = None
+    latency_ms: float | None = None
+    dropped_frames: int | None = None
+    detail: str | None = None
+
+
+class Cameras(_Answer):
+    cameras: list[CameraHealth]
+
+
+class CameraHistoryRow(_Answer):
+    bucket: datetime
+    camera_id: str
+    heartbeats: int
+    fps: float
+    target_fps: float
+    latency_ms: float | None
+    latency_p95_ms: float | None
+    dropped_frames: int
+    degraded: int
+    offline: int
+    errors: int
+
+
+class CameraHistory(_Table):
+    rows: list[CameraHistoryRow]
+
+
+class OverviewHour(_Answer):
+    hour: int
+    entries: int
+    exits: int
+    compare_entries: int
+
+
+class Overview(_Answer):
+    timezone: str
+    at: datetime
+    day: date
+    compare_day: date
+    lines: list[str]
+    entries: int
+    exits: int
+    compare_entries_same_time: int
+    compare_entries_whole_day: int
+    change: float | None = Field(description="entries / compare_entries_same_time - 1.")
+    hourly: list[OverviewHour]
+
+
+class PlanPlacement(_Answer):
+    pixels_per_metre: float
+    origin_px: list[float]
+
+
+class LayoutFloor(_Answer):
+    id: str
+    name: str
+    level: int
+    width_m: float
+    depth_m: float
+    plan: PlanPlacement | None
+
+
+class LayoutZone(_Answer):
+    id: str
+    name: str
+    floor: str
+    kind: str
+    polygon: list[list[float]]
+
+
+class LayoutLine(_Answer):
+    id: str
+    name: str
+    floor: str
+    a: list[float]
+    b: list[float]
+
+
+class LayoutCamera(_Answer):
+    id: str
+    name: str
+    floor: str
+    area: list[float] = Field(description="[x0, y0, x1, y1] the camera sees, metres.")
+
+
+class Layout(_Answer):
+    id: str
+    name: str
+    timezone: str
+    floors: list[LayoutFloor]
+    zones: list[LayoutZone]
+    lines: list[LayoutLine]
+    cameras: list[LayoutCamera]
