@@ -32,8 +32,6 @@ from edge.tracklets import TrackletBook, observation_quality
 from footfall.contract import MAX_FLOOR_EXTENT_M, FrameObservations, Message, TrackObservation
 from footfall.site import Camera
 
-NO_EMBEDDING_MODEL = "none"
-
 
 def describe(exc: BaseException) -> str:
     """One line naming an unexpected exception (for logs and heartbeat details)."""
@@ -180,10 +178,6 @@ class Engine:
         self.reid_batch_size = reid_batch_size
         self.seconds = {"detect": 0.0, "reid": 0.0, "track": 0.0}
         """Wall seconds spent in each stage since start (for benchmarks and profiling)."""
-
-    def process(self, frames: Sequence[Frame]) -> list[CameraResult]:
-        """One frame each from several cameras (at most one per camera), in one batch."""
-        return self.finish(frames, self.detect(frames))
 
     def detect(self, frames: Sequence[Frame]) -> list[Detections | str]:
         """People in every frame, one detector call; a frame it fails on gets the error line."""

@@ -1,9 +1,9 @@
 """Live camera streams (RTSP, HTTP) that reconnect with exponential backoff.
 
 A stream that drops or cannot be opened is retried after 1, 2, 4, … seconds (capped); while it is
-down ``online`` is False and ``last_error`` holds one sentence for the heartbeat. Timestamps come
-from the stream clock (``CAP_PROP_POS_MSEC``) anchored to the wall clock at the first frame, and
-fall back to the wall clock when the stream has no clock or drifts more than ``max_drift_s``.
+down ``last_error`` holds one sentence for the heartbeat (None again once frames flow). Timestamps
+come from the stream clock (``CAP_PROP_POS_MSEC``) anchored to the wall clock at the first frame,
+and fall back to the wall clock when the stream has no clock or drifts more than ``max_drift_s``.
 """
 
 from __future__ import annotations
@@ -60,9 +60,7 @@ class StreamSource:
         self.max_frames = max_frames
         self.backoff = backoff or Backoff()
         self.max_drift_s = max_drift_s
-        self.online = False
         self.last_error: str | None = None
-        self.reconnects = 0
         self._sleep = sleep
         self._open = open_capture
         self._stopped = threading.Event()
@@ -85,13 +83,11 @@ class StreamSource:
         return at
 
     def _down(self, sentence: str) -> None:
-        self.online = False
         self._anchor = None
         if sentence != self.last_error:
             log.warning(sentence)
         self.last_error = sentence
         delay = self.backoff.next_delay()
-        self.reconnects += 1
         self._sleep(delay)
 
     def __iter__(self) -> Iterator[Frame]:
@@ -109,7 +105,7 @@ class StreamSource:
                     ok, image = capture.read()
                     if not ok or image is None:
                         break
-                    self.online, self.last_error = True, None
+                    self.last_error = None
                     self.backoff.reset()
                     yield Frame(self.camera_id, index, self._timestamp(capture), np.asarray(image))
                     index += 1

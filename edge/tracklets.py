@@ -51,11 +51,9 @@ class _Open:
     last_seen: datetime
     frames: int = 0
     embedding_sum: np.ndarray | None = None
-    weight_sum: float = 0.0
     quality_sum: float = 0.0
     used: int = 0
     fallback_sum: np.ndarray | None = None
-    fallback_weight: float = 0.0
 
 
 @dataclass
@@ -117,10 +115,8 @@ class TrackletBook:
                 continue
             q = float(quality[i])
             state.fallback_sum = _add(state.fallback_sum, vector, max(q, 1e-3))
-            state.fallback_weight += max(q, 1e-3)
             if q >= self.min_quality:
                 state.embedding_sum = _add(state.embedding_sum, vector, q)
-                state.weight_sum += q
                 state.quality_sum += q
                 state.used += 1
         stale = [

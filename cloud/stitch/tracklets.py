@@ -56,19 +56,6 @@ class Tracklets:
     def last_xy(self) -> np.ndarray:
         return np.array([p[-1, 1:] if len(p) else (np.nan, np.nan) for p in self.paths])
 
-    def take(self, rows: np.ndarray) -> Tracklets:
-        idx = rows.tolist()
-        return Tracklets(
-            [self.keys[i] for i in idx],
-            self.camera[rows],
-            self.start[rows],
-            self.end[rows],
-            self.embedding[rows],
-            self.quality[rows],
-            self.frames[rows],
-            [self.paths[i] for i in idx],
-        )
-
     @classmethod
     def build(
         cls,

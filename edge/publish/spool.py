@@ -160,7 +160,6 @@ class Spool:
         self.spool_id: str = str(state.get("spool_id") or secrets.token_hex(8))
         self._meta: dict[str, Any] = dict(state.get("meta") or {})
         frontier = int(state.get("frontier") or 0)
-        self.state_was_found = bool(state)
 
         paths = sorted(self.directory.glob(f"{_PREFIX}*{_SUFFIX}"))
         for i, path in enumerate(paths):

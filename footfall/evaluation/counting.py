@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from cloud.analytics.trajectory import Track, line_crossings, zone_visits
-from footfall.site import Camera, CountingLine, Zone
+from footfall.site import CountingLine, Zone
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 """Frame 1 of every sequence is stamped at this instant; only differences matter."""
@@ -161,11 +161,6 @@ def trajectories(rows: np.ndarray, fps: float, points: np.ndarray, floor_id: str
 def image_tracks(rows: np.ndarray, fps: float) -> list[Track]:
     """Tracks of the feet in pixels (floor id ``image``)."""
     return trajectories(rows, fps, feet(rows), IMAGE_FLOOR)
-
-
-def floor_tracks(rows: np.ndarray, fps: float, camera: Camera) -> list[Track]:
-    """Tracks of the feet on the camera's floor, in metres (through its homography)."""
-    return trajectories(rows, fps, np.asarray(camera.project_to_floor(feet(rows))), camera.floor)
 
 
 def _crossings(tracks: Iterable[Track], line: CountingLine, hysteresis: float) -> tuple[int, int]:

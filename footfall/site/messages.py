@@ -87,11 +87,6 @@ def _num(value: Any) -> str:
     return str(value)
 
 
-def _quoted_list(names: list[str]) -> str:
-    quoted = [f"'{n}'" for n in names]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
-
-
 def slugify(text: str) -> str:
     """A best-effort valid id for ``text``."""
     slug = re.sub(r"[^a-z0-9_-]+", "-", text.strip().lower()).strip("-_")
