@@ -58,6 +58,18 @@ class IngestStats:
     """…of which the dead-letter topic already held (published before a crash): not repeated."""
     batches: int = 0
     commits_refused: int = 0
+    """Offset commits the group refused after a rebalance (the new owner re-reads those
+    records; the writes are idempotent, so nothing is lost or counted twice)."""
+
+    def summary(self) -> str:
+        """``key=value`` figures for the ingest stop log line."""
+        return (
+            f"records={self.records} frames={self.frames} observations={self.observations} "
+            f"duplicates={self.duplicates} dead_letters={self.dead_letters} "
+            f"dead_letters_unsent={self.dead_letters_unsent} "
+            f"dead_letters_resent={self.dead_letters_resent} "
+            f"commits_refused={self.commits_refused}"
+        )
 
 
 def _utc_now() -> datetime:

@@ -125,17 +125,7 @@ def run_ingest(
     finally:
         write_conn.close()
         analytics_conn.close()
-    log.info(
-        "ingest stopped records=%d frames=%d observations=%d duplicates=%d dead_letters=%d "
-        "dead_letters_unsent=%d dead_letters_resent=%d",
-        stats.records,
-        stats.frames,
-        stats.observations,
-        stats.duplicates,
-        stats.dead_letters,
-        stats.dead_letters_unsent,
-        stats.dead_letters_resent,
-    )
+    log.info("ingest stopped %s", stats.summary())
     return stats
 
 

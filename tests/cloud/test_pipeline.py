@@ -72,6 +72,25 @@ def test_batches_by_size_and_commits_after_each_write() -> None:
     assert stats.records == 25 and dead.letters == []
 
 
+class RefusingSource(MemorySource):
+    """A source whose group rebalanced: every offset commit is refused."""
+
+    def commit(self, offsets: dict[tuple[str, int], int]) -> bool:
+        return False
+
+
+def test_refused_commits_are_counted_and_reported_in_the_stop_line() -> None:
+    source = RefusingSource(records([encode(frame(i)) for i in range(25)]), per_poll=5)
+    writer = RecordingWriter(source)
+    stats = pipeline(source, writer, MemoryDeadLetters()).run(threading.Event(), idle_exit_s=0.0)
+    assert [len(b) for b in writer.batches] == [10, 10, 5]  # written all the same
+    assert stats.commits_refused == 3 and source.committed == {}
+    assert stats.summary() == (
+        "records=25 frames=25 observations=0 duplicates=0 dead_letters=0 dead_letters_unsent=0 "
+        "dead_letters_resent=0 commits_refused=3"
+    )
+
+
 def test_invalid_records_become_dead_letters_without_stopping_the_partition() -> None:
     values = [encode(frame(0)), b"{oops", encode(frame(1, camera="cam-z")), encode(frame(2))]
     source = MemorySource(records(values))
