@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -13,6 +14,10 @@ import pytest
 from footfall.stack import StackProfile, profile_for, stack_down, stack_up
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+SUPPORT = Path(__file__).resolve().parent / "support"
+"""Helpers for tests only, never shipped in the package (synthetic walkers, Grafana's macros):
+importable from every test as top-level modules (``from synthetic import site_messages``)."""
+sys.path.insert(0, str(SUPPORT))
 SHARED_DATA = (REPO_ROOT / ".." / "shared" / "data").resolve()
 
 

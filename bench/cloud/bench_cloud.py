@@ -13,8 +13,9 @@ Rates are steady state: the clock starts when the first poll returns records (th
 join before it is not ingest work) and every record is counted, the first poll's included.
 
 The API data is written straight into the raw tables with COPY (frames, observations, tracks;
-synthetic walkers, see :mod:`cloud.synthetic`) one day at a time, each day followed by the real
-analytics derivation, so 30 days take about a minute instead of an hour of pydantic objects.
+synthetic walkers, see ``tests/support/synthetic.py``) one day at a time, each day followed by
+the real analytics derivation, so 30 days take about a minute instead of an hour of pydantic
+objects.
 """
 
 from __future__ import annotations
@@ -45,7 +46,6 @@ from cloud.ingest.service import tune_gc
 from cloud.ingest.writer import BatchWriter
 from cloud.migrate import migrate
 from cloud.settings import AnalyticsSettings, IngestSettings
-from cloud.synthetic import camera_area, walker_path
 from cloud.transport.kafka import (
     INGEST_TOPICS,
     KafkaDeadLetters,
@@ -56,6 +56,10 @@ from cloud.transport.kafka import (
 from cloud.transport.types import Record
 from footfall.contract import FrameObservations, TrackObservation, encode, partition_key, topic_for
 from footfall.site import load_site
+
+# The synthetic walkers live with the tests (tests/support), not in the package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "support"))
+from synthetic import camera_area, walker_path
 
 SITE = load_site(Path(__file__).resolve().parents[2] / "configs" / "sites" / "demo.yaml")
 CAMERAS = {"demo": frozenset(c.id for c in SITE.cameras)}

@@ -1,4 +1,5 @@
-"""cloud.grafana expands Grafana's PostgreSQL macros and variables as Grafana does."""
+"""grafana_queries (tests/support) expands Grafana's PostgreSQL macros and variables as Grafana
+does."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
-from cloud.grafana import Context, dashboard_queries, interval_text, parse_interval
+from grafana_queries import Context, dashboard_queries, interval_text, parse_interval
 
 CTX = Context(
     datetime(2026, 11, 20, 9, 0, tzinfo=UTC),

@@ -1,6 +1,6 @@
 """A replay that fills a database the way a running site does, for the dashboard tests.
 
-Synthetic walkers (:mod:`cloud.synthetic`) of every camera of a site, plus camera heartbeats,
+Synthetic walkers (tests/support/synthetic.py) of every camera of a site, plus camera heartbeats,
 go through the real ingest writer and analytics (``BatchWriter`` then ``derive_all_dirty``, as
 ``footfall cloud ingest`` does per batch): the span up to "now" and the same span a week
 earlier at once, then, from a background thread, each second's frames as their time comes (a
@@ -16,12 +16,12 @@ import threading
 from datetime import datetime, timedelta
 
 import psycopg
+from synthetic import site_messages
 
 from cloud.analytics.derive import derive_all_dirty
 from cloud.ingest.writer import BatchWriter
 from cloud.migrate import migrate
 from cloud.settings import AnalyticsSettings
-from cloud.synthetic import site_messages
 from footfall.contract import CameraHeartbeat, FrameObservations, Message, TrackObservation
 from footfall.site import Site
 

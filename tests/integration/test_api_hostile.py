@@ -29,6 +29,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 from served_api import serve
+from synthetic import site_messages
 
 from cloud.analytics.derive import derive_all_dirty
 from cloud.api.app import ApiSettings, create_app
@@ -37,7 +38,6 @@ from cloud.api.database import APPLICATION_NAME, DatabaseLimits
 from cloud.ingest.writer import BatchWriter
 from cloud.migrate import migrate
 from cloud.settings import AnalyticsSettings
-from cloud.synthetic import site_messages
 from footfall.contract import FrameObservations
 from footfall.site import load_site
 

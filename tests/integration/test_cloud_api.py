@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from synthetic import site_messages
 
 from cloud.analytics.derive import derive_all_dirty
 from cloud.api.app import ApiSettings, create_app
@@ -19,7 +20,6 @@ from cloud.api.auth import create_key
 from cloud.ingest.writer import BatchWriter
 from cloud.migrate import migrate
 from cloud.settings import AnalyticsSettings
-from cloud.synthetic import site_messages
 from footfall.contract import FrameObservations
 from footfall.site import load_site
 

@@ -21,8 +21,8 @@ from pathlib import Path
 import psycopg
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
+from synthetic import site_messages
 
-from cloud.synthetic import site_messages
 from cloud.transport.kafka import ensure_topics, topic_name
 from footfall.contract import (
     CameraHeartbeat,

@@ -12,6 +12,7 @@ import psycopg
 import pytest
 from dashboard_replay import heartbeats
 from fastapi.testclient import TestClient
+from synthetic import site_messages
 
 import cloud.api.dashboard as dashboard
 from cloud.analytics.derive import derive_all_dirty
@@ -21,7 +22,6 @@ from cloud.api.routers.overview import entry_lines
 from cloud.ingest.writer import BatchWriter
 from cloud.migrate import migrate
 from cloud.settings import AnalyticsSettings
-from cloud.synthetic import site_messages
 from footfall.site import load_site
 
 pytestmark = pytest.mark.integration

@@ -2,7 +2,7 @@
 
 The database is filled by a replay (synthetic walkers and heartbeats through the real ingest
 writer and analytics, :mod:`dashboard_replay`); macros and variables are expanded by
-:mod:`cloud.grafana` as Grafana's PostgreSQL data source (``timescaledb: true``) does.
+tests/support/grafana_queries.py as Grafana's PostgreSQL data source (``timescaledb: true``) does.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import psycopg
 import pytest
 import yaml
 from dashboard_replay import LiveReplay
+from grafana_queries import Context, dashboard_queries
 
-from cloud.grafana import Context, dashboard_queries
 from footfall.site import load_site
 
 pytestmark = pytest.mark.integration
@@ -30,7 +30,7 @@ SITE = load_site(REPO / "configs" / "sites" / "demo.yaml")
 def test_provisioning_names_the_data_source_every_panel_uses() -> None:
     sources = yaml.safe_load((PROVISIONING / "datasources" / "footfall.yaml").read_text())
     (source,) = sources["datasources"]
-    assert source["jsonData"]["timescaledb"] is True  # what cloud.grafana expands for
+    assert source["jsonData"]["timescaledb"] is True  # what grafana_queries expands for
     providers = yaml.safe_load((PROVISIONING / "dashboards" / "footfall.yaml").read_text())
     assert providers["providers"][0]["type"] == "file"
     assert len(BOARDS) >= 3

@@ -23,8 +23,8 @@ from typing import Any
 import psycopg
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
+from synthetic import site_messages
 
-from cloud.synthetic import site_messages
 from cloud.transport.kafka import (
     DEADLETTER_MAX_VALUE_BYTES,
     DEADLETTER_OFFSET_HEADER,
