@@ -31,7 +31,6 @@ import psycopg
 from cloud.analytics.trajectory import (
     Crossing,
     OpenVisit,
-    Point,
     Track,
     Visit,
     crossing_codes,
@@ -206,21 +205,6 @@ class TrackState:
         )
 
 
-def derive_points(
-    points: Sequence[Point] | Track, site: Site, settings: AnalyticsSettings, state: TrackState
-) -> tuple[list[Crossing], list[Visit], TrackState]:
-    """Resume one track's derivation from ``state`` over its next ``points`` (time order)."""
-    track = Track.of(points)
-    return _derive_coded(
-        track.at,
-        [crossing_codes(track, line, settings.line_hysteresis_m) for line in site.lines],
-        [inside_mask(track, zone) for zone in site.zones],
-        site,
-        settings,
-        state,
-    )
-
-
 def _derive_coded(
     at: Sequence[datetime],
     codes: Sequence[np.ndarray],
@@ -229,7 +213,8 @@ def _derive_coded(
     settings: AnalyticsSettings,
     state: TrackState,
 ) -> tuple[list[Crossing], list[Visit], TrackState]:
-    """:func:`derive_points` from per-line crossing codes and per-zone inside masks."""
+    """Resume one track's derivation from ``state`` over its next points (time order at ``at``),
+    given their per-line crossing codes and per-zone inside masks."""
     crossings: list[Crossing] = []
     visits: list[Visit] = []
     new = TrackState(at[-1] if len(at) else state.watermark)

@@ -1,6 +1,7 @@
 """Incremental derivation equals whole re-derivation, on random trajectories cut at random.
 
-``derive_points`` resumed batch after batch (its state round-tripped through the JSON that
+One track's derivation (:func:`derive_points`, the derivation pass's own step for one track)
+resumed batch after batch (its state round-tripped through the JSON that
 ``track_state`` stores) must give exactly the crossings and, after upserting visits by (zone,
 enter_at) as the database does, exactly the visits of one pass over the whole trajectory.
 """
@@ -15,13 +16,38 @@ from pathlib import Path
 
 import pytest
 
-from cloud.analytics.derive import TrackState, derive_points
-from cloud.analytics.trajectory import Crossing, Point, Visit, line_crossings, zone_visits
+from cloud.analytics.derive import TrackState, _derive_coded
+from cloud.analytics.trajectory import (
+    Crossing,
+    Point,
+    Track,
+    Visit,
+    crossing_codes,
+    inside_mask,
+    line_crossings,
+    zone_visits,
+)
 from cloud.settings import AnalyticsSettings
-from footfall.site import CountingLine, Side, Zone, load_site
+from footfall.site import CountingLine, Side, Site, Zone, load_site
 
 SITE = load_site(Path(__file__).resolve().parents[2] / "configs" / "sites" / "demo.yaml")
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+def derive_points(
+    points: list[Point], site: Site, settings: AnalyticsSettings, state: TrackState
+) -> tuple[list[Crossing], list[Visit], TrackState]:
+    """Resume one track's derivation from ``state`` over its next ``points`` (time order), as
+    ``derive_tracks`` does for each track of a batch."""
+    track = Track.of(points)
+    return _derive_coded(
+        track.at,
+        [crossing_codes(track, line, settings.line_hysteresis_m) for line in site.lines],
+        [inside_mask(track, zone) for zone in site.zones],
+        site,
+        settings,
+        state,
+    )
 
 
 def _anchors() -> list[tuple[float, float]]:
