@@ -131,26 +131,33 @@ AuthorisedSite = Annotated[Site, Depends(_site)]
 async def _range(
     site: AuthorisedSite,
     start: Annotated[
-        str,
+        str | None,
         Query(
             alias="from",
-            description="Start, ISO 8601; site-local if naive.",
+            description="Start, ISO 8601; site-local if naive. Default: today 00:00 (site time), "
+            "or a day before `to`.",
             max_length=64,
             json_schema_extra=DATE_TIME,
         ),
-    ],
+    ] = None,
     end: Annotated[
-        str,
+        str | None,
         Query(
             alias="to",
-            description="End (exclusive), ISO 8601.",
+            description="End (exclusive), ISO 8601. Default: tomorrow 00:00 (site time), or a "
+            "day after `from`.",
             max_length=64,
             json_schema_extra=DATE_TIME,
         ),
-    ],
+    ] = None,
     bucket: Annotated[
-        str, Query(description="Bucket: 1m … 1d, e.g. 15m, 1h, 1d.", max_length=32)
-    ] = "1h",
+        str | None,
+        Query(
+            description="Bucket: 1m … 1d, e.g. 15m, 1h, 1d. Default: 15m up to 6 hours, 1h up "
+            "to 3 days, else 1d.",
+            max_length=32,
+        ),
+    ] = None,
 ) -> TimeRange:
     return TimeRange.parse(start, end, bucket, ZoneInfo(site.site.timezone))
 

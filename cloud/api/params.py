@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException
@@ -66,10 +66,41 @@ class TimeRange:
     tz: ZoneInfo
 
     @classmethod
-    def parse(cls, start: str, end: str, bucket: str, tz: ZoneInfo) -> TimeRange:
-        lo, hi = parse_time(start, "from", tz), parse_time(end, "to", tz)
+    def parse(
+        cls,
+        start: str | None,
+        end: str | None,
+        bucket: str | None,
+        tz: ZoneInfo,
+        now: datetime | None = None,
+    ) -> TimeRange:
+        """The range asked for; without ``from`` and ``to``, today in the site's time zone
+        (one missing: a day before ``to`` or after ``from``); without ``bucket``, one that
+        suits the range (:func:`default_bucket`)."""
+        if start is None and end is None:
+            today = (now or datetime.now(UTC)).astimezone(tz).date()
+            lo = datetime.combine(today, time(0), tzinfo=tz)
+            hi = datetime.combine(today + timedelta(days=1), time(0), tzinfo=tz)
+        elif end is None:
+            lo = parse_time(str(start), "from", tz)
+            hi = min(lo + timedelta(days=1), LATEST)
+        elif start is None:
+            hi = parse_time(end, "to", tz)
+            lo = max(hi - timedelta(days=1), EARLIEST)
+        else:
+            lo, hi = parse_time(start, "from", tz), parse_time(end, "to", tz)
         if hi <= lo:
             raise unprocessable(f"to ({end}) must be after from ({start})")
         if hi - lo > timedelta(days=400):
             raise unprocessable("the range from..to is longer than 400 days; ask for less")
-        return cls(lo, hi, parse_bucket(bucket), tz)
+        step = parse_bucket(bucket) if bucket is not None else default_bucket(hi - lo)
+        return cls(lo, hi, step, tz)
+
+
+def default_bucket(span: timedelta) -> timedelta:
+    """15 minutes for up to 6 hours, an hour for up to 3 days, else a day."""
+    if span <= timedelta(hours=6):
+        return timedelta(minutes=15)
+    if span <= timedelta(days=3):
+        return timedelta(hours=1)
+    return timedelta(days=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -119,8 +119,11 @@ def test_auth_and_readable_422s(client_and_frames) -> None:  # type: ignore[no-u
     assert bad.status_code == 422 and "1 minute to 1 day" in bad.json()["detail"]
     bad = client.get(url.replace("from=2026-11-20T09:00", "from=yesterday"), headers=ok)
     assert bad.status_code == 422 and "is not a date-time" in bad.json()["detail"]
-    missing = client.get("/v1/sites/demo/footfall?from=2026-11-20T09:00", headers=ok)
-    assert missing.status_code == 422 and "to" in missing.json()["detail"]
+    day = client.get("/v1/sites/demo/footfall?from=2026-11-20T09:00", headers=ok)
+    assert day.status_code == 200  # no `to`: a day after `from`, in hourly buckets
+    hours = {row["bucket"] for row in day.json()["rows"]}
+    assert hours and min(hours) >= "2026-11-20T09:00" and max(hours) < "2026-11-21T09:00"
+    assert all(h.endswith(":00:00+00:00") for h in hours), hours
     assert client.get("/openapi.json").status_code == 200
 
 
@@ -166,3 +169,28 @@ def test_answers_equal_a_reference_computation(client_and_frames) -> None:  # ty
     with client.stream("GET", "/v1/sites/demo/occupancy/stream?events=1", headers=ok) as sse:
         assert "event: occupancy" in "".join(sse.iter_text())
     assert client.get("/v1/sites/demo/cameras", headers=ok).status_code == 200
+
+
+def test_footfall_with_only_a_key_answers_today(database_url: str) -> None:
+    """No from/to: today in the site's time zone (and a bucket that suits a day)."""
+    tz = ZoneInfo(SITE.site.timezone)
+    today = datetime.now(tz).date()
+    start = datetime(today.year, today.month, today.day, 0, 1, tzinfo=tz)
+    frames = [
+        m
+        for m in site_messages(SITE, start, duration_s=600, fps=1, walkers_per_minute=6, seed=8)
+        if isinstance(m, FrameObservations)
+    ]
+    with psycopg.connect(database_url) as conn:
+        migrate(conn)
+        BatchWriter(conn, 0.5).write(frames)
+        derive_all_dirty(conn, SITE, AnalyticsSettings())
+        token = create_key(conn, "demo", "test")
+    with TestClient(create_app(ApiSettings(database_url, [SITE]))) as client:
+        ok = {"X-API-Key": token}
+        plain = client.get("/v1/sites/demo/footfall", headers=ok)
+        assert plain.status_code == 200, plain.text
+        day = f"from={today}T00:00&to={today + timedelta(days=1)}T00:00&bucket=1h"
+        explicit = client.get(f"/v1/sites/demo/footfall?{day}", headers=ok).json()
+        assert plain.json() == explicit
+        assert sum(r["ins"] + r["outs"] for r in explicit["rows"]) > 0
