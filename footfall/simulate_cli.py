@@ -18,10 +18,11 @@ import click
 from tqdm import tqdm
 
 from cloud.settings import StitchSettings  # stdlib only: no cloud extra needed
+from footfall.errors import Command
 from footfall.extras import missing_extra_message, missing_modules
 from footfall.simulate import SCENARIOS, Simulation, scenario, with_overrides
 from footfall.simulate.output import MessageFile, write_scenario
-from footfall.site import SiteConfigError, load_site
+from footfall.site import load_site
 
 CHUNK_S = 10.0
 MODE_NAMES = ("appearance", "spacetime", "combined")
@@ -57,16 +58,13 @@ def _stack(database_url: str | None, bootstrap_servers: str | None) -> Iterator[
     if database_url and bootstrap_servers:
         yield database_url, bootstrap_servers
         return
-    from footfall.stack import StackError, profile_for, stack_down, stack_status, stack_up
+    from footfall.stack import profile_for, stack_down, stack_status, stack_up
 
     profile = profile_for("test")
     started = not all(s.healthy for s in stack_status(profile))
     if started:
         click.echo(f"starting the local test stack in {profile.run_dir} …", err=True)
-        try:
-            stack_up(profile, timeout_s=120)
-        except StackError as exc:
-            raise click.ClickException(str(exc)) from None
+        stack_up(profile, timeout_s=120)
     try:
         yield (database_url or profile.database_url, bootstrap_servers or profile.bootstrap_servers)
     finally:
@@ -93,7 +91,7 @@ def _table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-@click.command()
+@click.command(cls=Command)
 @click.option(
     "--scenario",
     "name",
@@ -201,10 +199,7 @@ def simulate(
             else ""
         )
         raise click.ClickException(f"site config {path} does not exist{hint}; pass --site FILE.")
-    try:
-        site = load_site(path)
-    except SiteConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    site = load_site(path)
     began = time.perf_counter()
     sim = Simulation(site, sc, seed, with_truth=evaluate or out is not None)
     keep = evaluate and not publish
@@ -212,14 +207,11 @@ def simulate(
     files = MessageFile(out) if out is not None else None
     publisher = None
     if publish:
-        from cloud.transport.kafka import BrokerError, MessagePublisher, ensure_topics
+        from cloud.transport.kafka import MessagePublisher, ensure_topics
 
         servers = bootstrap_servers or _default_broker()
-        try:
-            ensure_topics(servers, namespace=topic_namespace)
-            publisher = MessagePublisher(servers, topic_namespace)
-        except BrokerError as exc:
-            raise click.ClickException(str(exc)) from None
+        ensure_topics(servers, namespace=topic_namespace)
+        publisher = MessagePublisher(servers, topic_namespace)
     total = int(sim.frames_total / max(1, int(CHUNK_S * sc.fps))) + 2
     wall0 = time.perf_counter()
     with tqdm(total=total, desc=f"simulate {name}", unit="chunk", file=sys.stderr) as bar:
@@ -314,22 +306,17 @@ def _evaluate(
             "tracklets": len(t),
             "modes": evaluate(site, sim.truth, t, crossings, visits, MODE_NAMES, settings),
         }
-    from cloud.db import DatabaseError
-    from cloud.transport.kafka import BrokerError
     from footfall.evaluation.stitching_stack import evaluate_through_stack
 
     with _stack(database_url, bootstrap_servers) as (url, servers):
-        try:
-            return evaluate_through_stack(
-                site,
-                sim.truth,
-                chunks,
-                url,
-                servers,
-                MODE_NAMES,
-                settings,
-                progress=lambda line: click.echo(line, err=True),
-                keep_database=keep_database,
-            )
-        except (DatabaseError, BrokerError) as exc:
-            raise click.ClickException(str(exc)) from None
+        return evaluate_through_stack(
+            site,
+            sim.truth,
+            chunks,
+            url,
+            servers,
+            MODE_NAMES,
+            settings,
+            progress=lambda line: click.echo(line, err=True),
+            keep_database=keep_database,
+        )
