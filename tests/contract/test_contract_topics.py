@@ -2,9 +2,6 @@
 
 from typing import Any
 
-import pytest
-
-import footfall.contract.topics as topics_module
 from footfall.contract import (
     ALL_TOPICS,
     DEADLETTER_TOPIC,
@@ -61,12 +58,3 @@ def test_partition_keys_differ_across_cameras_and_sites(make_frame: Any) -> None
     other_site = partition_key(make_frame(site_id="mall-2"))
     assert a == same
     assert len({a, other_camera, other_site}) == 3
-
-
-@pytest.mark.parametrize(
-    "phrase",
-    ["one partition", "per camera per topic", "across cameras", "idempotent", "at least once"],
-)
-def test_module_docstring_states_the_ordering_guarantee(phrase: str) -> None:
-    doc = " ".join((topics_module.__doc__ or "").split())
-    assert phrase in doc

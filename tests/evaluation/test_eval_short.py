@@ -36,7 +36,8 @@ def test_short_eval_writes_a_report_with_sane_figures(tmp_path: Path) -> None:
     t = run["tracking"]
     assert run["sequence"] == "TUD-Campus" and run["frames"] == 71 and run["fps"] > 0
     assert t["hota"] > 0.35 and t["idf1"] > 0.45 and t["mota"] > 0.45
-    assert t["precision"] > 0.75 and t["recall"] > 0.6 and t["id_switches"] >= 0
+    assert t["precision"] > 0.75 and t["recall"] > 0.6
+    assert t["id_switches"] <= 20  # 6 on this clip; a tracker that keeps losing people has dozens
     (counting,) = run["counting"]
     (line,) = counting["lines"]
     assert line["true_in"] + line["true_out"] == 5  # from the ground truth alone
