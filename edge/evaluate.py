@@ -170,7 +170,8 @@ def hota_curve(gt: MotRows, hyp: MotRows) -> tuple[np.ndarray, np.ndarray, np.nd
 
 def evaluate(result: Path, gt: Path) -> TrackingScores:
     """Score the MOTChallenge file ``result`` against ``gt`` over every frame either mentions."""
-    return score(load_mot(gt, ground_truth=True), load_mot(result))
+    hyp = load_mot(result)  # the result first: its error is the one reported when both fail
+    return score(load_mot(gt, ground_truth=True), hyp)
 
 
 def main(argv: list[str] | None = None) -> int:
