@@ -12,6 +12,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from footfall.contract import MAX_INTERVAL_S
 from footfall.errors import UserError
 
 
@@ -166,7 +167,7 @@ class EdgeConfig(_Strict):
     tracker: TrackerConfig = TrackerConfig()
     reid: ReidConfig = ReidConfig()
     tracklets: TrackletConfig = TrackletConfig()
-    heartbeat_interval_s: float = Field(default=10.0, gt=0.0, le=3600.0)
+    heartbeat_interval_s: float = Field(default=10.0, gt=0.0, le=MAX_INTERVAL_S)  # contract bound
     max_latency_s: float = Field(
         default=1.0,
         gt=0.0,
