@@ -1,6 +1,6 @@
 """Counting accuracy: line crossings and zone visits of ground-truth tracks against the system's.
 
-Both sides go through the cloud's own counting logic (:mod:`cloud.analytics.trajectory`: line
+Both sides go through the counting rules the cloud uses (:mod:`footfall.site.rules`: line
 crossings with hysteresis, zone visits with a minimum length and a gap), so the only difference
 between the "true" and the "system" counts is the tracks they start from:
 
@@ -22,23 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from cloud.analytics.trajectory import Track, line_crossings, zone_visits
-from footfall.site import CountingLine, Zone
+from footfall.site import CountingLine, CountingRules, Zone
+from footfall.site.rules import Track, line_crossings, zone_visits
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 """Frame 1 of every sequence is stamped at this instant; only differences matter."""
 
 IMAGE_FLOOR = "image"
 """The floor id of lines and zones drawn in image pixels."""
-
-
-@dataclass(frozen=True)
-class CountingRules:
-    """How trajectories become counts; lengths in the space's unit (pixels or metres)."""
-
-    hysteresis: float
-    min_visit_s: float
-    visit_gap_s: float
 
 
 @dataclass
@@ -184,11 +175,15 @@ def compare(
     rules: CountingRules,
     space: str,
 ) -> CountingResult:
-    """True against system crossings of every line and visits of every zone."""
+    """True against system crossings of every line and visits of every zone.
+
+    ``rules`` are the site's (:class:`footfall.site.CountingRules`); in image space its lengths
+    are pixels (``line_hysteresis_m`` is then the hysteresis in pixels).
+    """
     line_counts = []
     for line in lines:
-        t_in, t_out = _crossings(true_tracks, line, rules.hysteresis)
-        s_in, s_out = _crossings(system_tracks, line, rules.hysteresis)
+        t_in, t_out = _crossings(true_tracks, line, rules.line_hysteresis_m)
+        s_in, s_out = _crossings(system_tracks, line, rules.line_hysteresis_m)
         line_counts.append(LineCount(line.id, t_in, t_out, s_in, s_out))
     zone_counts = []
     for zone in zones:

@@ -8,7 +8,7 @@ Tansu broker, loopback only, free ports) is started under the work folder and st
 end, with a scratch database of its own (dropped at the end).
 
 The true counts are the site's lines and zones applied to the ground-truth tracks (feet through
-the camera's homography) with the cloud's default settings; "offline" are the same applied to
+the camera's homography) with the site's counting rules; "offline" are the same applied to
 the in-process replay of the same frames (:mod:`.runner`), so a difference between offline and
 API isolates the transport and the cloud.
 """
@@ -33,7 +33,7 @@ import numpy as np
 import yaml
 
 from footfall.errors import UserError
-from footfall.evaluation.counting import CountingRules, compare, trajectories
+from footfall.evaluation.counting import compare, trajectories
 from footfall.evaluation.manifest import Manifest
 from footfall.evaluation.runner import Results, build_config, floor_points, site_camera
 
@@ -226,13 +226,10 @@ def _truth_and_offline(
     manifest: Manifest, results: Results, config_name: str, max_frames: int | None
 ) -> dict[str, Any]:
     """Per line and zone of the site: true and offline-system counts over the cameras."""
-    from cloud.settings import AnalyticsSettings
     from edge.evaluate import load_mot
 
     e2e = manifest.end_to_end
     assert e2e is not None
-    settings = AnalyticsSettings()
-    rules = CountingRules(settings.line_hysteresis_m, settings.min_visit_s, settings.visit_gap_s)
     lines: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     zones: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for camera_id in e2e.cameras:
@@ -240,6 +237,7 @@ def _truth_and_offline(
         found = site_camera(manifest, seq)
         assert found is not None
         site, camera = found
+        rules = site.counting
         fps = manifest.sequence_fps(seq)
         run = next(
             (r for r in results.runs if r["sequence"] == seq.name and r["config"] == config_name),

@@ -21,7 +21,6 @@ from edge.evaluate import hota_curve, score
 from footfall.evaluation.counting import (
     IMAGE_FLOOR,
     CountingResult,
-    CountingRules,
     compare,
     feet,
     image_tracks,
@@ -35,7 +34,7 @@ from footfall.evaluation.manifest import (
     ManifestError,
     SequenceEntry,
 )
-from footfall.site import Camera, CountingLine, Site, Zone, load_site
+from footfall.site import Camera, CountingLine, CountingRules, Site, Zone, load_site
 
 Log = Callable[[str], None]
 
@@ -150,13 +149,15 @@ def count_sequence(
     manifest: Manifest, entry: SequenceEntry, gt: np.ndarray, hyp: np.ndarray, fps: float
 ) -> list[CountingResult]:
     """Image-space counts (the manifest's lines and zones) and floor counts (the site's)."""
-    from cloud.settings import AnalyticsSettings
-
     out = []
     if entry.counting is not None:
         lines, zones = image_geometry(entry.counting)
-        rules = CountingRules(
-            entry.counting.hysteresis_px, entry.counting.min_visit_s, entry.counting.visit_gap_s
+        # The same rule in pixels (the manifest validated these; a pixel hysteresis may be
+        # larger than the site model's bound in metres).
+        rules = CountingRules.model_construct(
+            line_hysteresis_m=entry.counting.hysteresis_px,
+            min_visit_s=entry.counting.min_visit_s,
+            visit_gap_s=entry.counting.visit_gap_s,
         )
         out.append(
             compare(image_tracks(gt, fps), image_tracks(hyp, fps), lines, zones, rules, "image")
@@ -164,10 +165,7 @@ def count_sequence(
     found = site_camera(manifest, entry)
     if found is not None:
         site, camera = found
-        settings = AnalyticsSettings()
-        rules = CountingRules(
-            settings.line_hysteresis_m, settings.min_visit_s, settings.visit_gap_s
-        )
+        rules = site.counting
         true_t = trajectories(gt, fps, floor_points(camera, gt), camera.floor)
         system_t = trajectories(hyp, fps, floor_points(camera, hyp), camera.floor)
         lines = [ln for ln in site.lines if ln.floor == camera.floor]

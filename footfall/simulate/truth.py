@@ -10,7 +10,8 @@ Files written by :meth:`Truth.write` (CSV with a header row):
   has ``person`` empty).
 * ``crossings.csv`` -- ``person, line_id, at, direction`` (+1 in, -1 out).
 * ``visits.csv`` -- ``person, zone_id, enter_at, exit_at, dwell_s`` (inside the zone with no
-  gap over 2 s, at least 5 s).
+  gap over the site's ``counting.visit_gap_s``, 2 s by default, and at least
+  ``counting.min_visit_s``, 5 s).
 """
 
 from __future__ import annotations
@@ -24,10 +25,8 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from footfall.site import CountingLine, Side, Site
-
-VISIT_GAP_S = 2.0
-MIN_VISIT_S = 5.0
+from footfall.site import Site
+from footfall.site.rules import step_crossings, visit_runs
 
 TrackKey = tuple[str, str, str]
 """(camera_id, run_id, track_id)"""
@@ -99,22 +98,6 @@ class Truth:
                 )
 
 
-def _crossings(line: CountingLine, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Steps i → i+1 that cross the segment: their indices (of i+1) and directions."""
-    (ax, ay), (bx, by) = line.a, line.b
-    side = (bx - ax) * (y - ay) - (by - ay) * (x - ax)  # > 0: right of a→b (y down)
-    s0, s1 = side[:-1], side[1:]
-    flip = (s0 != 0) & (s1 != 0) & ((s0 > 0) != (s1 > 0))
-    dx, dy = np.diff(x), np.diff(y)
-    t0 = dx * (ay - y[:-1]) - dy * (ax - x[:-1])
-    t1 = dx * (by - y[:-1]) - dy * (bx - x[:-1])
-    within = (t0 > 0) != (t1 > 0)
-    idx = np.flatnonzero(flip & within)
-    entered_right = s1[idx] > 0
-    direction = np.where(entered_right == (line.in_side == Side.RIGHT), 1, -1)
-    return idx + 1, direction
-
-
 def person_truth(
     site: Site,
     floor_ids: list[str],
@@ -125,7 +108,12 @@ def person_truth(
     y: np.ndarray,
     t0: datetime,
 ) -> tuple[list[TrueCrossing], list[TrueVisit]]:
-    """True crossings and visits of one person sampled at ``times`` (seconds from ``t0``)."""
+    """True crossings and visits of one person sampled at ``times`` (seconds from ``t0``).
+
+    Crossings are the path's steps across a line's segment (noise-free paths need no
+    hysteresis); visits follow the site's ``counting:`` rules (gap and minimum length).
+    """
+    rules = site.counting
     crossings: list[TrueCrossing] = []
     visits: list[TrueVisit] = []
     if len(times) < 2:
@@ -135,7 +123,7 @@ def person_truth(
         on = floor == f
         if not on.any():
             continue
-        idx, direction = _crossings(line, x, y)
+        idx, direction = step_crossings(line, x, y)
         keep = on[idx] & on[idx - 1]
         for i, d in zip(idx[keep].tolist(), direction[keep].tolist(), strict=True):
             crossings.append(
@@ -151,17 +139,14 @@ def person_truth(
         ts = times[inside]
         if not len(ts):
             continue
-        cuts = np.flatnonzero(np.diff(ts) > VISIT_GAP_S)
-        starts = np.concatenate([[0], cuts + 1])
-        ends = np.concatenate([cuts, [len(ts) - 1]])
-        for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
-            if ts[e] - ts[s] >= MIN_VISIT_S:
-                visits.append(
-                    TrueVisit(
-                        person,
-                        zone.id,
-                        t0 + timedelta(seconds=float(ts[s])),
-                        t0 + timedelta(seconds=float(ts[e])),
-                    )
+        starts, ends, long = visit_runs(ts, rules.visit_gap_s, rules.min_visit_s)
+        for s, e in zip(starts[long].tolist(), ends[long].tolist(), strict=True):
+            visits.append(
+                TrueVisit(
+                    person,
+                    zone.id,
+                    t0 + timedelta(seconds=float(ts[s])),
+                    t0 + timedelta(seconds=float(ts[e])),
                 )
+            )
     return crossings, visits

@@ -18,6 +18,7 @@ from footfall.site.floor import Floor, FloorPlan
 from footfall.site.geometry import DegenerateError, apply_homography, fit_homography
 from footfall.site.line import CountingLine, Side
 from footfall.site.loader import check_site, load_site
+from footfall.site.rules import CountingRules
 from footfall.site.site import Site, SiteInfo
 from footfall.site.topology import Link, Overlap, Topology
 from footfall.site.zone import Zone, ZoneKind
@@ -28,6 +29,7 @@ __all__ = [
     "Camera",
     "Correspondence",
     "CountingLine",
+    "CountingRules",
     "DegenerateError",
     "Distortion",
     "DistortionModel",

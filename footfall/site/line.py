@@ -9,9 +9,11 @@ import math
 from enum import StrEnum
 from typing import Self
 
+import numpy as np
 from pydantic import Field, model_validator
 
 from footfall.site.base import FloorPoint, Name, SiteModel, Slug, problem
+from footfall.site.rules import step_crossings
 
 MIN_LENGTH_M = 0.1
 """Shortest counting line accepted, metres."""
@@ -67,15 +69,9 @@ class CountingLine(SiteModel):
         return Side.RIGHT if cross > 0 else Side.LEFT
 
     def crossing(self, start: tuple[float, float], end: tuple[float, float]) -> int:
-        """+1 if a step start→end crosses the segment into ``in_side``, -1 if out, 0 otherwise."""
-        s0, s1 = self._cross(*start), self._cross(*end)
-        if s0 == 0 or s1 == 0 or (s0 > 0) == (s1 > 0):
-            return 0
-        (ax, ay), (bx, by) = self.a, self.b
-        dx, dy = end[0] - start[0], end[1] - start[1]
-        t0 = dx * (ay - start[1]) - dy * (ax - start[0])
-        t1 = dx * (by - start[1]) - dy * (bx - start[0])
-        if (t0 > 0) == (t1 > 0) and t0 != 0 and t1 != 0:
-            return 0
-        entered = Side.RIGHT if s1 > 0 else Side.LEFT
-        return 1 if entered == self.in_side else -1
+        """+1 if a step start→end crosses the segment into ``in_side``, -1 if out, 0 otherwise
+        (:func:`footfall.site.rules.step_crossings`)."""
+        _, direction = step_crossings(
+            self, np.array([start[0], end[0]]), np.array([start[1], end[1]])
+        )
+        return int(direction[0]) if len(direction) else 0

@@ -14,6 +14,7 @@ from footfall.site.base import Name, SiteModel, Slug, Text, problem
 from footfall.site.camera import Camera
 from footfall.site.floor import Floor
 from footfall.site.line import CountingLine
+from footfall.site.rules import CountingRules
 from footfall.site.topology import Link, Topology
 from footfall.site.verify import SiteParts, verify_all
 from footfall.site.zone import Zone
@@ -81,6 +82,11 @@ class Site(SiteModel):
     )
     topology: Topology = Field(
         default_factory=Topology, description="Walking links and view overlaps between cameras."
+    )
+    counting: CountingRules = Field(
+        default_factory=CountingRules,
+        description="How trajectories become counts: line hysteresis, minimum zone visit, visit "
+        "gap, heatmap cell (defaults when left out).",
     )
 
     _source_file: Path | None = PrivateAttr(default=None)

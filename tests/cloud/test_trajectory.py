@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from cloud.analytics.trajectory import Point, line_crossings, zone_visits
 from footfall.site import CountingLine, Zone
+from footfall.site.rules import Point, line_crossings, zone_visits
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 # Horizontal line y = 5 from x = 0 to x = 10; walking a → b (+x) the larger y is on the right.

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from footfall.evaluation.counting import CountingRules, compare, image_tracks
+from footfall.evaluation.counting import compare, image_tracks
 from footfall.evaluation.manifest import Counting, ImageLine, ImageZone
 from footfall.evaluation.runner import image_geometry
+from footfall.site import CountingRules
 
 FPS = 10.0
-RULES = CountingRules(hysteresis=5.0, min_visit_s=0.5, visit_gap_s=0.5)
+RULES = CountingRules.model_construct(line_hysteresis_m=5.0, min_visit_s=0.5, visit_gap_s=0.5)
 COUNTING = Counting(
     lines=[ImageLine(id="mid", a=(100, 0), b=(100, 400), in_side="left")],  # in = walking right
     zones=[ImageZone(id="box", polygon=[(50, 0), (150, 0), (150, 400), (50, 400)])],
