@@ -312,8 +312,10 @@ def apikey_create(
 @DB_OPTION
 @SITE_OPTION
 @_analytics_options
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="Port."
+)
 @click.option(
     "--pool-size",
     default=DatabaseLimits.pool_size,
@@ -356,6 +358,13 @@ def apikey_create(
     type=click.IntRange(1),
     help="Wrong keys one client address may send a minute before it gets 429.",
 )
+@BROKER_OPTION
+@click.option(
+    "--access-log/--no-access-log",
+    default=False,
+    show_default=True,
+    help="Log every request (off: only start-up, warnings and errors).",
+)
 def api(
     database_url: str | None,
     site_files: tuple[str, ...],
@@ -367,10 +376,23 @@ def api(
     stream_tick_s: float,
     stream_lifetime_s: float,
     failed_keys_per_minute: int,
+    bootstrap_servers: str | None,
+    access_log: bool,
     **analytics: float,
 ) -> None:
-    """Serve the query API (OpenAPI docs at /docs)."""
+    """Serve the query API (OpenAPI docs at /docs; /healthz and /readyz for load balancers)."""
+    import socket
+
     import uvicorn
+
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise click.ClickException(
+                f"cannot listen on {host}:{port} ({exc.strerror}); another process (an API "
+                "already running?) holds it: stop it or pick another --port"
+            ) from None
 
     from cloud.api.app import ApiSettings, create_app
 
@@ -383,6 +405,7 @@ def api(
             stream_tick_s=stream_tick_s,
             stream_lifetime_s=stream_lifetime_s,
             failed_keys_per_minute=failed_keys_per_minute,
+            bootstrap_servers=settings.bootstrap_servers(bootstrap_servers),
         )
     )
     from cloud.api.dashboard import missing_asset_message
@@ -395,7 +418,14 @@ def api(
         "footfall cloud apikey create)"
     )
     # Open live streams would hold a graceful shutdown forever: give them 5 s.
-    uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=access_log,
+        timeout_graceful_shutdown=5,
+    )
 
 
 @cloud.command("stitch")

@@ -8,21 +8,39 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from cloud.api.auth import FailedKeyLimiter, KeyCache
 from cloud.api.dashboard import missing_asset_message, mount_dashboard
-from cloud.api.database import Database, DatabaseLimits, Unavailable
-from cloud.api.deps import ERROR_RESPONSES, ApiState
+from cloud.api.database import Conn, Database, DatabaseLimits, Unavailable
+from cloud.api.deps import ERROR_RESPONSES, ApiState, Problem
 from cloud.api.live import LiveOccupancy
 from cloud.api.routers import footfall, heatmap, layout, overview, visitors, zones
 from cloud.db import connect
 from cloud.migrate import migrate
 from cloud.settings import AnalyticsSettings
+from cloud.transport.kafka import BrokerError, list_topics
 from footfall.site import Site
 
 PREFIX = "/v1/sites/{site}"
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str
+    database: str
+    broker: str = Field(description="ok, or 'not checked' when the API was given no broker.")
+
+
+def _ping(conn: Conn) -> None:
+    conn.execute("SELECT 1")
+
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +59,8 @@ class ApiSettings:
     """A key is looked up once per this long; a deleted key stops working within it."""
     failed_keys_per_minute: int = 30
     """Wrong keys one client address may send a minute before it gets 429."""
+    bootstrap_servers: str | None = None
+    """The broker ``/readyz`` checks too (None: the database only)."""
 
 
 def create_app(settings: ApiSettings) -> FastAPI:
@@ -93,5 +113,33 @@ def create_app(settings: ApiSettings) -> FastAPI:
 
     for module in (footfall, zones, heatmap, visitors, overview, layout):
         app.include_router(module.router, prefix=PREFIX, responses=ERROR_RESPONSES)
+
+    @app.get("/healthz", tags=["health"], summary="Liveness: the API process answers")
+    async def healthz() -> Health:
+        return Health(status="ok")
+
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        summary="Readiness: the database (and the broker, when configured) answer",
+        responses={503: {"model": Problem, "description": "Not ready; the sentence says why."}},
+    )
+    async def readyz(request: Request) -> Readiness:
+        state: ApiState = request.app.state.footfall
+        await state.db.run_live(_ping)
+        broker = "not checked"
+        if settings.bootstrap_servers:
+            servers = settings.bootstrap_servers
+            try:
+                await run_in_threadpool(list_topics, servers, 3000)
+            except BrokerError as exc:
+                raise Unavailable(
+                    f"the broker at {servers} does not answer ({exc}); start it (footfall stack "
+                    "up) or fix --bootstrap-servers",
+                    retry_after_s=5.0,
+                ) from None
+            broker = "ok"
+        return Readiness(status="ready", database="ok", broker=broker)
+
     mount_dashboard(app)
     return app

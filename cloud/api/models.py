@@ -109,6 +109,10 @@ class VisitorRow(_Answer):
     last_at: datetime
     tracks: int
     cameras: str = Field(description="Camera ids, space separated.")
+    track_ids: str = Field(
+        description="Its local tracks as camera/track, space separated, in time order "
+        "(each one's trajectory: visitors/{camera}/{track})."
+    )
 
 
 class Visitors(_Table):
@@ -140,15 +144,34 @@ class Trajectory(_Answer):
     points: list[TrajectoryPoint]
 
 
+class VisitorPoint(_Answer):
+    at: datetime
+    camera_id: str
+    track_id: str
+    floor_id: str
+    x_m: float
+    y_m: float
+
+
+class VisitorTrajectory(_Answer):
+    visitor_id: str
+    points: list[VisitorPoint]
+
+
 class CameraHealth(_Answer):
     camera_id: str
-    status: str = Field(description="ok, degraded, error, offline; unknown: no heartbeat yet.")
+    status: str = Field(
+        description="ok, degraded, error, offline (as the camera's last heartbeat said); "
+        "silent: no heartbeat for three heartbeat intervals (at least 2 minutes); unknown: no "
+        "heartbeat yet."
+    )
     sent_at: datetime | None = None
     fps: float | None = None
     target_fps: float | None = None
     latency_ms: float | None = None
     dropped_frames: int | None = None
     detail: str | None = None
+    interval_s: float | None = Field(default=None, description="Heartbeat interval.")
 
 
 class Cameras(_Answer):

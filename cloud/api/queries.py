@@ -159,7 +159,9 @@ def visitors(conn: Conn, site: str, r: TimeRange, limit: int) -> Rows:
         + """
         SELECT visitor_id, bool_and(stitched) AS stitched, min(first_at) AS first_at,
                max(last_at) AS last_at, count(*)::int AS tracks,
-               string_agg(DISTINCT camera_id, ' ' ORDER BY camera_id) AS cameras
+               string_agg(DISTINCT camera_id, ' ' ORDER BY camera_id) AS cameras,
+               string_agg(camera_id || '/' || track_id, ' ' ORDER BY first_at, camera_id)
+                 AS track_ids
         FROM t GROUP BY visitor_id
         ORDER BY min(first_at), visitor_id LIMIT %(limit)s
         """,
@@ -207,12 +209,31 @@ def trajectory(conn: Conn, site: str, camera: str, track: str) -> Rows:
     )
 
 
+def visitor_trajectory(conn: Conn, site: str, visitor: str) -> Rows:
+    """Floor positions of a stitched visitor over all its local tracks, in time order."""
+    return _rows(
+        conn,
+        """
+        SELECT o.captured_at AS at, o.camera_id, o.track_id, o.floor_id, o.x_m, o.y_m
+        FROM tracklet_visitor v
+        JOIN track t ON t.site_id = v.site_id AND t.camera_id = v.camera_id
+                    AND t.track_id = v.track_id
+        JOIN observation o ON o.site_id = t.site_id AND o.camera_id = t.camera_id
+                          AND o.track_id = t.track_id
+                          AND o.captured_at >= t.first_at AND o.captured_at <= t.last_at
+        WHERE v.site_id = %(site)s AND v.visitor_id = %(visitor)s AND v.mode = 'combined'
+        ORDER BY o.captured_at, o.camera_id
+        """,
+        {"site": site, "visitor": visitor},
+    )
+
+
 def cameras(conn: Conn, site: str) -> Rows:
     return _rows(
         conn,
         """
         SELECT DISTINCT ON (camera_id) camera_id, sent_at, status, fps, target_fps,
-               latency_ms, dropped_frames, detail
+               latency_ms, dropped_frames, detail, interval_s
         FROM heartbeat WHERE site_id = %(site)s
         ORDER BY camera_id, sent_at DESC
         """,

@@ -33,6 +33,7 @@ pytestmark = pytest.mark.integration
 SITE = load_site(Path(__file__).resolve().parents[2] / "configs" / "sites" / "demo.yaml")
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 RANGE = "from=2026-11-20T09:00Z&to=2026-11-20T10:00Z&bucket=15m"
+VISITOR = "00c0ffee00c0ffee"
 
 
 def generated_client(document: str, folder: Path) -> ModuleType:
@@ -90,6 +91,14 @@ def test_a_generated_client_parses_every_real_answer(database_url: str, tmp_path
         )
         derive_all_dirty(conn, SITE, AnalyticsSettings())
         key = create_key(conn, SITE.id, "generated client test")
+        # One local track stitched to a visitor id, as the stitcher records it.
+        conn.execute(
+            "INSERT INTO tracklet_visitor (site_id, camera_id, run_id, track_id, started_at, "
+            "mode, visitor_id, ended_at) SELECT site_id, camera_id, 'r', track_id, first_at, "
+            "'combined', %s, last_at FROM track ORDER BY first_at LIMIT 1",
+            (VISITOR,),
+        )
+        conn.commit()
 
     with TestClient(create_app(ApiSettings(database_url, [SITE]))) as client:
         client.headers["X-API-Key"] = key
@@ -97,8 +106,9 @@ def test_a_generated_client_parses_every_real_answer(database_url: str, tmp_path
         client_models = generated_client(document.text, tmp_path)
         site = f"/v1/sites/{SITE.id}"
         visitors = client.get(f"{site}/visitors?{RANGE}").json()["rows"]
-        assert visitors, "the synthetic data has visitors"
-        camera, track = visitors[0]["visitor_id"].split("/")
+        assert visitors[0]["visitor_id"] == VISITOR and visitors[0]["stitched"]
+        camera, track = visitors[1]["visitor_id"].split("/")
+        assert visitors[1]["track_ids"] == f"{camera}/{track}"
         calls = {
             "footfall": (f"footfall?{RANGE}", "Footfall"),
             "occupancy/now": ("occupancy/now?at=2026-11-20T09:05Z", "OccupancyNow"),
@@ -110,6 +120,7 @@ def test_a_generated_client_parses_every_real_answer(database_url: str, tmp_path
             "visitors": (f"visitors?{RANGE}", "Visitors"),
             "visitors/summary": (f"visitors/summary?{RANGE}", "VisitorSummary"),
             "visitors/{camera}/{track}": (f"visitors/{camera}/{track}", "Trajectory"),
+            "visitors/{visitor}": (f"visitors/{VISITOR}", "VisitorTrajectory"),
             "cameras": ("cameras", "Cameras"),
             "cameras/history": (f"cameras/history?{RANGE}", "CameraHistory"),
             "overview": ("overview?at=2026-11-20T09:30", "Overview"),
@@ -125,7 +136,8 @@ def test_a_generated_client_parses_every_real_answer(database_url: str, tmp_path
         json_operations = {
             path.removeprefix("/v1/sites/{site}/")
             for path, methods in document.json()["paths"].items()
-            if "$ref"
+            if path.startswith("/v1/sites/")
+            and "$ref"
             in methods["get"]["responses"]["200"]
             .get("content", {})
             .get("application/json", {})

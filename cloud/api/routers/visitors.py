@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -28,7 +29,9 @@ async def visitors(
     site: AuthorisedSite,
     db: Db,
     r: Range,
-    limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+    limit: Annotated[
+        int, Query(ge=1, le=10000, description="At most this many visitors (first seen first).")
+    ] = 1000,
     format: Format = "json",
 ) -> Response:
     return respond(await db.run(queries.visitors, site.id, r, limit), r.tz, format, "visitors")
@@ -48,6 +51,30 @@ async def visitor_summary(site: AuthorisedSite, db: Db, r: Range) -> JSONRespons
             "from": r.start.astimezone(r.tz).isoformat(),
             "to": r.end.astimezone(r.tz).isoformat(),
         }
+    )
+
+
+@router.get(
+    "/visitors/{visitor}",
+    response_model=models.VisitorTrajectory,
+    summary="A stitched visitor's trajectory across cameras: floor positions over time",
+)
+async def visitor_trajectory(
+    site: AuthorisedSite,
+    db: Db,
+    visitor: Annotated[
+        str, Path(pattern=TRACK_ID_PATTERN, description="Stitched visitor id (visitors list).")
+    ],
+) -> JSONResponse:
+    rows = await db.run(queries.visitor_trajectory, site.id, visitor)
+    if not rows:
+        raise HTTPException(
+            404,
+            f"no stitched visitor {visitor!r} in site {site.id!r}; a track not stitched yet is "
+            "fetched as visitors/{camera}/{track}",
+        )
+    return JSONResponse(
+        {"visitor_id": visitor, "points": localise(rows, ZoneInfo(site.site.timezone))}
     )
 
 
@@ -82,11 +109,30 @@ async def trajectory(
 async def cameras(site: AuthorisedSite, db: Db) -> JSONResponse:
     latest = {r["camera_id"]: r for r in await db.run(queries.cameras, site.id)}
     tz = ZoneInfo(site.site.timezone)
+    now = datetime.now(UTC)
     out = []
     for cam in site.cameras:
         row = latest.get(cam.id)
-        out.append(localise([row], tz)[0] if row else {"camera_id": cam.id, "status": "unknown"})
+        if row is None:
+            out.append({"camera_id": cam.id, "status": "unknown"})
+            continue
+        quiet_s = (now - row["sent_at"]).total_seconds()
+        limit_s = silent_after_s(row["interval_s"])
+        if quiet_s > limit_s:
+            row = {
+                **row,
+                "status": "silent",
+                "detail": f"no heartbeat for {quiet_s:.0f} s (expected every "
+                f"{row['interval_s']:g} s; silent after {limit_s:.0f} s); last said "
+                f"{row['status']}" + (f": {row['detail']}" if row["detail"] else ""),
+            }
+        out.append(localise([row], tz)[0])
     return JSONResponse({"cameras": out})
+
+
+def silent_after_s(interval_s: float) -> float:
+    """A camera is silent after three missed heartbeats, and never within two minutes."""
+    return max(3.0 * interval_s, 120.0)
 
 
 @router.get(

@@ -8,7 +8,6 @@ const fps = chart(document.getElementById("camera-fps"));
 const latency = chart(document.getElementById("camera-latency"));
 const picker = rangePicker(document.getElementById("range"), () => update(), "3h");
 const color = (id) => PALETTE[Math.max(0, layout.cameras.findIndex((c) => c.id === id)) % PALETTE.length];
-const SILENT_S = 120;
 
 function ago(iso) {
   const s = Math.max(0, (Date.now() - new Date(iso)) / 1000);
@@ -18,12 +17,12 @@ function ago(iso) {
 function table(cameras) {
   document.querySelector("#camera-table tbody").innerHTML = cameras
     .map((c) => {
-      const silent = c.sent_at && (Date.now() - new Date(c.sent_at)) / 1000 > SILENT_S;
-      const status = c.sent_at ? (silent ? "silent" : c.status) : "unknown";
-      const title = silent ? `no heartbeat for more than ${SILENT_S} s` : "";
+      // The API decides staleness ("silent": no heartbeat for three intervals), once for all.
+      const status = c.status;
+      const title = status === "silent" ? c.detail : "";
       return `<tr data-camera="${escapeHtml(c.camera_id)}" data-status="${status}">` +
         `<td><span style="color:${color(c.camera_id)}">■</span> ${escapeHtml(cameraName(c.camera_id))} <span class="hint">${escapeHtml(c.camera_id)}</span></td>` +
-        `<td><span class="badge ${status}" title="${title}">${status}</span></td>` +
+        `<td><span class="badge ${escapeHtml(status)}" title="${escapeHtml(title ?? "")}">${escapeHtml(status)}</span></td>` +
         `<td class="num">${c.fps != null ? `${c.fps.toFixed(1)} / ${c.target_fps.toFixed(1)}` : "–"}</td>` +
         `<td class="num">${c.latency_ms != null ? `${Math.round(c.latency_ms)} ms` : "–"}</td>` +
         `<td class="num">${c.dropped_frames ?? "–"}</td>` +
