@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import click
+from pydantic_settings import BaseSettings
 
 from cloud import settings
 from cloud.api.database import DatabaseLimits
 from cloud.db import connect, timescaledb_version
-from cloud.settings import AnalyticsSettings, IngestSettings, RetentionSettings, StitchSettings
+from cloud.settings import IngestSettings, RetentionSettings, StitchSettings, overriding
 from cloud.transport.kafka import ensure_topics, list_topics
 from footfall.contract import topics
 from footfall.errors import Group
@@ -31,49 +34,15 @@ SITE_OPTION = click.option(
 )
 
 
-def _analytics_options(f: click.decorators.FC) -> click.decorators.FC:
-    d = AnalyticsSettings()
-    for option in (
-        click.option(
-            "--line-hysteresis-m",
-            default=d.line_hysteresis_m,
-            show_default=True,
-            type=click.FloatRange(0.0, 10.0),
-            help="Counting-line hysteresis band, metres.",
-        ),
-        click.option(
-            "--min-visit-s",
-            default=d.min_visit_s,
-            show_default=True,
-            type=click.FloatRange(0.0),
-            help="Shortest zone visit, seconds.",
-        ),
-        click.option(
-            "--visit-gap-s",
-            default=d.visit_gap_s,
-            show_default=True,
-            type=click.FloatRange(0.0),
-            help="Longest absence inside one visit, seconds.",
-        ),
-        click.option(
-            "--heatmap-cell-m",
-            default=d.heatmap_cell_m,
-            show_default=True,
-            type=click.FloatRange(0.05, 100.0),
-            help="Base heatmap cell, metres.",
-        ),
-    ):
-        f = option(f)
-    return f
-
-
-def _analytics(kw: dict[str, float]) -> AnalyticsSettings:
-    return AnalyticsSettings(
-        line_hysteresis_m=kw["line_hysteresis_m"],
-        min_visit_s=kw["min_visit_s"],
-        visit_gap_s=kw["visit_gap_s"],
-        heatmap_cell_m=kw["heatmap_cell_m"],
-    )
+def _setting(
+    model: type[BaseSettings], name: str, *decls: str, **kw: Any
+) -> Callable[[click.decorators.FC], click.decorators.FC]:
+    """An option that overrides setting ``name`` of ``model`` (its default and environment
+    variable in the help; left out, the environment or the default applies)."""
+    env = f"{model.model_config.get('env_prefix', '')}{name.upper()}"
+    text = kw.pop("help", "")
+    hint = f"[default: {settings.default(model, name)}; env {env}]"
+    return click.option(*decls, name, default=None, help=f"{text} {hint}".strip(), **kw)
 
 
 def load_sites(files: tuple[str, ...]) -> list[Site]:
@@ -133,55 +102,51 @@ def migrate_command(database_url: str | None) -> None:
 @DB_OPTION
 @BROKER_OPTION
 @SITE_OPTION
-@_analytics_options
-@click.option("--group-id", default=IngestSettings.group_id, show_default=True)
-@click.option("--topic-namespace", default="", help="Prefix of the topic names (tests, tenants).")
-@click.option(
+@_setting(IngestSettings, "group_id", "--group-id", help="Kafka consumer group.")
+@_setting(
+    IngestSettings,
+    "topic_namespace",
+    "--topic-namespace",
+    help="Prefix of the topic names (tests, tenants).",
+)
+@_setting(
+    IngestSettings,
+    "batch_messages",
     "--batch-messages",
-    default=IngestSettings.batch_messages,
-    show_default=True,
     type=click.IntRange(1),
     help="Write a batch when it holds this many records.",
 )
-@click.option(
+@_setting(
+    IngestSettings,
+    "batch_seconds",
     "--batch-seconds",
-    default=IngestSettings.batch_seconds,
-    show_default=True,
     type=click.FloatRange(0.01),
     help="…or when its first record is this old.",
 )
-@click.option(
+@_setting(
+    IngestSettings,
+    "analytics_interval_s",
     "--analytics-interval-s",
-    default=IngestSettings.analytics_interval_s,
-    show_default=True,
     type=click.FloatRange(0.0),
     help="Derive crossings, visits and rollups at most this often.",
 )
-@click.option(
+@_setting(
+    IngestSettings,
+    "max_future_skew_s",
     "--max-future-skew-s",
-    default=IngestSettings.max_future_skew_s,
-    show_default=True,
     type=click.FloatRange(0.0),
     help="Dead-letter messages stamped further than this ahead of this host's clock.",
 )
-@click.option(
+@_setting(
+    RetentionSettings,
+    "observations_days",
     "--retain-observations-days",
-    default=RetentionSettings.observations_days,
-    show_default=True,
     type=click.FloatRange(0.01),
 )
-@click.option(
-    "--retain-embeddings-hours",
-    default=RetentionSettings.embeddings_hours,
-    show_default=True,
-    type=click.FloatRange(0.01),
+@_setting(
+    RetentionSettings, "embeddings_hours", "--retain-embeddings-hours", type=click.FloatRange(0.01)
 )
-@click.option(
-    "--retain-rollups-days",
-    default=RetentionSettings.rollups_days,
-    show_default=True,
-    type=click.FloatRange(1.0),
-)
+@_setting(RetentionSettings, "rollups_days", "--retain-rollups-days", type=click.FloatRange(1.0))
 @click.option(
     "--idle-exit-s",
     type=click.FloatRange(0.1),
@@ -192,19 +157,21 @@ def ingest(
     database_url: str | None,
     bootstrap_servers: str | None,
     site_files: tuple[str, ...],
-    group_id: str,
-    topic_namespace: str,
-    batch_messages: int,
-    batch_seconds: float,
-    analytics_interval_s: float,
-    max_future_skew_s: float,
-    retain_observations_days: float,
-    retain_embeddings_hours: float,
-    retain_rollups_days: float,
+    group_id: str | None,
+    topic_namespace: str | None,
+    batch_messages: int | None,
+    batch_seconds: float | None,
+    analytics_interval_s: float | None,
+    max_future_skew_s: float | None,
+    observations_days: float | None,
+    embeddings_hours: float | None,
+    rollups_days: float | None,
     idle_exit_s: float | None,
-    **analytics: float,
 ) -> None:
-    """Consume the contract topics into TimescaleDB, exactly once; SIGTERM drains and commits."""
+    """Consume the contract topics into TimescaleDB, exactly once; SIGTERM drains and commits.
+
+    Crossings, visits and heatmap cells follow each site config's counting: section, recorded
+    with the data: a site whose stored data was derived with other rules is refused."""
     from cloud.ingest.service import run_ingest
 
     sites = load_sites(site_files)
@@ -212,7 +179,8 @@ def ingest(
         settings.database_url(database_url),
         settings.bootstrap_servers(bootstrap_servers),
         sites,
-        IngestSettings(
+        overriding(
+            IngestSettings,
             group_id=group_id,
             topic_namespace=topic_namespace,
             batch_messages=batch_messages,
@@ -220,11 +188,11 @@ def ingest(
             analytics_interval_s=analytics_interval_s,
             max_future_skew_s=max_future_skew_s,
         ),
-        _analytics(analytics),
-        RetentionSettings(
-            observations_days=retain_observations_days,
-            embeddings_hours=retain_embeddings_hours,
-            rollups_days=retain_rollups_days,
+        overriding(
+            RetentionSettings,
+            observations_days=observations_days,
+            embeddings_hours=embeddings_hours,
+            rollups_days=rollups_days,
         ),
         idle_exit_s=idle_exit_s,
     )
@@ -233,41 +201,79 @@ def ingest(
 @cloud.command()
 @DB_OPTION
 @SITE_OPTION
-@_analytics_options
 @click.option(
     "--from",
     "start",
-    required=True,
     type=click.DateTime(),
-    help="Start (site-local time unless it has an offset), e.g. 2026-11-01T00:00.",
+    help="Start (site-local time unless it has an offset), e.g. 2026-11-01T00:00 "
+    "(with --adopt-rules: default the first stored track).",
 )
-@click.option("--to", "end", required=True, type=click.DateTime(), help="End (exclusive).")
+@click.option(
+    "--to",
+    "end",
+    type=click.DateTime(),
+    help="End, exclusive (with --adopt-rules: default after the last stored track).",
+)
+@click.option(
+    "--adopt-rules",
+    is_flag=True,
+    help="The site config's counting: section changed: re-derive all the site's stored data "
+    "with it and record it as the site's rules (restart ingest and the API afterwards).",
+)
 def recompute(
     database_url: str | None,
     site_files: tuple[str, ...],
-    start: datetime,
-    end: datetime,
-    **analytics: float,
+    start: datetime | None,
+    end: datetime | None,
+    adopt_rules: bool,
 ) -> None:
-    """Rebuild crossings, visits, rollups and heatmap of a time range from stored observations."""
+    """Rebuild crossings, visits, rollups and heatmap of a time range from stored observations,
+    with each site config's counting: rules (refused when they differ from those of the stored
+    data, unless --adopt-rules re-derives all of it)."""
     from zoneinfo import ZoneInfo
 
+    from cloud.analytics import rules
     from cloud.analytics.derive import recompute as run_recompute
+    from cloud.analytics.derive import stored_span
     from cloud.migrate import migrate
 
+    if not adopt_rules and (start is None or end is None):
+        raise click.UsageError("--from and --to are required (or --adopt-rules for all data)")
     sites = load_sites(site_files)
     with connect(settings.database_url(database_url)) as conn:
         migrate(conn)
         for site in sites:
+            if not adopt_rules:
+                rules.agree_rules(conn, site)
+            span = stored_span(conn, site.id)
+            if span is None and (start is None or end is None):
+                rules.adopt_rules(conn, site)
+                conn.commit()
+                click.echo(f"{site.id}: no stored tracks; recorded {site.counting.describe()}")
+                continue
             tz = ZoneInfo(site.site.timezone)
-            lo = start if start.tzinfo else start.replace(tzinfo=tz)
-            hi = end if end.tzinfo else end.replace(tzinfo=tz)
+            lo, hi = (span[0], span[1]) if span is not None else (start, end)
+            if start is not None:
+                lo = start if start.tzinfo else start.replace(tzinfo=tz)
+            if end is not None:
+                hi = end if end.tzinfo else end.replace(tzinfo=tz)
+            assert lo is not None and hi is not None
             if hi <= lo:
                 raise click.BadParameter("--to must be after --from", param_hint="--to")
-            result = run_recompute(conn, site, _analytics(analytics), lo, hi)
+            if adopt_rules and span is not None and (lo > span[0] or hi < span[1]):
+                raise click.UsageError(
+                    f"--adopt-rules re-derives all of site {site.id!r}'s stored data, "
+                    f"{span[0].isoformat()} .. {span[1].isoformat()}: leave out --from and --to "
+                    "or cover that range"
+                )
+            result = run_recompute(conn, site, lo, hi)
+            if adopt_rules:
+                rules.adopt_rules(conn, site)
+                conn.commit()
             click.echo(
                 f"{site.id}: re-derived {result.tracks} tracks "
                 f"({result.crossings} crossings, {result.visits} visits) in {lo} .. {hi}"
+                + (f"; recorded {site.counting.describe()}" if adopt_rules else "")
             )
 
 
@@ -311,7 +317,6 @@ def apikey_create(
 @cloud.command()
 @DB_OPTION
 @SITE_OPTION
-@_analytics_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
     "--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="Port."
@@ -378,7 +383,6 @@ def api(
     failed_keys_per_minute: int,
     bootstrap_servers: str | None,
     access_log: bool,
-    **analytics: float,
 ) -> None:
     """Serve the query API (OpenAPI docs at /docs; /healthz and /readyz for load balancers)."""
     import socket
@@ -394,13 +398,20 @@ def api(
                 "already running?) holds it: stop it or pick another --port"
             ) from None
 
+    from cloud.analytics.rules import agree_rules
     from cloud.api.app import ApiSettings, create_app
+    from cloud.migrate import migrate
 
+    url = settings.database_url(database_url)
+    sites = load_sites(site_files)
+    with connect(url) as conn:  # refuse before serving numbers made with other rules
+        migrate(conn)
+        for site in sites:
+            agree_rules(conn, site)
     app = create_app(
         ApiSettings(
-            settings.database_url(database_url),
-            load_sites(site_files),
-            _analytics(analytics),
+            url,
+            sites,
             limits=DatabaseLimits(pool_size, max_waiting, wait_timeout_s),
             stream_tick_s=stream_tick_s,
             stream_lifetime_s=stream_lifetime_s,
@@ -440,18 +451,18 @@ def api(
     show_default=True,
     help="Stitching mode (repeat for several; the API serves 'combined').",
 )
-@click.option(
+@_setting(
+    StitchSettings,
+    "delay_s",
     "--delay-s",
-    default=StitchSettings.delay_s,
-    show_default=True,
     type=click.FloatRange(0.0),
     help="Decide a tracklet this long after it ended ('now' is the newest stored end, "
     "never one over a minute ahead of this clock).",
 )
-@click.option(
+@_setting(
+    StitchSettings,
+    "ttl_s",
     "--ttl-s",
-    default=StitchSettings.ttl_s,
-    show_default=True,
     type=click.FloatRange(1.0),
     help="Forget visitors not seen for this long (gallery memory bound).",
 )
@@ -467,8 +478,8 @@ def stitch_command(
     database_url: str | None,
     site_files: tuple[str, ...],
     modes: tuple[str, ...],
-    delay_s: float,
-    ttl_s: float,
+    delay_s: float | None,
+    ttl_s: float | None,
     interval_s: float,
     once: bool,
 ) -> None:
@@ -485,7 +496,7 @@ def stitch_command(
     run_stitcher(
         settings.database_url(database_url),
         sites,
-        [StitchSettings(mode=m, delay_s=delay_s, ttl_s=ttl_s) for m in modes],
+        [overriding(StitchSettings, mode=m, delay_s=delay_s, ttl_s=ttl_s) for m in modes],
         interval_s,
         stop,
         once=once,

@@ -1,50 +1,66 @@
-"""Where the cloud finds its database and broker, and how it behaves.
+"""How the cloud's processes behave, and where they find the database and the broker.
 
-Addresses come from options, then the environment, then the demo stack. Everything else has a
-default in :class:`CloudSettings` that a command-line option can override.
+One pydantic-settings model per concern of a process: each field has its default here, can be
+set in the environment (``FOOTFALL_INGEST_BATCH_MESSAGES=5000``, ``FOOTFALL_RETENTION_…``,
+``FOOTFALL_API_…``, ``FOOTFALL_STITCH_…``), and a command-line option only overrides it.
+Addresses (``FOOTFALL_DATABASE_URL``, ``FOOTFALL_BOOTSTRAP_SERVERS``) have their one default
+in :mod:`footfall.addresses`. How trajectories become counts is not here: it describes the
+stored data, so it is the site config's ``counting:`` section
+(:class:`footfall.site.CountingRules`), recorded with the data (:mod:`cloud.analytics.rules`).
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final, Self
 
-DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:55432/footfall"
-DEFAULT_BOOTSTRAP_SERVERS = "127.0.0.1:19092"
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from footfall.addresses import Addresses
 
 
 def database_url(explicit: str | None = None) -> str:
-    return explicit or os.environ.get("FOOTFALL_DATABASE_URL") or DEFAULT_DATABASE_URL
+    """The option if given, else ``FOOTFALL_DATABASE_URL``, else the demo stack's."""
+    return Addresses.resolve(database_url=explicit).database_url
 
 
 def bootstrap_servers(explicit: str | None = None) -> str:
-    return explicit or os.environ.get("FOOTFALL_BOOTSTRAP_SERVERS") or DEFAULT_BOOTSTRAP_SERVERS
+    """The option if given, else ``FOOTFALL_BOOTSTRAP_SERVERS``, else the demo stack's."""
+    return Addresses.resolve(bootstrap_servers=explicit).bootstrap_servers
 
 
-@dataclass(frozen=True)
-class AnalyticsSettings:
-    """How trajectories become counts (all lengths in metres, times in seconds)."""
+def _config(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(env_prefix=prefix, frozen=True, extra="forbid")
 
-    line_hysteresis_m: float = 0.3
-    """A person must be this far from a counting line on the new side before a crossing counts."""
-    min_visit_s: float = 5.0
-    """Zone visits shorter than this are not visits (people walking past a corner)."""
-    visit_gap_s: float = 2.0
-    """A track outside a zone for up to this long is still in its visit (jitter at the edge)."""
-    heatmap_cell_m: float = 0.5
-    """Base heatmap cell; the API serves multiples of it."""
+
+def overriding(model: type[BaseSettings], **options: Any) -> Any:
+    """``model`` from the environment, with the options that were given (not None) over it."""
+    return model(**{k: v for k, v in options.items() if v is not None})
+
+
+def default(model: type[BaseSettings], name: str) -> Any:
+    """The default of field ``name`` of ``model`` (for help texts)."""
+    return model.model_fields[name].default
+
+
+class AnalyticsSettings(BaseSettings):
+    """How the API reads live data (env ``FOOTFALL_API_*``)."""
+
+    model_config = _config("FOOTFALL_API_")
+
     occupancy_stale_s: float = 5.0
     """A person not seen for this long no longer counts towards current occupancy."""
 
 
-@dataclass(frozen=True)
-class RetentionSettings:
-    """How long each kind of data is kept; enforced by the service with drop_chunks.
+class RetentionSettings(BaseSettings):
+    """How long each kind of data is kept; enforced by the service with drop_chunks (env
+    ``FOOTFALL_RETENTION_*``).
 
     Every table with per-person rows is under one of these windows (the plan, and the tables
     that hold no per-person data, are in :mod:`cloud.analytics.retention`).
     """
+
+    model_config = _config("FOOTFALL_RETENTION_")
 
     observations_days: float = 30.0
     """Per-person rows: observations, frames, heartbeats, tracklet starts and ends, the line
@@ -62,9 +78,11 @@ class RetentionSettings:
     """How often the ingest service enforces retention."""
 
 
-@dataclass(frozen=True)
-class IngestSettings:
-    """Batching and consumer-group behaviour of ``footfall cloud ingest``."""
+class IngestSettings(BaseSettings):
+    """Batching and consumer-group behaviour of ``footfall cloud ingest`` (env
+    ``FOOTFALL_INGEST_*``)."""
+
+    model_config = _config("FOOTFALL_INGEST_")
 
     group_id: str = "footfall-ingest"
     batch_messages: int = 2000
@@ -88,9 +106,11 @@ MODES: Final = ("appearance", "spacetime", "combined")
 DEFAULT_THRESHOLD: Final = {"appearance": 0.5, "spacetime": 0.9, "combined": 0.5}
 
 
-@dataclass(frozen=True)
-class StitchSettings:
-    """How the stitcher decides (times in seconds, lengths in metres)."""
+class StitchSettings(BaseSettings):
+    """How the stitcher decides (times in seconds, lengths in metres; env
+    ``FOOTFALL_STITCH_*``)."""
+
+    model_config = _config("FOOTFALL_STITCH_")
 
     mode: str = "combined"
     delay_s: float = 10.0
@@ -131,9 +151,11 @@ class StitchSettings:
     long_gap_tau_s: float = 900.0
     """Plausibility of a reappearance after a long unseen gap decays with this time constant."""
 
-    def __post_init__(self) -> None:
+    @model_validator(mode="after")
+    def _known_mode(self) -> Self:
         if self.mode not in MODES:
             raise ValueError(f"unknown stitching mode {self.mode!r}; choose one of {MODES}")
+        return self
 
     @property
     def join_threshold(self) -> float:

@@ -12,6 +12,7 @@ import click
 
 from edge.sources import SourceError, read_frame
 from edge.weights import sha256_of, verified_weights
+from footfall.addresses import DEFAULT_BOOTSTRAP_SERVERS
 from footfall.errors import Group
 from footfall.site import Camera, load_site
 
@@ -299,8 +300,9 @@ def evaluate(pairs: tuple[Path, ...]) -> None:
 @click.option(
     "--bootstrap-servers",
     envvar="FOOTFALL_BOOTSTRAP_SERVERS",
-    default="127.0.0.1:19092",
+    default=DEFAULT_BOOTSTRAP_SERVERS,
     show_default=True,
+    help="Broker host:port (env FOOTFALL_BOOTSTRAP_SERVERS).",
 )
 @click.option(
     "--spool-dir", type=click.Path(file_okay=False, path_type=Path), default=Path(".run/edge-spool")

@@ -144,14 +144,14 @@ def _table(result: dict[str, Any]) -> str:
 @click.option("--bootstrap-servers", help="Broker (default: the test stack for --evaluate).")
 @click.option(
     "--delay-s",
-    default=StitchSettings.delay_s,
+    default=StitchSettings.model_fields["delay_s"].default,
     show_default=True,
     type=click.FloatRange(0.0),
     help="Stitcher decision delay.",
 )
 @click.option(
     "--ttl-s",
-    default=StitchSettings.ttl_s,
+    default=StitchSettings.model_fields["ttl_s"].default,
     show_default=True,
     type=click.FloatRange(1.0),
     help="Stitcher gallery time-to-live.",

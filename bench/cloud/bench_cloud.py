@@ -45,7 +45,7 @@ from cloud.ingest.pipeline import IngestPipeline
 from cloud.ingest.service import tune_gc
 from cloud.ingest.writer import BatchWriter
 from cloud.migrate import migrate
-from cloud.settings import AnalyticsSettings, IngestSettings
+from cloud.settings import IngestSettings
 from cloud.transport.kafka import (
     INGEST_TOPICS,
     KafkaDeadLetters,
@@ -181,7 +181,7 @@ def bench_ingest(
     Without ``derive`` the analytics derivation is left out (tracks stay dirty).
     """
     settings = IngestSettings()
-    analytics = AnalyticsSettings()
+    analytics = SITE.counting
     source = KafkaSource(
         servers,
         f"g-{ns}-{'derive' if derive else 'raw'}",
@@ -196,12 +196,12 @@ def bench_ingest(
         if time.monotonic() - last[0] >= settings.analytics_interval_s:
             last[0] = time.monotonic()
             t = time.perf_counter()
-            derive_dirty(derive_conn, SITE, analytics)
+            derive_dirty(derive_conn, SITE)
             deriving[0] += time.perf_counter() - t
 
     pipe = IngestPipeline(
         clock,  # type: ignore[arg-type]
-        BatchWriter(conn, analytics.heatmap_cell_m),
+        BatchWriter(conn, {SITE.id: analytics.heatmap_cell_m}),
         KafkaDeadLetters(servers, ns),
         CAMERAS,
         settings.batch_messages,
@@ -266,7 +266,7 @@ def load_days(
 ) -> int:
     """COPY ``days`` of synthetic walkers into the raw tables, deriving after each day."""
     rng = random.Random(7)
-    analytics = AnalyticsSettings()
+    analytics = SITE.counting
     total = 0
     for d in range(days):
         day0 = start + timedelta(days=d)
@@ -318,7 +318,7 @@ def load_days(
                 with conn.cursor().copy(sql) as copy:
                     copy.write("".join(lines).encode())
             rebuild_heatmap(conn, "demo", day0, day0 + timedelta(days=1), analytics.heatmap_cell_m)
-        derive_all_dirty(conn, SITE, analytics)
+        derive_all_dirty(conn, SITE)
         total += len(obs)
         if d % 10 == 9 or d == days - 1:
             log(f"  api data: {d + 1}/{days} days, {total:,} observations")
@@ -401,7 +401,7 @@ def main() -> None:
         ingest_s, derive_s, ingested = bench_ingest(conn, derive_conn, servers, ns, len(frames))
         assert ingested == n_obs
         t = time.perf_counter()
-        derive_all_dirty(derive_conn, SITE, AnalyticsSettings())
+        derive_all_dirty(derive_conn, SITE)
         catch_up_s = time.perf_counter() - t
         log("raw COPY")
         raw_s = bench_raw_copy(conn, observation_text(frames))

@@ -5,7 +5,7 @@ Ingest marks every track it adds observations to as dirty, with the earliest tim
 rather than racing) and derives each one *incrementally*: it reads only the observations after
 the track's watermark and resumes from the state the previous pass ended in (``track_state``:
 the confirmed side of each line, the open visit of each zone; see
-:func:`cloud.analytics.trajectory.resume_crossings`), appends the new crossings, upserts the
+:func:`footfall.site.rules.resume_crossings`), appends the new crossings, upserts the
 visits that changed, and saves the new state. A track with no state (new, or derived before the
 state existed) or with a late observation (at or before its watermark) is re-derived whole: its
 crossings and visits are deleted and derived again from all its observations. Either way the
@@ -28,7 +28,8 @@ from datetime import datetime, timedelta
 import numpy as np
 import psycopg
 
-from cloud.analytics.trajectory import (
+from footfall.site import Site
+from footfall.site.rules import (
     Crossing,
     OpenVisit,
     Track,
@@ -38,8 +39,6 @@ from cloud.analytics.trajectory import (
     resume_crossings_coded,
     resume_visits_masked,
 )
-from cloud.settings import AnalyticsSettings
-from footfall.site import Site
 
 Conn = psycopg.Connection[tuple[object, ...]]
 TrackKey = tuple[str, str]  # (camera_id, track_id)
@@ -210,7 +209,6 @@ def _derive_coded(
     codes: Sequence[np.ndarray],
     masks: Sequence[np.ndarray],
     site: Site,
-    settings: AnalyticsSettings,
     state: TrackState,
 ) -> tuple[list[Crossing], list[Visit], TrackState]:
     """Resume one track's derivation from ``state`` over its next points (time order at ``at``),
@@ -228,8 +226,8 @@ def _derive_coded(
             at,
             mask,
             zone.id,
-            settings.min_visit_s,
-            settings.visit_gap_s,
+            site.counting.min_visit_s,
+            site.counting.visit_gap_s,
             state.zones.get(zone.id),
         )
         visits += changed
@@ -271,7 +269,6 @@ def _load_states(
 def derive_tracks(
     conn: Conn,
     site: Site,
-    settings: AnalyticsSettings,
     rows: list[tuple[object, ...]],
     incremental: bool = True,
 ) -> DeriveResult:
@@ -329,7 +326,7 @@ def derive_tracks(
         points = Track.columns(at_col, floor_col, x_col, y_col)
     else:
         points = Track.columns([], [], [], [])
-    codes = [crossing_codes(points, line, settings.line_hysteresis_m) for line in site.lines]
+    codes = [crossing_codes(points, line, site.counting.line_hysteresis_m) for line in site.lines]
     masks = [inside_mask(points, zone) for zone in site.zones]
     crossings: list[tuple[TrackKey, Crossing]] = []
     visits: list[tuple[TrackKey, Visit]] = []
@@ -340,7 +337,6 @@ def derive_tracks(
             [c[a:b] for c in codes],
             [m[a:b] for m in masks],
             site,
-            settings,
             states[key],
         )
         crossings += [(key, c) for c in found]
@@ -400,21 +396,19 @@ def rebuild_rollups(conn: Conn, site_id: str, lo: datetime, hi: datetime) -> Non
         conn.execute(sql, params)
 
 
-def derive_dirty(
-    conn: Conn, site: Site, settings: AnalyticsSettings, max_tracks: int = 2000
-) -> DeriveResult:
+def derive_dirty(conn: Conn, site: Site, max_tracks: int = 2000) -> DeriveResult:
     """Re-derive up to ``max_tracks`` dirty tracks of ``site`` in one transaction."""
     with conn.transaction():
         _site_lock(conn, site.id)
         rows = conn.execute(_LOCK_DIRTY, (site.id, max_tracks)).fetchall()
-        return derive_tracks(conn, site, settings, rows)
+        return derive_tracks(conn, site, rows)
 
 
-def derive_all_dirty(conn: Conn, site: Site, settings: AnalyticsSettings) -> DeriveResult:
+def derive_all_dirty(conn: Conn, site: Site) -> DeriveResult:
     """Derive until no dirty track is left."""
     total = DeriveResult()
     while True:
-        step = derive_dirty(conn, site, settings)
+        step = derive_dirty(conn, site)
         if step.tracks == 0:
             return total
         total.tracks += step.tracks
@@ -423,9 +417,7 @@ def derive_all_dirty(conn: Conn, site: Site, settings: AnalyticsSettings) -> Der
         total.whole += step.whole
 
 
-def recompute(
-    conn: Conn, site: Site, settings: AnalyticsSettings, start: datetime, end: datetime
-) -> DeriveResult:
+def recompute(conn: Conn, site: Site, start: datetime, end: datetime) -> DeriveResult:
     """Rebuild crossings, visits, rollups and heatmap for tracks seen in [start, end).
 
     For a redrawn zone or line: every track overlapping the range is re-derived whole, and the
@@ -438,10 +430,23 @@ def recompute(
         hi = _floor_minute(end)
         if hi != end:
             hi += timedelta(minutes=1)
-        result = derive_tracks(conn, site, settings, rows, incremental=False)
+        result = derive_tracks(conn, site, rows, incremental=False)
         rebuild_rollups(conn, site.id, lo, hi)
-        rebuild_heatmap(conn, site.id, lo, hi, settings.heatmap_cell_m)
+        rebuild_heatmap(conn, site.id, lo, hi, site.counting.heatmap_cell_m)
     return result
+
+
+def stored_span(conn: Conn, site_id: str) -> tuple[datetime, datetime] | None:
+    """[first, after last) time of the site's stored tracks; None when it has none."""
+    row = conn.execute(
+        "SELECT min(first_at), max(last_at) FROM track WHERE site_id = %s", (site_id,)
+    ).fetchone()
+    conn.commit()
+    if row is None or row[0] is None:
+        return None
+    first, last = row
+    assert isinstance(first, datetime) and isinstance(last, datetime)
+    return first, last + timedelta(microseconds=1)
 
 
 def rebuild_heatmap(conn: Conn, site_id: str, lo: datetime, hi: datetime, cell_m: float) -> None:

@@ -50,6 +50,7 @@ PLAIN_TABLES: Final[dict[str, str]] = {
 NO_PERSONAL_DATA: Final[dict[str, str]] = {
     "api_key": "sha256 hashes of API keys, the site each may read and a name",
     "schema_version": "which migrations ran, and when",
+    "site_rules": "the counting rules each site's derived rows were made with",
 }
 """Tables that hold nothing about a person, so retention leaves them alone."""
 

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from cloud.analytics.rules import agree_rules
 from cloud.api.auth import FailedKeyLimiter, KeyCache
 from cloud.api.dashboard import missing_asset_message, mount_dashboard
 from cloud.api.database import Conn, Database, DatabaseLimits, Unavailable
@@ -68,6 +69,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with connect(settings.database_url) as conn:
             migrate(conn)
+            for site in settings.sites:  # never serve numbers derived with other rules
+                agree_rules(conn, site)
         problem = missing_asset_message()
         if problem:
             log.warning("dashboard unavailable: %s", problem)

@@ -14,11 +14,12 @@ from types import FrameType
 
 from cloud.analytics.derive import derive_dirty
 from cloud.analytics.retention import enforce_retention
+from cloud.analytics.rules import agree_rules
 from cloud.db import connect
 from cloud.ingest.pipeline import IngestPipeline, IngestStats
 from cloud.ingest.writer import BatchWriter
 from cloud.migrate import migrate
-from cloud.settings import AnalyticsSettings, IngestSettings, RetentionSettings
+from cloud.settings import IngestSettings, RetentionSettings
 from cloud.transport.kafka import (
     INGEST_TOPICS,
     KafkaDeadLetters,
@@ -65,7 +66,6 @@ def run_ingest(
     bootstrap_servers: str,
     sites: Sequence[Site],
     ingest: IngestSettings,
-    analytics: AnalyticsSettings,
     retention: RetentionSettings,
     stop: threading.Event | None = None,
     idle_exit_s: float | None = None,
@@ -77,6 +77,8 @@ def run_ingest(
     write_conn = connect(database_url)
     analytics_conn = connect(database_url)
     migrate(write_conn)
+    for site in sites:  # derived rows follow the site's counting rules, recorded with them
+        agree_rules(write_conn, site)
     ns = ingest.topic_namespace
     ensure_topics(bootstrap_servers, namespace=ns)
     analytics_timer = Periodic(ingest.analytics_interval_s)
@@ -85,7 +87,7 @@ def run_ingest(
     def after_flush() -> None:
         if analytics_timer.due():
             for site in sites:
-                result = derive_dirty(analytics_conn, site, analytics)
+                result = derive_dirty(analytics_conn, site)
                 if result.tracks:
                     log.info(
                         "derived site=%s tracks=%d crossings=%d visits=%d",
@@ -108,7 +110,7 @@ def run_ingest(
     )
     pipeline = IngestPipeline(
         source,
-        BatchWriter(write_conn, analytics.heatmap_cell_m),
+        BatchWriter(write_conn, {s.id: s.counting.heatmap_cell_m for s in sites}),
         KafkaDeadLetters(bootstrap_servers, ns, lookback=max(10_000, 2 * ingest.batch_messages)),
         {site.id: frozenset(c.id for c in site.cameras) for site in sites},
         ingest.batch_messages,

@@ -21,7 +21,7 @@ lowercase hex ids) and every number to a finite float, so no tab, newline or bac
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -131,11 +131,16 @@ class Writer(Protocol):
 
 
 class BatchWriter:
-    """Writes batches through one connection; ``heatmap_cell_m`` is the base heatmap cell."""
+    """Writes batches through one connection; ``heatmap_cell_m`` is each site's base heatmap cell
+    (by site id: its config's ``counting.heatmap_cell_m``), or one cell for every site."""
 
-    def __init__(self, conn: Conn, heatmap_cell_m: float) -> None:
+    def __init__(self, conn: Conn, heatmap_cell_m: Mapping[str, float] | float) -> None:
         self.conn = conn
-        self.cell_m = heatmap_cell_m
+        if isinstance(heatmap_cell_m, Mapping):
+            self.cell_m: dict[str, float] = dict(heatmap_cell_m)
+            self.any_cell_m: float | None = None
+        else:
+            self.cell_m, self.any_cell_m = {}, float(heatmap_cell_m)
         self._staging = False
 
     def write(self, messages: Sequence[Message]) -> WriteResult:
@@ -188,13 +193,16 @@ class BatchWriter:
         cells: dict[tuple[str, str, datetime, int, int], int] = {}
         lines: list[str] = []
         add = lines.append
-        cell = self.cell_m
+        cells_m, any_cell_m = self.cell_m, self.any_cell_m
         floor = math.floor
         for f in frames:
             if not f.tracks:
                 continue
             at = f.captured_at
             site, camera, run = f.site_id, f.camera_id, f.run_id
+            cell = cells_m.get(site, any_cell_m)
+            if cell is None:
+                raise KeyError(f"no heatmap cell for site {site!r}")
             prefix = f"{site}\t{camera}\t{at.isoformat()}\t{run}\t"
             minute = at.replace(second=0, microsecond=0)
             for obs in f.tracks:

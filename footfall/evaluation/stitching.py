@@ -30,15 +30,14 @@ from typing import Any
 import numpy as np
 import shapely
 
-from cloud.analytics.trajectory import Track, line_crossings, zone_visits
-from cloud.settings import AnalyticsSettings
 from cloud.stitch.stitcher import MODES, StitchSettings, stitch
 from cloud.stitch.topology import CameraTopology
 from cloud.stitch.tracklets import Tracklets
 from footfall.contract import FrameObservations, Message
 from footfall.evaluation.stitch_metrics import id_scores, relative_error
 from footfall.simulate.truth import Truth
-from footfall.site import Site, ZoneKind
+from footfall.site import CountingRules, Site, ZoneKind
+from footfall.site.rules import Track, line_crossings, zone_visits
 
 MERGE_GAP_S = 30.0
 """Entries of one visitor on one line closer than this are one entry seen twice."""
@@ -68,10 +67,11 @@ class LocalVisit:
 
 
 def local_analytics(
-    site: Site, messages: Iterable[Message], settings: AnalyticsSettings | None = None
+    site: Site, messages: Iterable[Message], rules: CountingRules | None = None
 ) -> tuple[list[LocalCrossing], list[LocalVisit]]:
-    """Crossings and visits per local track, as the cloud's analytics derive them."""
-    s = settings or AnalyticsSettings()
+    """Crossings and visits per local track, as the cloud's analytics derive them (with the
+    site's counting rules unless ``rules`` are given)."""
+    s = rules or site.counting
     points: dict[LocalKey, list[tuple[datetime, str, float, float]]] = defaultdict(list)
     for m in messages:
         if isinstance(m, FrameObservations) and m.site_id == site.id:
@@ -170,7 +170,7 @@ def score_mode(
         if v.zone_id in zones:
             vid = by_local.get((v.camera_id, v.track_id), f"{v.camera_id}/{v.track_id}")
             spans[(vid, v.zone_id)].append((v.enter_at.timestamp(), v.exit_at.timestamp()))
-    dwell = _merged_dwell(spans, AnalyticsSettings().min_visit_s)
+    dwell = _merged_dwell(spans, site.counting.min_visit_s)
     true_dwell = [v.dwell_s for v in truth.visits if v.zone_id in zones]
     mean_true = float(np.mean(true_dwell)) if true_dwell else 0.0
     mean_pred = float(np.mean(dwell)) if dwell else 0.0

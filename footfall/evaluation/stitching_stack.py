@@ -20,7 +20,7 @@ from cloud.analytics.derive import derive_all_dirty
 from cloud.db import connect
 from cloud.ingest.service import run_ingest
 from cloud.migrate import migrate
-from cloud.settings import AnalyticsSettings, IngestSettings, RetentionSettings
+from cloud.settings import IngestSettings, RetentionSettings
 from cloud.stitch.stitcher import MODES, StitchSettings
 from cloud.stitch.store import load_decided, load_tracklets, stitch_pass
 from cloud.transport.kafka import MessagePublisher, ensure_topics
@@ -59,14 +59,13 @@ def ingest(database_url: str, bootstrap_servers: str, site: Site, namespace: str
         IngestSettings(
             group_id=f"ingest-{namespace}", topic_namespace=namespace, analytics_interval_s=30.0
         ),
-        AnalyticsSettings(),
         # simulated days lie in the past: keep everything
         RetentionSettings(observations_days=1e5, embeddings_hours=1e7, rollups_days=1e5),
         stop=threading.Event(),
         idle_exit_s=5.0,
     )
     with connect(database_url) as conn:
-        derive_all_dirty(conn, site, AnalyticsSettings())
+        derive_all_dirty(conn, site)
     return time.perf_counter() - began
 
 

@@ -6,7 +6,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-HOST = "127.0.0.1"
+from footfall import addresses
+from footfall.addresses import DATABASE, DEMO_BROKER_PORT, DEMO_PG_PORT
+
+HOST = addresses.HOST
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,7 @@ class StackProfile:
     broker_port: int
     s3_port: int
     persistent_broker: bool
-    database: str = "footfall"
+    database: str = DATABASE
 
     @property
     def pg_dir(self) -> Path:
@@ -53,7 +56,12 @@ class StackProfile:
 # Default ports sit away from the usual ones (5432, 9092, 8333) so a stack can run beside a
 # system PostgreSQL or Kafka.
 _DEFAULTS = {
-    "demo": {"pg_port": 55432, "broker_port": 19092, "s3_port": 18333, "persistent_broker": True},
+    "demo": {
+        "pg_port": DEMO_PG_PORT,  # the default address of every process (footfall.addresses)
+        "broker_port": DEMO_BROKER_PORT,
+        "s3_port": 18333,
+        "persistent_broker": True,
+    },
     "test": {"pg_port": 55442, "broker_port": 19192, "s3_port": 18433, "persistent_broker": False},
 }
 

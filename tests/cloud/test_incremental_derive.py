@@ -27,25 +27,23 @@ from cloud.analytics.trajectory import (
     line_crossings,
     zone_visits,
 )
-from cloud.settings import AnalyticsSettings
-from footfall.site import CountingLine, Side, Site, Zone, load_site
+from footfall.site import CountingLine, CountingRules, Side, Site, Zone, load_site
 
 SITE = load_site(Path(__file__).resolve().parents[2] / "configs" / "sites" / "demo.yaml")
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
 def derive_points(
-    points: list[Point], site: Site, settings: AnalyticsSettings, state: TrackState
+    points: list[Point], site: Site, state: TrackState
 ) -> tuple[list[Crossing], list[Visit], TrackState]:
     """Resume one track's derivation from ``state`` over its next ``points`` (time order), as
     ``derive_tracks`` does for each track of a batch."""
     track = Track.of(points)
     return _derive_coded(
         track.at,
-        [crossing_codes(track, line, settings.line_hysteresis_m) for line in site.lines],
+        [crossing_codes(track, line, site.counting.line_hysteresis_m) for line in site.lines],
         [inside_mask(track, zone) for zone in site.zones],
         site,
-        settings,
         state,
     )
 
@@ -83,23 +81,25 @@ def _roundtrip(state: TrackState) -> TrackState:
 @pytest.mark.parametrize("seed", range(40))
 def test_incremental_equals_whole_on_random_batches(seed: int) -> None:
     rng = random.Random(seed)
-    settings = AnalyticsSettings(
-        line_hysteresis_m=rng.choice([0.0, 0.3, 1.0]),
-        min_visit_s=rng.choice([0.0, 5.0, 20.0]),
-        visit_gap_s=rng.choice([0.5, 2.0, 10.0]),
+    site = SITE.model_copy(
+        update={
+            "counting": CountingRules(
+                line_hysteresis_m=rng.choice([0.0, 0.3, 1.0]),
+                min_visit_s=rng.choice([0.0, 5.0, 20.0]),
+                visit_gap_s=rng.choice([0.5, 2.0, 10.0]),
+            )
+        }
     )
     assert SITE.lines and SITE.zones
     for _ in range(5):
         track = random_track(rng, rng.randint(0, 400))
-        whole_crossings, whole_visits, whole_state = derive_points(
-            track, SITE, settings, TrackState()
-        )
+        whole_crossings, whole_visits, whole_state = derive_points(track, site, TrackState())
         cuts = sorted(rng.sample(range(len(track) + 1), k=min(len(track) + 1, rng.randint(0, 8))))
         state = TrackState()
         crossings: list[Crossing] = []
         visits: dict[tuple[str, datetime], Visit] = {}
         for lo, hi in zip([0, *cuts], [*cuts, len(track)], strict=True):
-            found, changed, state = derive_points(track[lo:hi], SITE, settings, state)
+            found, changed, state = derive_points(track[lo:hi], site, state)
             state = _roundtrip(state)
             crossings += found
             for v in changed:  # the zone_visit upsert on its natural key
@@ -118,8 +118,7 @@ def test_incremental_equals_whole_on_random_batches(seed: int) -> None:
 def test_random_tracks_exercise_crossings_and_visits() -> None:
     """The generator is not vacuous: it produces both kinds of rows."""
     rng = random.Random(0)
-    settings = AnalyticsSettings()
-    found = [derive_points(random_track(rng, 300), SITE, settings, TrackState()) for _ in range(40)]
+    found = [derive_points(random_track(rng, 300), SITE, TrackState()) for _ in range(40)]
     assert sum(len(c) for c, _, _ in found) > 10
     assert sum(len(v) for _, v, _ in found) > 10
 

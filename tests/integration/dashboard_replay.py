@@ -21,7 +21,6 @@ from synthetic import site_messages
 from cloud.analytics.derive import derive_all_dirty
 from cloud.ingest.writer import BatchWriter
 from cloud.migrate import migrate
-from cloud.settings import AnalyticsSettings
 from footfall.contract import CameraHeartbeat, FrameObservations, Message, TrackObservation
 from footfall.site import Site
 
@@ -86,10 +85,9 @@ class LiveReplay:
     ) -> None:
         self.site = site
         self.now = now
-        self.settings = AnalyticsSettings()
         self.conn = psycopg.connect(database_url)
         migrate(self.conn)
-        self.writer = BatchWriter(self.conn, self.settings.heatmap_cell_m)
+        self.writer = BatchWriter(self.conn, {site.id: site.counting.heatmap_cell_m})
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -115,7 +113,7 @@ class LiveReplay:
         with self._lock:
             for i in range(0, len(messages), 5000):
                 self.writer.write(messages[i : i + 5000])
-            derive_all_dirty(self.conn, self.site, self.settings)
+            derive_all_dirty(self.conn, self.site)
 
     def feed(self, until: datetime) -> int:
         """Write the pending messages up to ``until``; returns how many."""

@@ -24,7 +24,6 @@ from cloud.api.app import ApiSettings, create_app
 from cloud.api.auth import create_key
 from cloud.ingest.writer import BatchWriter
 from cloud.migrate import migrate
-from cloud.settings import AnalyticsSettings
 from footfall.contract import CameraHeartbeat, FrameObservations, new_run_id
 from footfall.site import load_site
 
@@ -89,7 +88,7 @@ def test_a_generated_client_parses_every_real_answer(database_url: str, tmp_path
         BatchWriter(conn, 0.5).write(
             [m for m in messages if isinstance(m, FrameObservations)] + beats
         )
-        derive_all_dirty(conn, SITE, AnalyticsSettings())
+        derive_all_dirty(conn, SITE)
         key = create_key(conn, SITE.id, "generated client test")
         # One local track stitched to a visitor id, as the stitcher records it.
         conn.execute(

@@ -37,7 +37,6 @@ from cloud.api.auth import create_key
 from cloud.api.database import APPLICATION_NAME, DatabaseLimits
 from cloud.ingest.writer import BatchWriter
 from cloud.migrate import migrate
-from cloud.settings import AnalyticsSettings
 from footfall.contract import FrameObservations
 from footfall.site import load_site
 
@@ -60,7 +59,7 @@ def key(module_database_url: str) -> str:
     with psycopg.connect(module_database_url) as conn:
         migrate(conn)
         BatchWriter(conn, 0.5).write(frames)
-        derive_all_dirty(conn, SITE, AnalyticsSettings())
+        derive_all_dirty(conn, SITE)
         return create_key(conn, SITE.id, "hostile input test")
 
 

@@ -19,7 +19,6 @@ from cloud.api.app import ApiSettings, create_app
 from cloud.api.auth import create_key
 from cloud.ingest.writer import BatchWriter
 from cloud.migrate import migrate
-from cloud.settings import AnalyticsSettings
 from footfall.contract import FrameObservations
 from footfall.site import load_site
 
@@ -98,7 +97,7 @@ def client_and_frames(database_url: str):  # type: ignore[no-untyped-def]
         writer = BatchWriter(conn, 0.5)
         for i in range(0, len(frames), 2000):
             writer.write(frames[i : i + 2000])
-        derive_all_dirty(conn, SITE, AnalyticsSettings())
+        derive_all_dirty(conn, SITE)
         token = create_key(conn, "demo", "test")
         other = create_key(conn, "elsewhere", "test")
     app = create_app(ApiSettings(database_url, [SITE]))
@@ -184,7 +183,7 @@ def test_footfall_with_only_a_key_answers_today(database_url: str) -> None:
     with psycopg.connect(database_url) as conn:
         migrate(conn)
         BatchWriter(conn, 0.5).write(frames)
-        derive_all_dirty(conn, SITE, AnalyticsSettings())
+        derive_all_dirty(conn, SITE)
         token = create_key(conn, "demo", "test")
     with TestClient(create_app(ApiSettings(database_url, [SITE]))) as client:
         ok = {"X-API-Key": token}

@@ -21,7 +21,6 @@ from cloud.api.auth import create_key
 from cloud.api.routers.overview import entry_lines
 from cloud.ingest.writer import BatchWriter
 from cloud.migrate import migrate
-from cloud.settings import AnalyticsSettings
 from footfall.site import load_site
 
 pytestmark = pytest.mark.integration
@@ -43,7 +42,7 @@ def client(database_url: str):  # type: ignore[no-untyped-def]
         writer = BatchWriter(conn, 0.5)
         for i in range(0, len(messages), 5000):
             writer.write(messages[i : i + 5000])
-        derive_all_dirty(conn, SITE, AnalyticsSettings())
+        derive_all_dirty(conn, SITE)
         token = create_key(conn, "demo", "test")
     with TestClient(create_app(ApiSettings(database_url, [SITE]))) as c:
         yield c, {"X-API-Key": token}

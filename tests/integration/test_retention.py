@@ -194,7 +194,7 @@ def test_rows_within_the_clock_tolerance_are_kept(database_url: str) -> None:
     now = datetime.now(UTC)
     with psycopg.connect(database_url) as conn:
         migrate(conn)
-        ahead = now + timedelta(seconds=RetentionSettings.future_tolerance_s / 2)
+        ahead = now + timedelta(seconds=RetentionSettings().future_tolerance_s / 2)
         _tracklet(conn, SITE.cameras[0].id, "ahead", ahead - timedelta(seconds=10), ahead, [1.0])
         conn.commit()
         enforce_retention(conn, RetentionSettings(), now)

@@ -37,7 +37,7 @@ def _grid(
             f"floor {floor_id!r} is not in site {site.id!r}; valid: "
             + ", ".join(f.id for f in site.floors)
         )
-    base = state.analytics.heatmap_cell_m
+    base = site.counting.heatmap_cell_m  # the cell ingest stored (rules recorded with the data)
     cell = cell_m or base
     factor = round(cell / base)
     if factor < 1 or abs(factor * base - cell) > 1e-9:

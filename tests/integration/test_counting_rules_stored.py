@@ -1,0 +1,225 @@
+"""Settings that describe stored data are stored with it (issue 15).
+
+Ingest derives crossings, visits and heatmap cells with its site config's ``counting:`` rules and
+records them in the database. Started for the same site with other rules, ingest, recompute and
+the API refuse in one sentence naming the fix, instead of serving or storing numbers made with
+two rule sets; with the same rules the API's heatmap and crossings equal an in-process
+computation from the published messages; ``recompute --adopt-rules`` re-derives everything with
+new rules, after which the API serves numbers at those rules. Real broker, ingest and API
+processes on the local test stack.
+"""
+
+from __future__ import annotations
+
+import math
+import socket
+import subprocess
+import sys
+import uuid
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+from synthetic import site_messages
+
+from cloud.analytics.rules import RulesMismatch, stored_rules
+from cloud.api.app import ApiSettings, create_app
+from cloud.api.auth import create_key
+from cloud.transport.kafka import MessagePublisher, ensure_topics
+from footfall.contract import FrameObservations, Message
+from footfall.site import CountingRules, Site, load_site
+from footfall.site.rules import Track, line_crossings
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+SITE_FILE = REPO / "configs" / "sites" / "demo.yaml"
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+RANGE = "from=2026-11-20T08:00Z&to=2026-11-20T12:00Z"
+OTHER = {"heatmap_cell_m": 1.0, "line_hysteresis_m": 0.6, "min_visit_s": 3.0}
+
+
+def other_rules_site(folder: Path) -> Path:
+    """The demo site with other counting rules (same site id)."""
+    data = yaml.safe_load(SITE_FILE.read_text())
+    for camera in data["cameras"]:
+        if "://" not in camera["source"]:
+            camera["source"] = str((SITE_FILE.parent / camera["source"]).resolve())
+    data["counting"] = OTHER
+    path = folder / "demo-other-rules.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def footfall_cli(*args: str | Path, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "footfall.cli", *map(str, args)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def ingest_args(url: str, servers: str, site_file: Path, ns: str) -> list[str | Path]:
+    return [
+        "cloud",
+        "ingest",
+        "--database-url",
+        url,
+        "--bootstrap-servers",
+        servers,
+        "--site",
+        site_file,
+        "--topic-namespace",
+        ns,
+        "--group-id",
+        f"ingest-{ns}",
+        "--analytics-interval-s",
+        "0",
+        "--retain-observations-days",
+        "100000",
+        "--retain-rollups-days",
+        "100000",
+        "--retain-embeddings-hours",
+        "10000000",
+        "--idle-exit-s",
+        "5",
+    ]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def expected_crossings(site: Site, messages: list[Message], hysteresis_m: float) -> Counter[str]:
+    """In-process: (line, direction) counts of every local track, the site's rule."""
+    points: dict[tuple[str, str], list[tuple[datetime, str, float, float]]] = defaultdict(list)
+    for m in messages:
+        if isinstance(m, FrameObservations):
+            for o in m.tracks:
+                if o.floor_xy is not None and o.floor_id is not None:
+                    points[(m.camera_id, o.track_id)].append(
+                        (m.captured_at, o.floor_id, o.floor_xy[0], o.floor_xy[1])
+                    )
+    out: Counter[str] = Counter()
+    for pts in points.values():
+        pts.sort()
+        track = Track.columns(*zip(*pts, strict=True))
+        for line in site.lines:
+            for c in line_crossings(track, line, hysteresis_m):
+                out[f"{line.id}/{'in' if c.direction > 0 else 'out'}"] += 1
+    return out
+
+
+def expected_heatmap(messages: list[Message], cell_m: float) -> Counter[tuple[int, int]]:
+    out: Counter[tuple[int, int]] = Counter()
+    for m in messages:
+        if isinstance(m, FrameObservations):
+            for o in m.tracks:
+                if o.floor_xy is not None and o.floor_id == "l0":
+                    out[
+                        (math.floor(o.floor_xy[0] / cell_m), math.floor(o.floor_xy[1] / cell_m))
+                    ] += 1
+    return out
+
+
+def served(
+    site: Site, url: str, token: str
+) -> tuple[Counter[str], float, Counter[tuple[int, int]]]:
+    """The API's crossings (line/direction), base heatmap cell and cells, whole range."""
+    with TestClient(create_app(ApiSettings(url, [site]))) as client:
+        ok = {"X-API-Key": token}
+        rows = client.get(f"/v1/sites/demo/footfall?{RANGE}&bucket=1d", headers=ok).json()["rows"]
+        heat = client.get(f"/v1/sites/demo/heatmap?{RANGE}&bucket=1d&floor=l0", headers=ok).json()
+    crossings: Counter[str] = Counter()
+    for row in rows:
+        crossings[f"{row['line_id']}/in"] += row["ins"]
+        crossings[f"{row['line_id']}/out"] += row["outs"]
+    cells: Counter[tuple[int, int]] = Counter()
+    for bucket in heat["buckets"].values():
+        for cx, cy, n in bucket:
+            cells[(cx, cy)] += n
+    return +crossings, heat["cell_m"], cells
+
+
+def refused(result: subprocess.CompletedProcess[str], where: Path) -> str:
+    """The one-sentence refusal of a process started with rules other than the stored ones."""
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    (line,) = [ln for ln in result.stderr.splitlines() if ln.startswith("Error:")]
+    assert line.startswith("Error: site 'demo': the stored crossings, visits and heatmap were "), (
+        line
+    )
+    assert "heatmap_cell_m=0.5" in line and f"but {where} says" in line, line
+    assert "heatmap_cell_m=1" in line and "--adopt-rules" in line, line
+    return line
+
+
+def test_processes_with_other_counting_rules_agree_or_refuse(
+    tmp_path: Path, database_url: str, bootstrap_servers: str
+) -> None:
+    site = load_site(SITE_FILE)
+    other_file = other_rules_site(tmp_path)
+    other = load_site(other_file)
+    assert other.id == site.id and other.counting != site.counting == CountingRules()
+    ns = f"rules{uuid.uuid4().hex[:8]}"
+    messages = site_messages(site, T0, 180.0, fps=5.0, walkers_per_minute=30.0, seed=7)
+    ensure_topics(bootstrap_servers, namespace=ns)
+    publisher = MessagePublisher(bootstrap_servers, ns)
+    try:
+        publisher.send(messages)
+    finally:
+        publisher.close()
+
+    done = footfall_cli(*ingest_args(database_url, bootstrap_servers, SITE_FILE, ns))
+    assert done.returncode == 0, done.stderr[-3000:]
+    with psycopg.connect(database_url) as conn:
+        assert stored_rules(conn, "demo") == site.counting
+        token = create_key(conn, "demo", "test")
+
+    # Same rules: the API serves what an in-process computation gives.
+    crossings, cell_m, cells = served(site, database_url, token)
+    assert crossings == expected_crossings(site, messages, 0.3) and sum(crossings.values()) > 10
+    assert cell_m == 0.5 and cells == expected_heatmap(messages, 0.5)
+
+    # Other rules: the API, ingest and recompute refuse, in one sentence naming the fix.
+    api = footfall_cli(
+        "cloud", "api", "--database-url", database_url, "--site", other_file,
+        "--port", free_port(), timeout=60,
+    )  # fmt: skip
+    refused(api, other_file)
+    with pytest.raises(RulesMismatch), TestClient(create_app(ApiSettings(database_url, [other]))):
+        pass
+    again = footfall_cli(*ingest_args(database_url, bootstrap_servers, other_file, ns))
+    refused(again, other_file)
+    recompute = footfall_cli(
+        "cloud", "recompute", "--database-url", database_url, "--site", other_file,
+        "--from", "2026-11-20T08:00:00", "--to", "2026-11-20T12:00:00",
+    )  # fmt: skip
+    refused(recompute, other_file)
+    assert served(site, database_url, token) == (crossings, cell_m, cells)  # nothing changed
+
+    # Adopting the other rules re-derives all stored data; then only they are served.
+    adopt = footfall_cli(
+        "cloud", "recompute", "--database-url", database_url, "--site", other_file,
+        "--adopt-rules",
+    )  # fmt: skip
+    assert adopt.returncode == 0, adopt.stderr[-3000:]
+    assert "recorded line_hysteresis_m=0.6, min_visit_s=3, visit_gap_s=2, heatmap_cell_m=1" in (
+        adopt.stdout
+    )
+    with psycopg.connect(database_url) as conn:
+        assert stored_rules(conn, "demo") == other.counting
+    crossings, cell_m, cells = served(other, database_url, token)
+    assert crossings == expected_crossings(other, messages, 0.6)
+    assert cell_m == 1.0 and cells == expected_heatmap(messages, 1.0)
+    with pytest.raises(RulesMismatch), TestClient(create_app(ApiSettings(database_url, [site]))):
+        pass
