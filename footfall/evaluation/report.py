@@ -219,11 +219,11 @@ def _counting(results: Results) -> list[Block]:
         Heading("Counting accuracy"),
         Para(
             "True crossings and visits come from the ground-truth tracks, the system's from its "
-            "own tracks on the same frames, both through the cloud's counting code "
-            "(`cloud.analytics.trajectory`: crossings with hysteresis, visits with a minimum "
+            "own tracks on the same frames, both through the counting rules the cloud uses "
+            "(`footfall.site.rules`: crossings with hysteresis, visits with a minimum "
             "length and a gap). `image`: lines and zones drawn in pixels on the sequence "
             "(manifest); `floor`: the site's lines and zones in metres, feet projected through "
-            "the camera's homography, the cloud's default settings (0.3 m, 5 s, 2 s). Error = "
+            "the camera's homography, the site's counting rules (default 0.3 m, 5 s, 2 s). Error = "
             "system − true."
         ),
     ]
@@ -393,7 +393,7 @@ def _method() -> list[Block]:
         Para(
             "Tracking metrics are TrackEval's (HOTA, CLEAR, Identity; the code behind the "
             "MOTChallenge leaderboards) fed with box IoU per frame; ground-truth rows with "
-            "conf = 0 are ignored. Counting uses `cloud.analytics.trajectory` on both sides. "
+            "conf = 0 are ignored. Counting uses `footfall.site.rules` on both sides. "
             "Raw result files (MOTChallenge rows) are kept under the work folder given by "
             "`--work-dir`. Footage and annotations stay in ../shared/data (research terms, see "
             "each SOURCE.md); this report holds derived figures and plots only."

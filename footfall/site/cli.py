@@ -41,6 +41,8 @@ def validate_file(path: Path) -> bool:
         click.echo(summary_line(len(problems), file))
         return False
     click.echo(f"{file}: OK — {summarise(site)}")
+    given = "counting" in site.model_fields_set
+    click.echo(f"    counting: {site.counting.describe()}" + ("" if given else " (defaults)"))
     return True
 
 
@@ -50,6 +52,11 @@ def validate_file(path: Path) -> bool:
 )
 def validate_config(files: tuple[Path, ...]) -> None:
     """Check site configuration FILE(s): report every problem with file:line:column and a fix.
+
+    A valid file's summary ends with its counting rules: the optional counting: section
+    (line_hysteresis_m 0.3, min_visit_s 5, visit_gap_s 2, heatmap_cell_m 0.5 when left out).
+    The cloud records them with the data they produce and refuses a config whose rules differ
+    (footfall cloud recompute --adopt-rules changes them).
 
     Exits 0 when every file is valid, 1 otherwise.
     """

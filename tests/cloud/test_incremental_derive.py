@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from cloud.analytics.derive import TrackState, _derive_coded
-from cloud.analytics.trajectory import (
+from footfall.site import CountingLine, CountingRules, Side, Site, Zone, load_site
+from footfall.site.rules import (
     Crossing,
     Point,
     Track,
@@ -27,7 +28,6 @@ from cloud.analytics.trajectory import (
     line_crossings,
     zone_visits,
 )
-from footfall.site import CountingLine, CountingRules, Side, Site, Zone, load_site
 
 SITE = load_site(Path(__file__).resolve().parents[2] / "configs" / "sites" / "demo.yaml")
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)

@@ -38,6 +38,10 @@ def test_examples_are_valid() -> None:
     assert "site 'demo'" in result.output
     assert "1 floor, 3 cameras, 8 zones, 4 lines, 2 links" in result.output
     assert "2 floors, 13 cameras" in result.output
+    assert (
+        "    counting: line_hysteresis_m=0.3, min_visit_s=5, visit_gap_s=2, heatmap_cell_m=0.5 "
+        "(defaults)" in result.output
+    )
 
 
 def test_typo_points_at_the_key_and_suggests_the_field() -> None:
