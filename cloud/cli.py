@@ -13,7 +13,13 @@ from pydantic_settings import BaseSettings
 from cloud import settings
 from cloud.api.database import DatabaseLimits
 from cloud.db import connect, timescaledb_version
-from cloud.settings import IngestSettings, RetentionSettings, StitchSettings, overriding
+from cloud.settings import (
+    AnalyticsSettings,
+    IngestSettings,
+    RetentionSettings,
+    StitchSettings,
+    overriding,
+)
 from cloud.transport.kafka import ensure_topics, list_topics
 from footfall.contract import topics
 from footfall.errors import Group
@@ -412,6 +418,7 @@ def api(
         ApiSettings(
             url,
             sites,
+            overriding(AnalyticsSettings),
             limits=DatabaseLimits(pool_size, max_waiting, wait_timeout_s),
             stream_tick_s=stream_tick_s,
             stream_lifetime_s=stream_lifetime_s,

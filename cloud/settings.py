@@ -13,10 +13,15 @@ from __future__ import annotations
 
 from typing import Any, Final, Self
 
-from pydantic import model_validator
+from pydantic import ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from footfall.addresses import Addresses
+from footfall.errors import UserError
+
+
+class SettingsError(UserError):
+    """A setting from the environment (or an option) that its model rejects."""
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -34,8 +39,21 @@ def _config(prefix: str) -> SettingsConfigDict:
 
 
 def overriding(model: type[BaseSettings], **options: Any) -> Any:
-    """``model`` from the environment, with the options that were given (not None) over it."""
-    return model(**{k: v for k, v in options.items() if v is not None})
+    """``model`` from the environment, with the options that were given (not None) over it;
+    a value it rejects is a :class:`SettingsError` naming the variable."""
+    try:
+        return model(**{k: v for k, v in options.items() if v is not None})
+    except ValidationError as exc:
+        prefix = model.model_config.get("env_prefix", "")
+        problems = "; ".join(
+            f"{prefix}{'_'.join(str(p) for p in e['loc']).upper()}={e['input']!r}: {e['msg']}"
+            if e["loc"]
+            else e["msg"]
+            for e in exc.errors()
+        )
+        raise SettingsError(
+            f"{problems} (fix the environment variable, or give the option)"
+        ) from None
 
 
 def default(model: type[BaseSettings], name: str) -> Any:

@@ -51,3 +51,14 @@ def test_ingest_help_names_defaults_and_environment_and_no_rule_flags() -> None:
     for gone in ("--heatmap-cell-m", "--line-hysteresis-m", "--min-visit-s", "--visit-gap-s"):
         assert gone not in text
         assert gone not in CliRunner().invoke(cloud, ["api", "--help"]).output
+
+
+def test_a_bad_environment_value_is_one_sentence(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FOOTFALL_INGEST_BATCH_MESSAGES", "lots")
+    result = CliRunner().invoke(cloud, ["ingest", "--site", "configs/sites/demo.yaml"])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(
+        "Error: FOOTFALL_INGEST_BATCH_MESSAGES='lots': Input should be a valid integer"
+    ), result.output
+    assert "fix the environment variable, or give the option" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
