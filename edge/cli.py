@@ -193,6 +193,7 @@ def replay(
 
     config = _load_config(config_file)
     camera = _site_camera(site_file, camera_id)
+    replayed: list[int] = []  # MOT frame numbers (from 1): only their ground truth is scored
     with MotWriter(mot_out) as writer:
         summary = run_replay(
             video,
@@ -203,7 +204,10 @@ def replay(
             realtime=not fast,
             max_frames=max_frames,
             start_time=start_time,
-            on_result=[lambda r: writer.write(r.frame.index, r.tracks, r.floor_xy)],
+            on_result=[
+                lambda r: writer.write(r.frame.index, r.tracks, r.floor_xy),
+                lambda r: replayed.append(r.frame.index + 1),
+            ],
             calibration=_calibration(site_file, video),
         )
     click.echo(
@@ -217,7 +221,8 @@ def replay(
             f"their track's embedding, {boxes['skipped']} low-score boxes needed none"
         )
     if gt is not None:
-        click.echo(f"{camera_id}: {evaluate(mot_out, gt).line()}")
+        scores = evaluate(mot_out, gt, replayed)
+        click.echo(f"{camera_id}: {scores.line()} (the {len(replayed)} frames replayed)")
 
 
 @edge.command()
@@ -269,14 +274,21 @@ def annotate(
 
 @edge.command()
 @click.argument("pairs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-def evaluate(pairs: tuple[Path, ...]) -> None:
+@click.option(
+    "--max-frames",
+    type=click.IntRange(min=1),
+    help="Score only frames 1 … N of the ground truth (a result of `replay --max-frames N`); "
+    "default: every frame either file mentions.",
+)
+def evaluate(pairs: tuple[Path, ...], max_frames: int | None) -> None:
     """MOTA / IDF1 of MOT result files against ground truth: RESULT GT [RESULT GT …]."""
     from edge.evaluate import evaluate as score
 
     if len(pairs) % 2:
         raise click.ClickException("Give result and ground-truth files in pairs: RESULT GT ….")
+    frames = range(1, max_frames + 1) if max_frames is not None else None
     for result, gt in zip(pairs[::2], pairs[1::2], strict=True):
-        click.echo(f"{result}: {score(result, gt).line()}")
+        click.echo(f"{result}: {score(result, gt, frames).line()}")
 
 
 @edge.command()

@@ -15,6 +15,7 @@ averages over IoU thresholds 0.05 … 0.95.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -168,10 +169,19 @@ def hota_curve(gt: MotRows, hyp: MotRows) -> tuple[np.ndarray, np.ndarray, np.nd
     return np.asarray(metric.array_labels), np.asarray(res["HOTA"]), np.asarray(res["DetA"])
 
 
-def evaluate(result: Path, gt: Path) -> TrackingScores:
-    """Score the MOTChallenge file ``result`` against ``gt`` over every frame either mentions."""
+def evaluate(result: Path, gt: Path, frames: Iterable[int] | None = None) -> TrackingScores:
+    """Score the MOTChallenge file ``result`` against ``gt``.
+
+    ``frames``: the MOT frame numbers (from 1) that were processed, e.g. the frames a replay
+    with ``--max-frames`` ran; only their ground truth is scored. Default: every frame either
+    file mentions.
+    """
     hyp = load_mot(result)  # the result first: its error is the one reported when both fail
-    return score(load_mot(gt, ground_truth=True), hyp)
+    truth = load_mot(gt, ground_truth=True)
+    if frames is None:
+        return score(truth, hyp)
+    wanted = np.unique(np.fromiter(frames, dtype=np.int64))
+    return score(truth[np.isin(truth[:, 0], wanted)], hyp[np.isin(hyp[:, 0], wanted)], wanted)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,6 +36,11 @@ def test_replay_writes_mot_rows_from_frame_one_and_scores_them(tmp_path: Path) -
     assert "15 frames" in result.output and "MOTA" in result.output and "IDF1" in result.output
     rows = np.loadtxt(out, delimiter=",")
     assert rows.shape[1] == 10 and rows[:, 0].min() == 1 and rows[:, 0].max() <= 15
+    # Only the ground truth of the 15 frames replayed is scored, not the whole clip's.
+    from edge.evaluate import evaluate
+
+    expected = evaluate(out, CAMPUS_GT, range(1, 16)).line()
+    assert f"tud-campus: {expected} (the 15 frames replayed)" in result.output
 
 
 @needs_campus

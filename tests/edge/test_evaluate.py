@@ -106,3 +106,21 @@ def test_the_command_prints_the_figures_and_a_missing_file_is_one_sentence(
         evaluate(tmp_path / "nope.txt", tmp_path / "gt.txt")
     assert main([str(tmp_path / "a.txt"), str(tmp_path / "b.txt")]) == 1
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_a_short_result_is_scored_on_the_frames_it_covers_only(tmp_path: Path) -> None:
+    """`edge evaluate --max-frames N` (and `replay --max-frames N --gt`, which passes the frames
+    it replayed) scores only the ground truth of those frames, not the rest of the clip's."""
+    from click.testing import CliRunner
+
+    from footfall.cli import main as footfall
+
+    gt, result = tmp_path / "gt.txt", tmp_path / "result.txt"
+    np.savetxt(gt, track(1, range(1, 101)), delimiter=",", fmt="%g")
+    np.savetxt(result, track(1, range(1, 21)), delimiter=",", fmt="%g")
+    assert evaluate(result, gt).misses == 80
+    assert evaluate(result, gt, range(1, 21)).mota == pytest.approx(1.0)
+    out = CliRunner().invoke(footfall, ["edge", "evaluate", str(result), str(gt),
+                                        "--max-frames", "20"])  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert "MOTA 1.000" in out.output and "FN 0 " in out.output
