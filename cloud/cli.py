@@ -51,6 +51,28 @@ def _setting(
     return click.option(*decls, name, default=None, help=f"{text} {hint}".strip(), **kw)
 
 
+class IsoDateTime(click.ParamType[datetime]):
+    """An ISO 8601 date or date-time, with or without an offset (``Z`` too); naive is site-local."""
+
+    name = "datetime"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        text = str(value).strip()
+        try:
+            return datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "zZ" else text)
+        except ValueError:
+            self.fail(
+                f"{value!r} is not an ISO 8601 time; use e.g. 2026-12-01T00:00 (site-local), "
+                "2026-12-01T00:00+01:00 or 2026-12-01T00:00Z",
+                param,
+                ctx,
+            )
+
+
 def load_sites(files: tuple[str, ...]) -> list[Site]:
     sites = []
     for file in files:
@@ -210,15 +232,16 @@ def ingest(
 @click.option(
     "--from",
     "start",
-    type=click.DateTime(),
-    help="Start (site-local time unless it has an offset), e.g. 2026-11-01T00:00 "
-    "(with --adopt-rules: default the first stored track).",
+    type=IsoDateTime(),
+    help="Start, ISO 8601: site-local unless it has an offset, e.g. 2026-12-01T00:00, "
+    "2026-12-01T00:00+01:00 or 2026-12-01T00:00Z (with --adopt-rules: default the first "
+    "stored track).",
 )
 @click.option(
     "--to",
     "end",
-    type=click.DateTime(),
-    help="End, exclusive (with --adopt-rules: default after the last stored track).",
+    type=IsoDateTime(),
+    help="End, exclusive, like --from (with --adopt-rules: default after the last stored track).",
 )
 @click.option(
     "--adopt-rules",

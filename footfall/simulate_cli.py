@@ -52,6 +52,17 @@ def _speed(value: str) -> float:
     return speed
 
 
+def _options_need(*rules: tuple[str, str, bool, str]) -> None:
+    """A usage error for an option given without the option it works with (never ignore it)."""
+    ctx = click.get_current_context()
+    for name, option, other_given, other in rules:
+        source = ctx.get_parameter_source(name)
+        if source is click.core.ParameterSource.COMMANDLINE and not other_given:
+            raise click.UsageError(
+                f"{option} works only with {other}; add that or leave {option} out"
+            )
+
+
 @contextmanager
 def _stack(database_url: str | None, bootstrap_servers: str | None) -> Iterator[tuple[str, str]]:
     """The given addresses, or the local test stack (started here if it is not running)."""
@@ -179,6 +190,16 @@ def simulate(
     as_json: bool,
 ) -> None:
     """Simulate a mall day (part of one) with ground truth; write, publish or evaluate it."""
+    _options_need(
+        ("in_process", "--in-process", evaluate, "--evaluate"),
+        ("speed", "--speed", publish, "--publish"),
+        (
+            "keep_database",
+            "--keep-database",
+            evaluate and not in_process,
+            "--evaluate (without --in-process)",
+        ),
+    )
     rate = _speed(speed)
     if publish or (evaluate and not in_process):
         _need_cloud("--evaluate" if evaluate else "--publish")

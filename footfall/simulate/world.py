@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import shapely
 
+from footfall.errors import UserError
 from footfall.site import Site, Zone, ZoneKind
 
 DOOR_GAP_M = 2.5
@@ -34,6 +35,10 @@ PASS_THROUGH_COST = {
 VERTICAL_KINDS = (ZoneKind.ESCALATOR, ZoneKind.ELEVATOR)
 
 Point = tuple[float, float]
+
+
+class UnreachableZone(UserError, ValueError):
+    """The site's zones are not all connected, so simulated people cannot walk between them."""
 
 
 @dataclass(frozen=True)
@@ -142,7 +147,8 @@ class World:
     def route(self, start: int, goal: int) -> list[Door]:
         """The cheapest chain of doors from zone ``start`` to zone ``goal`` (empty: same zone).
 
-        Raises ValueError when the goal cannot be reached from the start.
+        Raises :class:`UnreachableZone` (a ``UserError`` and a ``ValueError``) when the goal
+        cannot be reached from the start.
         """
         key = (start, goal)
         found = self._routes.get(key)
@@ -170,9 +176,13 @@ class World:
                     back[door.to] = (zone, door)
                     heapq.heappush(heap, (new, door.to))
         if goal not in back:
-            raise ValueError(
-                f"zone {self.zones[goal].id!r} cannot be reached from {self.zones[start].id!r}; "
-                "zones must be within 2.5 m of a neighbour to be connected"
+            raise UnreachableZone(
+                f"site {self.site.id!r} cannot be simulated: its zones are not connected, so "
+                f"people cannot walk from zone {self.zones[start].id!r} to "
+                f"{self.zones[goal].id!r}; use a site whose zones connect (e.g. the default "
+                "configs/sites/two_floor_mall.yaml) or add the missing links (zones connect "
+                f"where they are within {DOOR_GAP_M:g} m of a neighbour, floors by escalator or "
+                "lift zones with the same footprint)"
             )
         path: list[Door] = []
         zone = goal
