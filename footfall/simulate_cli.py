@@ -190,6 +190,7 @@ def simulate(
     as_json: bool,
 ) -> None:
     """Simulate a mall day (part of one) with ground truth; write, publish or evaluate it."""
+    rate = _speed(speed)
     _options_need(
         ("in_process", "--in-process", evaluate, "--evaluate"),
         ("speed", "--speed", publish, "--publish"),
@@ -200,7 +201,6 @@ def simulate(
             "--evaluate (without --in-process)",
         ),
     )
-    rate = _speed(speed)
     if publish or (evaluate and not in_process):
         _need_cloud("--evaluate" if evaluate else "--publish")
     base = scenario(name)
