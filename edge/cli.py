@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -13,11 +14,16 @@ import click
 from edge.sources import SourceError, read_frame
 from edge.weights import sha256_of, verified_weights
 from footfall.addresses import DEFAULT_BOOTSTRAP_SERVERS
-from footfall.errors import Group
+from footfall.contract.messages import SLUG_PATTERN
+from footfall.errors import Group, UserError
 from footfall.site import Camera, load_site
 
 if TYPE_CHECKING:
     from edge.config import EdgeConfig
+
+
+class EdgeUsageError(UserError, ValueError):
+    """An edge command's option is unusable; ``str()`` names the rule and the fix."""
 
 
 @click.group(cls=Group)
@@ -36,10 +42,20 @@ def edge() -> None:
     type=click.Path(path_type=Path),
     help="A weights file to check instead of the packaged YOLOv8n.",
 )
-@click.option("--sha256", help="Expected sha256 of --path.")
-@click.option("--verify/--no-verify", default=True, show_default=True)
+@click.option("--sha256", help="Expected sha256 of --path (needs --path).")
+@click.option(
+    "--verify/--no-verify",
+    default=True,
+    show_default=True,
+    help="Check the sha256 (the packaged file's known one, or --sha256).",
+)
 def weights(weights_path: Path | None, sha256: str | None, verify: bool) -> None:
     """Locate the detector weights and verify their sha256."""
+    if sha256 is not None and weights_path is None:
+        raise click.UsageError(
+            "--sha256 is the expected hash of a weights file given with --path; the packaged "
+            "YOLOv8n is checked against its own known hash, so give --path FILE too."
+        )
     path = verified_weights(weights_path, sha256 if verify else None)
     state = "verified" if verify and (sha256 or weights_path is None) else "not verified"
     click.echo(f"detector weights: {path} (sha256 {sha256_of(path)[:16]}…, {state})")
@@ -61,8 +77,20 @@ def weights(weights_path: Path | None, sha256: str | None, verify: bool) -> None
     show_default=True,
     help="Which frame of each source to test (0-based).",
 )
-@click.option("--image-size", type=int, default=640, show_default=True)
-@click.option("--confidence", type=float, default=0.25, show_default=True)
+@click.option(
+    "--image-size",
+    type=int,
+    default=640,
+    show_default=True,
+    help="Detector input size, pixels (letterboxed).",
+)
+@click.option(
+    "--confidence",
+    type=float,
+    default=0.25,
+    show_default=True,
+    help="Lowest detection score counted as a person.",
+)
 def check(site_file: str, frame_index: int, image_size: int, confidence: float) -> None:
     """Pre-flight check: open every camera's source and detect people on one frame of each.
 
@@ -234,7 +262,13 @@ def replay(
     required=True,
     help="Annotated video to write (.mp4 or .avi); heads are blurred.",
 )
-@click.option("--head-fraction", type=click.FloatRange(0.05, 0.6), default=0.2, show_default=True)
+@click.option(
+    "--head-fraction",
+    type=click.FloatRange(0.05, 0.6),
+    default=0.2,
+    show_default=True,
+    help="Top share of each person's box that is blurred as the head.",
+)
 def annotate(
     video: str,
     camera_id: str,
@@ -292,8 +326,20 @@ def evaluate(pairs: tuple[Path, ...], max_frames: int | None) -> None:
 
 
 @edge.command()
-@click.option("--site", "site_file", required=True, type=click.Path(dir_okay=False))
-@click.option("--node", "node_id", required=True, help="This node's id (slug), sent in messages.")
+@click.option(
+    "--site",
+    "site_file",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Site config (configs/sites/*.yaml): its cameras are the node's.",
+)
+@click.option(
+    "--node",
+    "node_id",
+    required=True,
+    help="This node's id, sent in messages: lower-case letters, digits, '-' and '_' "
+    "(starting with a letter or digit, at most 63).",
+)
 @_CONFIG_OPTION
 @click.option(
     "--camera",
@@ -317,9 +363,19 @@ def evaluate(pairs: tuple[Path, ...], max_frames: int | None) -> None:
     help="Broker host:port (env FOOTFALL_BOOTSTRAP_SERVERS).",
 )
 @click.option(
-    "--spool-dir", type=click.Path(file_okay=False, path_type=Path), default=Path(".run/edge-spool")
+    "--spool-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(".run/edge-spool"),
+    show_default=True,
+    help="Folder of the kafka sink's durable spool (messages wait here while the broker is "
+    "away); the node's spool is DIR/NODE.",
 )
-@click.option("--out", "jsonl_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "jsonl_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File the jsonl sink appends to (default: stdout).",
+)
 @click.option("--fast/--realtime", default=False, show_default=True, help="Pacing of file sources.")
 @click.option("--max-frames", type=int, help="Stop each camera after this many frames.")
 @click.option(
@@ -344,6 +400,11 @@ def run(
     metrics_port: int,
 ) -> None:
     """Run the edge node: the site's cameras → detection, tracking, Re-ID, floor → the sink."""
+    if not re.fullmatch(SLUG_PATTERN, node_id):
+        raise EdgeUsageError(
+            f"--node {node_id!r} is not a valid node id: use lower-case letters, digits, '-' "
+            "and '_', starting with a letter or digit, at most 63 characters (e.g. node-1)."
+        )
     from edge.metrics import NodeMetrics
     from edge.run import run_node
     from edge.sinks import SinkOptions, build_sink

@@ -217,6 +217,26 @@ DETECTOR_BACKENDS: dict[str, Callable[[DetectorConfig, Path, Sequence[str]], Det
 }
 
 
+def check_device(device: str) -> None:
+    """Raise DetectorBackendError (one sentence) when ``device`` (``cuda[:N]``) is not here."""
+    if not device.startswith("cuda"):
+        return
+    import torch
+
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    index = int(device.partition(":")[2] or 0)
+    if count == 0:
+        raise DetectorBackendError(
+            f"detector.device is {device}, but there is no CUDA device here; "
+            "use detector.device: cpu in the edge config."
+        )
+    if index >= count:
+        raise DetectorBackendError(
+            f"detector.device is {device}, but this machine has {count} CUDA device(s) "
+            f"(cuda:0 … cuda:{count - 1}); pick one of them or use detector.device: cpu."
+        )
+
+
 def build_detector(config: DetectorConfig, calibration: Sequence[str] = ()) -> Detector:
     """The configured detector, weights verified (raises WeightsError / DetectorBackendError).
 
@@ -228,4 +248,5 @@ def build_detector(config: DetectorConfig, calibration: Sequence[str] = ()) -> D
         raise DetectorBackendError(
             f"Unknown detector backend '{config.backend}'; valid choices: {valid}."
         )
+    check_device(config.device)
     return factory(config, verified_weights(config.weights, config.sha256), calibration)

