@@ -371,6 +371,12 @@ def evaluate(pairs: tuple[Path, ...], max_frames: int | None) -> None:
     "away); the node's spool is DIR/NODE.",
 )
 @click.option(
+    "--topic-namespace",
+    default="",
+    help="Prefix of the topic names the kafka sink publishes to (NS.<topic>), as ingest's "
+    "--topic-namespace reads them; default: the contract's topic names.",
+)
+@click.option(
     "--out",
     "jsonl_path",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -394,6 +400,7 @@ def run(
     sink_name: str,
     bootstrap_servers: str,
     spool_dir: Path,
+    topic_namespace: str,
     jsonl_path: Path | None,
     fast: bool,
     max_frames: int | None,
@@ -404,6 +411,11 @@ def run(
         raise EdgeUsageError(
             f"--node {node_id!r} is not a valid node id: use lower-case letters, digits, '-' "
             "and '_', starting with a letter or digit, at most 63 characters (e.g. node-1)."
+        )
+    if not re.fullmatch(r"[A-Za-z0-9._-]{0,200}", topic_namespace):
+        raise EdgeUsageError(
+            f"--topic-namespace {topic_namespace!r} cannot prefix a Kafka topic name: use "
+            "letters, digits, '.', '_' and '-' only (at most 200)."
         )
     from edge.metrics import NodeMetrics
     from edge.run import run_node
@@ -422,7 +434,8 @@ def run(
         click.echo(f"metrics: http://127.0.0.1:{metrics_port}/metrics", err=True)
     site = load_site(site_file)
     sink = build_sink(
-        sink_name, SinkOptions(node_id, bootstrap_servers, spool_dir / node_id, jsonl_path)
+        sink_name,
+        SinkOptions(node_id, bootstrap_servers, spool_dir / node_id, jsonl_path, topic_namespace),
     )
     try:
         processed = run_node(

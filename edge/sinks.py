@@ -22,6 +22,7 @@ class SinkOptions:
     bootstrap_servers: str
     spool_dir: Path
     jsonl_path: Path | None
+    topic_namespace: str = ""
 
 
 class SinkError(UserError, RuntimeError):
@@ -56,7 +57,9 @@ def _kafka(options: SinkOptions) -> Sink:
             "--sink jsonl."
         ) from None
     sink: Sink = KafkaPublisher(
-        bootstrap_servers=options.bootstrap_servers, spool_dir=options.spool_dir
+        bootstrap_servers=options.bootstrap_servers,
+        spool_dir=options.spool_dir,
+        topic_namespace=options.topic_namespace,
     )
     return sink
 

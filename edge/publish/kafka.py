@@ -136,6 +136,7 @@ class KafkaPublisher:
         reconnect_backoff_max_s: float = 5.0,
         client_id: str = "footfall-edge",
         quiet_client_logs: bool = True,
+        topic_namespace: str = "",
     ) -> None:
         codec = best_compression() if compression == "auto" else compression
         if codec not in _CODECS:
@@ -157,6 +158,8 @@ class KafkaPublisher:
         self.close_timeout_s = close_timeout_s
         self.reconnect_backoff_max_s = reconnect_backoff_max_s
         self.client_id = client_id
+        self.topic_namespace = topic_namespace
+        """Prefix of the topic names (``"<namespace>.<topic>"``); empty: the contract's names."""
 
         self._spool = Spool(
             spool_dir, max_bytes=max_spool_bytes, fsync=fsync, fsync_interval_s=fsync_interval_s
@@ -197,7 +200,7 @@ class KafkaPublisher:
         """Append the message to the spool; the sender thread delivers it in order."""
         if self._closed:
             raise RuntimeError("publish() on a closed publisher")
-        self._spool.append(pack(OutgoingRecord.from_message(message)))
+        self._spool.append(pack(OutgoingRecord.from_message(message, self.topic_namespace)))
         self.spooled += 1
 
     def flush(self, timeout_s: float | None = None) -> None:
@@ -354,7 +357,8 @@ class KafkaPublisher:
             except kafka_errors.KafkaError as exc:
                 raise _BrokerUnavailable(
                     f"no metadata for topic {record.topic} ({_describe(exc)}); "
-                    "does the topic exist? `footfall cloud check` creates the contract's topics"
+                    "does the topic exist? `footfall cloud check` creates the contract's topics, "
+                    "`footfall cloud ingest --topic-namespace NS` the NS.* ones"
                 ) from None
             if not partitions:
                 raise _BrokerUnavailable(f"topic {record.topic} has no partitions")

@@ -27,9 +27,16 @@ class OutgoingRecord:
     value: bytes
 
     @classmethod
-    def from_message(cls, message: Message) -> OutgoingRecord:
-        """Topic, key and encoded value of a contract message (see ``footfall.contract``)."""
-        return cls(topic_for(message), partition_key(message), encode(message))
+    def from_message(cls, message: Message, topic_namespace: str = "") -> OutgoingRecord:
+        """Topic, key and encoded value of a contract message (see ``footfall.contract``).
+
+        ``topic_namespace``: the topic is ``"<namespace>.<topic>"``, as ingest's
+        ``--topic-namespace`` reads it (no namespace: the contract's topic name).
+        """
+        topic = topic_for(message)
+        if topic_namespace:
+            topic = f"{topic_namespace}.{topic}"
+        return cls(topic, partition_key(message), encode(message))
 
 
 def pack(record: OutgoingRecord) -> bytes:

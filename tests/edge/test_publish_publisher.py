@@ -139,3 +139,32 @@ def test_sigterm_and_ctrl_c_set_the_stop_event() -> None:
     finally:
         restore()
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_a_topic_namespace_prefixes_the_spooled_topics(tmp_path: Path) -> None:
+    """`footfall edge run --topic-namespace NS` publishes to NS.<topic>, as ingest reads them."""
+    from edge.sinks import SinkOptions, build_sink
+
+    message = _frames(["cam-a"], 1)[0]
+    assert OutgoingRecord.from_message(message, "t1").topic == f"t1.{OBSERVATIONS_TOPIC}"
+    options = SinkOptions("node-1", f"127.0.0.1:{_closed_port()}", tmp_path / "spool", None, "t1")
+    publisher = build_sink("kafka", options)
+    assert isinstance(publisher, KafkaPublisher)
+    publisher.close_timeout_s = 0.2
+    publisher.publish(message)
+    publisher.close()
+    spool = Spool(tmp_path / "spool")
+    topics = {unpack(r.payload).topic for r in spool.read(100, 1 << 20)}
+    spool.close()
+    assert topics == {f"t1.{OBSERVATIONS_TOPIC}"}
+
+
+def test_a_topic_namespace_kafka_cannot_name_is_one_sentence() -> None:
+    from click.testing import CliRunner
+
+    from footfall.cli import main
+
+    result = CliRunner().invoke(
+        main, ["edge", "run", "--site", "s.yaml", "--node", "n1", "--topic-namespace", "a b"]
+    )
+    assert result.exit_code == 1 and "cannot prefix a Kafka topic name" in result.output
