@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from footfall.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-# Every group except edge (its options' help is the edge's part of issue 19).
-GROUPS_WITH_FULL_HELP = ("cloud", "simulate", "stack", "validate-config", "demo", "eval")
+# Every command group (the edge has its own walk too: tests/edge/test_cli_usage.py).
+GROUPS_WITH_FULL_HELP = ("cloud", "edge", "simulate", "stack", "validate-config", "demo", "eval")
 
 
 def _commands(
