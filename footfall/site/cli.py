@@ -41,6 +41,12 @@ def validate_file(path: Path) -> bool:
         click.echo(summary_line(len(problems), file))
         return False
     click.echo(f"{file}: OK — {summarise(site)}")
+    for camera in site.cameras:
+        if "://" not in camera.source and not Path(camera.source).exists():
+            click.echo(
+                f"    note: camera '{camera.id}': its footage {camera.source} is not on this "
+                "machine (fine where no edge node runs; the edge needs it)"
+            )
     given = "counting" in site.model_fields_set
     click.echo(f"    counting: {site.counting.describe()}" + ("" if given else " (defaults)"))
     return True

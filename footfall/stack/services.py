@@ -442,7 +442,8 @@ def _require_free_port(port: int, service: str, option: str, profile: StackProfi
 
 
 def _write_env_file(profile: StackProfile) -> None:
+    """``source``-able: exported, so the commands started after it see the addresses."""
     profile.env_file.write_text(
-        f"FOOTFALL_DATABASE_URL={profile.database_url}\n"
-        f"FOOTFALL_BOOTSTRAP_SERVERS={profile.bootstrap_servers}\n"
+        f"export FOOTFALL_DATABASE_URL={profile.database_url}\n"
+        f"export FOOTFALL_BOOTSTRAP_SERVERS={profile.bootstrap_servers}\n"
     )

@@ -213,3 +213,18 @@ def test_module_entry_point_runs_without_traceback() -> None:
         check=False,
     )
     assert ok.returncode == 0, ok.stdout + ok.stderr
+
+
+def test_missing_footage_is_noted_but_valid(write_yaml: Callable[..., Path], minimal: str) -> None:
+    path = write_yaml(minimal)
+    result = run(path)
+    assert result.exit_code == 0, result.output
+    assert "note: camera 'cam-a': its footage" in result.output
+    assert "cam-a.mp4 is not on this machine" in result.output
+    (path.parent / "videos").mkdir()
+    (path.parent / "videos" / "cam-a.mp4").write_bytes(b"")
+    assert "note:" not in run(path).output
+
+
+def test_stream_sources_are_not_looked_for() -> None:
+    assert "note:" not in run("configs/sites/two_floor_mall.yaml").output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -98,3 +99,20 @@ def test_spawned_process_is_found_and_terminated(tmp_path: Path) -> None:
     assert terminate(pid_file, timeout_s=5)
     assert read_pid(pid_file) is None
     assert not terminate(pid_file)  # nothing left to stop
+
+
+def test_the_env_file_exports_the_addresses(tmp_path: Path) -> None:
+    """Sourcing stack.env must reach the commands started after it (so: export)."""
+    from footfall.stack.services import _write_env_file
+
+    profile = profile_for("test", root=tmp_path, pg_port=5999, broker_port=19999, s3_port=18333)
+    profile.run_dir.mkdir(parents=True, exist_ok=True)
+    _write_env_file(profile)
+    shown = subprocess.run(
+        ["bash", "-c", f"source {profile.env_file} && env"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert f"FOOTFALL_DATABASE_URL={profile.database_url}" in shown
+    assert f"FOOTFALL_BOOTSTRAP_SERVERS={profile.bootstrap_servers}" in shown
