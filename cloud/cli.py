@@ -20,7 +20,7 @@ from cloud.settings import (
     StitchSettings,
     overriding,
 )
-from cloud.transport.kafka import ensure_topics, list_topics
+from cloud.transport.kafka import ensure_topics, list_topics, topic_name
 from footfall.contract import topics
 from footfall.errors import Group
 from footfall.site import Site, load_site
@@ -96,16 +96,27 @@ def cloud() -> None:
     show_default=True,
     help="Create the contract's topics when they are missing.",
 )
-def check(database_url: str | None, bootstrap_servers: str | None, create_topics: bool) -> None:
+@click.option(
+    "--topic-namespace",
+    default="",
+    help="Prefix of the topic names, as given to ingest and the edge (tests, tenants).",
+)
+def check(
+    database_url: str | None,
+    bootstrap_servers: str | None,
+    create_topics: bool,
+    topic_namespace: str,
+) -> None:
     """Check that the database (with TimescaleDB) and the broker answer; set up topics."""
     url = settings.database_url(database_url)
     servers = settings.bootstrap_servers(bootstrap_servers)
     with connect(url) as conn:
         version = timescaledb_version(conn)
     click.echo(f"database  ok  {url}  (TimescaleDB {version})")
-    created = ensure_topics(servers) if create_topics else []
+    created = ensure_topics(servers, namespace=topic_namespace) if create_topics else []
     present = list_topics(servers)
-    ours = sorted(t for t in topics.ALL_TOPICS if t in present)
+    names = [topic_name(t, topic_namespace) for t in topics.ALL_TOPICS]
+    ours = sorted(t for t in names if t in present)
     click.echo(f"broker    ok  {servers}  (topics: {', '.join(ours) or 'none'})")
     if created:
         click.echo(f"          created {', '.join(created)}")

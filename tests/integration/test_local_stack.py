@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import uuid
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
@@ -214,3 +215,19 @@ def test_hypertable_holds_contract_observations(database_url: str) -> None:
         ("cam-b", 300),
     ]
     assert per_bucket[0][0] == T0
+
+
+def test_cloud_check_sets_up_a_namespace_topics(database_url: str, bootstrap_servers: str) -> None:
+    """`footfall cloud check --topic-namespace NS` creates and lists NS.<topic>, as ingest reads."""
+    from click.testing import CliRunner
+
+    from footfall.cli import main
+
+    ns = f"chk{uuid.uuid4().hex[:8]}"
+    args = ["cloud", "check", "--database-url", database_url]
+    args += ["--bootstrap-servers", bootstrap_servers, "--topic-namespace", ns]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    made = {t for t in list_topics(bootstrap_servers) if t.startswith(f"{ns}.")}
+    assert made == {f"{ns}.{t}" for t in topics.ALL_TOPICS}
+    assert f"{ns}.{topics.OBSERVATIONS_TOPIC}" in result.output
