@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import secrets
 import time
 from collections.abc import Awaitable, Callable
 
 import psycopg
+
+from cloud.api.coalesce import Coalesce
 
 Conn = psycopg.Connection[tuple[object, ...]]
 
@@ -50,7 +51,7 @@ class KeyCache:
         self.ttl_s = ttl_s
         self.max_entries = max_entries
         self._sites: dict[str, tuple[str, float]] = {}
-        self._pending: dict[str, asyncio.Future[str | None]] = {}
+        self._lookups: Coalesce[str | None] = Coalesce()
 
     async def site(self, token: str, lookup: Callable[[str], Awaitable[str | None]]) -> str | None:
         """The site of ``token`` (None: unknown), from the cache or one shared ``lookup``."""
@@ -59,20 +60,7 @@ class KeyCache:
         hit = self._sites.get(digest)
         if hit is not None and hit[1] > now:
             return hit[0]
-        pending = self._pending.get(digest)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
-        self._pending[digest] = future
-        try:
-            site = await lookup(token)
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved: no "never retrieved" warning without waiters
-            raise
-        finally:
-            del self._pending[digest]
-        future.set_result(site)
+        site = await self._lookups.run(digest, lambda: lookup(token))
         if site is not None:
             self._put(digest, site, now)
         return site

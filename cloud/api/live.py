@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cloud.api import queries
+from cloud.api.coalesce import Coalesce
 from cloud.api.database import Conn, Database, Unavailable
 from footfall.site import Site
 
@@ -58,7 +59,7 @@ class LiveOccupancy:
         self.ticks = 0
         self._feeds: dict[str, _Feed] = {}
         self._snapshots: dict[str, tuple[dict[str, Any], float]] = {}
-        self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._queries: Coalesce[dict[str, Any]] = Coalesce()
 
     async def now(self, site: Site, max_age_s: float | None = None) -> dict[str, Any]:
         """Occupancy of ``site`` now: a snapshot younger than ``max_age_s`` (default a tick),
@@ -67,21 +68,7 @@ class LiveOccupancy:
         max_age_s = self.tick_s if max_age_s is None else max_age_s
         if snapshot is not None and time.monotonic() - snapshot[1] < max_age_s:
             return snapshot[0]
-        pending = self._pending.get(site.id)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._pending[site.id] = future
-        try:
-            payload = await self._query(site)
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved: no warning when nobody else waited
-            raise
-        finally:
-            del self._pending[site.id]
-        future.set_result(payload)
-        return payload
+        return await self._queries.run(site.id, lambda: self._query(site))
 
     async def _query(self, site: Site) -> dict[str, Any]:
         started = time.monotonic()

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from ingest_cli import ingest_args
 from kafka import KafkaConsumer, KafkaProducer
 from synthetic import site_messages
 
@@ -131,32 +132,7 @@ def produce(servers: str, ns: str, messages: list[Message], raw: list[bytes] = (
 
 
 def ingest_cmd(database_url: str, servers: str, ns: str, *extra: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "footfall.cli",
-        "cloud",
-        "ingest",
-        "--database-url",
-        database_url,
-        "--bootstrap-servers",
-        servers,
-        "--site",
-        str(SITE_FILE),
-        "--topic-namespace",
-        ns,
-        "--group-id",
-        f"ingest-{ns}",
-        "--analytics-interval-s",
-        "0",
-        "--retain-observations-days",
-        "100000",
-        "--retain-rollups-days",
-        "100000",
-        "--retain-embeddings-hours",  # the test data is days old: keep its embeddings
-        "10000000",
-        *extra,
-    ]
+    return [sys.executable, "-m", "footfall.cli", *ingest_args(database_url, servers, ns, *extra)]
 
 
 def _reap(procs: list[subprocess.Popen[bytes]]) -> None:

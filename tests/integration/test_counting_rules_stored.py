@@ -12,7 +12,6 @@ processes on the local test stack.
 from __future__ import annotations
 
 import math
-import socket
 import subprocess
 import sys
 import uuid
@@ -23,7 +22,9 @@ from pathlib import Path
 import psycopg
 import pytest
 import yaml
+from dashboard_replay import free_port
 from fastapi.testclient import TestClient
+from ingest_cli import ingest_args
 from synthetic import site_messages
 
 from cloud.analytics.rules import RulesMismatch, stored_rules
@@ -64,39 +65,6 @@ def footfall_cli(*args: str | Path, timeout: float = 240) -> subprocess.Complete
         timeout=timeout,
         check=False,
     )
-
-
-def ingest_args(url: str, servers: str, site_file: Path, ns: str) -> list[str | Path]:
-    return [
-        "cloud",
-        "ingest",
-        "--database-url",
-        url,
-        "--bootstrap-servers",
-        servers,
-        "--site",
-        site_file,
-        "--topic-namespace",
-        ns,
-        "--group-id",
-        f"ingest-{ns}",
-        "--analytics-interval-s",
-        "0",
-        "--retain-observations-days",
-        "100000",
-        "--retain-rollups-days",
-        "100000",
-        "--retain-embeddings-hours",
-        "10000000",
-        "--idle-exit-s",
-        "5",
-    ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def expected_crossings(site: Site, messages: list[Message], hysteresis_m: float) -> Counter[str]:
@@ -179,7 +147,7 @@ def test_processes_with_other_counting_rules_agree_or_refuse(
     finally:
         publisher.close()
 
-    done = footfall_cli(*ingest_args(database_url, bootstrap_servers, SITE_FILE, ns))
+    done = footfall_cli(*ingest_args(database_url, bootstrap_servers, ns, "--idle-exit-s", "5"))
     assert done.returncode == 0, done.stderr[-3000:]
     with psycopg.connect(database_url) as conn:
         assert stored_rules(conn, "demo") == site.counting
@@ -198,7 +166,11 @@ def test_processes_with_other_counting_rules_agree_or_refuse(
     refused(api, other_file)
     with pytest.raises(RulesMismatch), TestClient(create_app(ApiSettings(database_url, [other]))):
         pass
-    again = footfall_cli(*ingest_args(database_url, bootstrap_servers, other_file, ns))
+    again = footfall_cli(
+        *ingest_args(
+            database_url, bootstrap_servers, ns, "--idle-exit-s", "5", site_file=other_file
+        )
+    )
     refused(again, other_file)
     recompute = footfall_cli(
         "cloud", "recompute", "--database-url", database_url, "--site", other_file,

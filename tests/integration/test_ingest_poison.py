@@ -22,6 +22,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from ingest_cli import ingest_args
 from kafka import KafkaConsumer, KafkaProducer
 from synthetic import site_messages
 
@@ -72,32 +73,8 @@ main()
 """
 
 
-def ingest_args(database_url: str, servers: str, ns: str, *extra: str) -> list[str]:
-    return [
-        "cloud",
-        "ingest",
-        "--database-url",
-        database_url,
-        "--bootstrap-servers",
-        servers,
-        "--site",
-        str(SITE_FILE),
-        "--topic-namespace",
-        ns,
-        "--group-id",
-        f"ingest-{ns}",
-        "--analytics-interval-s",
-        "0",
-        "--retain-observations-days",
-        "100000",
-        "--retain-rollups-days",
-        "100000",
-        "--retain-embeddings-hours",
-        "10000000",
-        "--idle-exit-s",
-        "6",
-        *extra,
-    ]
+def poison_ingest_args(database_url: str, servers: str, ns: str, *extra: str) -> list[str]:
+    return ingest_args(database_url, servers, ns, "--idle-exit-s", "6", *extra)
 
 
 def run_ingest(
@@ -183,7 +160,7 @@ def test_huge_records_are_dead_lettered_and_ingest_goes_on(
     ]
     produce(bootstrap_servers, ns, [*frames[:20], *bad, *frames[20:]])
     url = make_database()
-    done = run_ingest(ingest_args(url, bootstrap_servers, ns))
+    done = run_ingest(poison_ingest_args(url, bootstrap_servers, ns))
     assert done.returncode == 0, done.stderr[-3000:]
     assert frame_count(url) == len(frames)  # every good message, before and after the bad ones
     assert "dead_letters=3 dead_letters_unsent=0" in done.stderr
@@ -202,7 +179,7 @@ def test_huge_records_are_dead_lettered_and_ingest_goes_on(
         )
         assert b"too large" in headers[topics.DEADLETTER_REASON_HEADER]
     # A restart finds nothing left to do and repeats nothing.
-    again = run_ingest(ingest_args(url, bootstrap_servers, ns))
+    again = run_ingest(poison_ingest_args(url, bootstrap_servers, ns))
     assert again.returncode == 0, again.stderr[-3000:]
     assert len(dead_letters(bootstrap_servers, ns)) == 3
 
@@ -225,7 +202,7 @@ def test_sigkill_between_dead_letters_and_commit_repeats_no_dead_letter(
     url = make_database()
     # Small batches; the process kills itself after its third publish of dead letters, with
     # that batch written to the database and its dead letters on the topic, but uncommitted.
-    args = ingest_args(url, bootstrap_servers, ns, "--batch-messages", "10")
+    args = poison_ingest_args(url, bootstrap_servers, ns, "--batch-messages", "10")
     killed = run_ingest(
         args, prefix=("-c", KILLER), env={**os.environ, "KILL_AT_DEAD_LETTER_SEND": "3"}
     )
@@ -272,7 +249,7 @@ def test_future_dated_messages_are_dead_lettered(
     )
     produce(bootstrap_servers, ns, [ahead, soon, far, *frames[2:]])
     url = make_database()
-    done = run_ingest(ingest_args(url, bootstrap_servers, ns, "--max-future-skew-s", "600"))
+    done = run_ingest(poison_ingest_args(url, bootstrap_servers, ns, "--max-future-skew-s", "600"))
     assert done.returncode == 0, done.stderr[-3000:]
     assert frame_count(url) == len(frames) - 1  # the one 30 s ahead is within the skew
     letters = dead_letters(bootstrap_servers, ns)
