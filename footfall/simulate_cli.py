@@ -7,10 +7,12 @@ The simulation itself needs only the base install. ``--publish`` and ``--evaluat
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,8 @@ from footfall.simulate.output import MessageFile, write_scenario
 from footfall.site import load_site
 
 CHUNK_S = 10.0
+LIVE_CHUNK_S = 1.0
+"""With --live, messages go out each second, once the last of them is due."""
 MODE_NAMES = ("appearance", "spacetime", "combined")
 
 
@@ -139,6 +143,13 @@ def _table(result: dict[str, Any]) -> str:
     show_default=True,
     help="With --publish: simulated seconds per wall-clock second (1 = real time), or max.",
 )
+@click.option(
+    "--live",
+    is_flag=True,
+    help="With --publish: stamp the window from now on (this clock; the crowd still follows "
+    "the scenario's hours) and publish each second's messages once their time has come, until "
+    "the window ends or SIGTERM/Ctrl-C (feeds a live dashboard).",
+)
 @click.option("--topic-namespace", default="", help="Prefix of the topic names when publishing.")
 @click.option(
     "--evaluate",
@@ -179,6 +190,7 @@ def simulate(
     out: Path | None,
     publish: bool,
     speed: str,
+    live: bool,
     topic_namespace: str,
     evaluate: bool,
     in_process: bool,
@@ -191,16 +203,30 @@ def simulate(
 ) -> None:
     """Simulate a mall day (part of one) with ground truth; write, publish or evaluate it."""
     rate = _speed(speed)
+    through_stack = evaluate and not in_process
     _options_need(
         ("in_process", "--in-process", evaluate, "--evaluate"),
         ("speed", "--speed", publish, "--publish"),
+        ("live", "--live", publish, "--publish"),
+        ("keep_database", "--keep-database", through_stack, "--evaluate (without --in-process)"),
+        ("database_url", "--database-url", through_stack, "--evaluate (without --in-process)"),
         (
-            "keep_database",
-            "--keep-database",
-            evaluate and not in_process,
-            "--evaluate (without --in-process)",
+            "bootstrap_servers",
+            "--bootstrap-servers",
+            publish or through_stack,
+            "--publish or --evaluate (without --in-process)",
         ),
+        ("delay_s", "--delay-s", evaluate, "--evaluate"),
+        ("ttl_s", "--ttl-s", evaluate, "--evaluate"),
     )
+    if live and click.get_current_context().get_parameter_source("speed") is (
+        click.core.ParameterSource.COMMANDLINE
+    ):
+        raise click.UsageError("--live publishes in real time; leave --speed out")
+    if live and evaluate:
+        raise click.UsageError("--live and --evaluate do not go together; leave one out")
+    if live:
+        rate = 1.0
     if publish or (evaluate and not in_process):
         _need_cloud("--evaluate" if evaluate else "--publish")
     base = scenario(name)
@@ -222,7 +248,8 @@ def simulate(
         raise click.ClickException(f"site config {path} does not exist{hint}; pass --site FILE.")
     site = load_site(path)
     began = time.perf_counter()
-    sim = Simulation(site, sc, seed, with_truth=evaluate or out is not None)
+    start = datetime.now(UTC) if live else None
+    sim = Simulation(site, sc, seed, with_truth=evaluate or out is not None, start=start)
     keep = evaluate and not publish
     chunks: list[list[Any]] = []
     files = MessageFile(out) if out is not None else None
@@ -233,22 +260,35 @@ def simulate(
         servers = bootstrap_servers or _default_broker()
         ensure_topics(servers, namespace=topic_namespace)
         publisher = MessagePublisher(servers, topic_namespace)
-    total = int(sim.frames_total / max(1, int(CHUNK_S * sc.fps))) + 2
+    chunk_s = LIVE_CHUNK_S if live else CHUNK_S
+    total = int(sim.frames_total / max(1, int(chunk_s * sc.fps))) + 2
     wall0 = time.perf_counter()
-    with tqdm(total=total, desc=f"simulate {name}", unit="chunk", file=sys.stderr) as bar:
-        for i, chunk in enumerate(sim.chunks(CHUNK_S)):
+    if start is not None:  # the window began when ``start`` was taken, not now
+        wall0 -= (datetime.now(UTC) - start).total_seconds()
+    stopped = _stop_on_signals() if live else None
+    with tqdm(
+        total=total, desc=f"simulate {name}", unit="chunk", file=sys.stderr, disable=live
+    ) as bar:
+        for i, chunk in enumerate(sim.chunks(chunk_s)):
             if files is not None:
                 files.write(chunk)
             if publisher is not None:
+                if live:  # a message leaves once its time has come (the chunk's end)
+                    _sleep_until(wall0 + (i + 1) * chunk_s, stopped)
+                    if stopped and stopped[0]:
+                        break
                 publisher.send(chunk)
-                ahead = (i + 1) * CHUNK_S / rate - (time.perf_counter() - wall0)
-                if ahead > 0:
+                ahead = (i + 1) * chunk_s / rate - (time.perf_counter() - wall0)
+                if ahead > 0 and not live:
                     time.sleep(ahead)
             if keep:
                 chunks.append(chunk)
             bar.update(1)
     if publisher is not None:
         publisher.close()
+    if stopped and stopped[0]:
+        click.echo(f"stopped by {stopped[0]} after {publisher.sent if publisher else 0} messages")
+        return
     simulate_s = time.perf_counter() - began
     if files is not None:
         files.close()
@@ -295,6 +335,23 @@ def simulate(
             click.echo(f"{key:>22}: {value}")
     if "modes" in result:
         click.echo(_table(result))
+
+
+def _stop_on_signals() -> list[str]:
+    """SIGTERM and SIGINT end a live run cleanly; the list gets the signal's name."""
+    stopped: list[str] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda number, _frame: stopped.append(signal.Signals(number).name))
+    return stopped
+
+
+def _sleep_until(deadline: float, stopped: list[str] | None) -> None:
+    """Sleep until ``time.perf_counter()`` reaches ``deadline`` (sooner once ``stopped``)."""
+    while not stopped:
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            return
+        time.sleep(min(left, 0.2))
 
 
 def _default_broker() -> str:

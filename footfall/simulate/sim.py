@@ -43,8 +43,16 @@ class Simulation:
     """One scenario on one site; see the module docstring."""
 
     def __init__(
-        self, site: Site, scenario: Scenario, seed: int = 1, with_truth: bool = True
+        self,
+        site: Site,
+        scenario: Scenario,
+        seed: int = 1,
+        with_truth: bool = True,
+        start: datetime | None = None,
     ) -> None:
+        """``start``: stamp the window from this instant (aware) instead of the scenario's date
+        and start hour; the crowd still follows the scenario's hours (``footfall simulate
+        --live`` passes now)."""
         self.site = site
         self.scenario = scenario
         self.seed = seed
@@ -54,7 +62,9 @@ class Simulation:
         tz = ZoneInfo(site.site.timezone)
         day = datetime.fromisoformat(scenario.date)
         local = day.replace(tzinfo=tz) + timedelta(hours=scenario.start_hour)
-        self.t0 = local.astimezone(UTC)
+        if start is not None and start.tzinfo is None:
+            raise ValueError(f"start {start} has no UTC offset")
+        self.t0 = (start or local).astimezone(UTC)
         """True time of the window start (UTC)."""
         self.people: list[Person] = Planner(self.world, scenario, self.rng).people()
         self.plans = [p.plan.arrays() for p in self.people]
