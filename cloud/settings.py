@@ -117,6 +117,10 @@ class IngestSettings(BaseSettings):
     max_future_skew_s: float = 300.0
     """A message stamped further than this ahead of ingest's clock is a dead letter (a node
     whose clock runs ahead; stored, it would outlive retention and hold up stitching)."""
+    sites_rescan_s: float = 10.0
+    """How often the site configs are read again: a site file added to the sites folder (or a
+    camera added to a site file) is taken up, and the records held for it ingested, within
+    this time."""
 
 
 MODES: Final = ("appearance", "spacetime", "combined")
@@ -168,6 +172,9 @@ class StitchSettings(BaseSettings):
     (an identity switch of the edge tracker hands people over between tracks)."""
     long_gap_tau_s: float = 900.0
     """Plausibility of a reappearance after a long unseen gap decays with this time constant."""
+    min_plain_frames: int = 10
+    """A tracklet without appearance (no embedding) lasting this many frames keeps its visitor
+    for ``ttl_s``; shorter ones are weak (``weak_ttl_s``)."""
 
     @model_validator(mode="after")
     def _known_mode(self) -> Self:

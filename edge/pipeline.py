@@ -180,9 +180,17 @@ class Engine:
         """Wall seconds spent in each stage since start (for benchmarks and profiling)."""
 
     def detect(self, frames: Sequence[Frame]) -> list[Detections | str]:
-        """People in every frame, one detector call; a frame it fails on gets the error line."""
+        """People in every frame, one detector call; a frame it fails on gets the error line.
+
+        Frames that come with their detections (a detection-file camera) keep them."""
         if not frames:
             return []
+        if any(f.detections is not None for f in frames):
+            pending = [i for i, f in enumerate(frames) if f.detections is None]
+            found = dict(zip(pending, self.detect([frames[i] for i in pending]), strict=True))
+            return [
+                f.detections if f.detections is not None else found[i] for i, f in enumerate(frames)
+            ]
         started = time.perf_counter()
         try:
             return list(self.detector.detect([f.image for f in frames]))
@@ -238,6 +246,10 @@ class Engine:
         dets = [detections[i] for i in ready]
         if self.embedder is None or not ready:
             return list(dets)
+        if any(not frames[i].pixels for i in ready):  # no crops from a camera without pixels
+            seeing = [i for i in ready if frames[i].pixels]
+            done = dict(zip(seeing, self._embed(frames, detections, seeing, plans), strict=True))
+            return [done[i] if i in done else detections[i] for i in ready]
         try:
             return list(
                 embed_detections(
@@ -298,16 +310,22 @@ def camera_pipeline(
     embedder: Embedder | None,
     identity: Identity | None = None,
     camera: Camera | None = None,
+    pixels: bool = True,
 ) -> CameraPipeline:
-    """A camera's pipeline from the edge config (and its site camera for floor positions)."""
+    """A camera's pipeline from the edge config (and its site camera for floor positions).
+
+    ``pixels``: False for a camera replayed from a detection file: no Re-ID for it (its
+    tracklets end without an embedding), the same tracking, floor and messages otherwise."""
+    if not pixels:
+        embedder = None
     book = None
-    if identity is not None and embedder is not None:
+    if identity is not None:
         book = TrackletBook(
             site_id=identity.site_id,
             camera_id=camera_id,
             node_id=identity.node_id,
             run_id=identity.run_id,
-            embedding_model=embedder.model_name,
+            embedding_model=embedder.model_name if embedder is not None else None,
             end_after_s=config.tracklets.end_after_s,
             min_quality=config.tracklets.min_embedding_quality,
         )

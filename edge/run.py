@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 
 from edge.config import EdgeConfig
 from edge.detection_backends import build_detector
+from edge.detection_file import is_detection_file
 from edge.frames import FrameSource
 from edge.metrics import NodeMetrics
 from edge.node import EdgeNode
@@ -56,7 +57,13 @@ def run_node(
     for camera in cameras:
         try:
             source = open_source(
-                camera.source, camera.id, fps=camera.fps, realtime=realtime, max_frames=max_frames
+                camera.source,
+                camera.id,
+                fps=camera.fps,
+                realtime=realtime,
+                max_frames=max_frames,
+                resolution=camera.resolution,
+                min_score=config.detector.confidence,
             )
         except SourceError as exc:
             log(f"  {camera.id:<20} FAILED  {exc}")
@@ -69,12 +76,19 @@ def run_node(
         raise SourceError(f"No camera of site {site.site.id} could be opened; see the lines above.")
     pipelines = {
         c.id: camera_pipeline(
-            config, c.id, sources[c.id][0].fps, embedder=embedder, identity=identity, camera=c
+            config,
+            c.id,
+            sources[c.id][0].fps,
+            embedder=embedder,
+            identity=identity,
+            camera=c,
+            pixels=getattr(sources[c.id][0], "pixels", True),  # False: a detection file
         )
         for c in cameras
         if c.id in sources
     }
-    detector = build_detector(config.detector, [c.source for c in site.cameras])
+    footage = [c.source for c in site.cameras if not is_detection_file(c.source)]
+    detector = build_detector(config.detector, footage)
     engine = Engine(detector, embedder, pipelines, config.reid.batch_size)
     stop = stop or threading.Event()
     restore: Callable[[], None] = lambda: None  # noqa: E731

@@ -1,4 +1,5 @@
-"""Camera sources: video files, MOTChallenge image folders and live streams, with UTC timestamps.
+"""Camera sources: video files, MOTChallenge image folders, MOTChallenge detection files and live
+streams, with UTC timestamps.
 
 Every frame comes out as a :class:`~edge.frames.Frame` with a trustworthy UTC ``captured_at``:
 
@@ -7,6 +8,9 @@ Every frame comes out as a :class:`~edge.frames.Frame` with a trustworthy UTC ``
   opened);
 * streams (:mod:`edge.streams`): the stream's own clock anchored to the wall clock at the first
   frame, re-anchored when the two drift apart.
+
+A detection file (``.txt``, see :mod:`edge.detection_file`) is a camera without pixels: its
+frames carry the file's boxes and a blank image of the camera's resolution.
 
 Replays either pace themselves in real time or run as fast as possible. A source that cannot be
 opened raises :class:`SourceError` with one sentence naming the camera, the source and the fix.
@@ -22,6 +26,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edge.detection import Detections
+from edge.detection_file import is_detection_file, load_detection_file
 from edge.frames import Frame, FrameSource
 from edge.streams import StreamSource
 from footfall.errors import UserError
@@ -166,6 +172,73 @@ class FileSource:
             self._capture.release()
 
 
+class DetectionFileSource:
+    """A MOTChallenge detection file replayed as a camera without pixels.
+
+    Every frame from the first to the file's last frame number is handed out (frames without
+    rows have no people), with the file's boxes scoring at least ``min_score`` and a blank
+    image of ``resolution`` (width, height: the site camera's). Timestamps and pacing are as
+    for :class:`FileSource`; ``fps`` is required (a text file has no frame rate).
+    """
+
+    pixels = False
+
+    def __init__(
+        self,
+        uri: str,
+        camera_id: str,
+        *,
+        resolution: tuple[int, int] | None,
+        fps: float | None = None,
+        start_time: datetime | None = None,
+        realtime: bool = False,
+        max_frames: int | None = None,
+        min_score: float = 0.0,
+    ) -> None:
+        self.camera_id = camera_id
+        self.path = _local_path(uri, camera_id)
+        if resolution is None:
+            raise SourceError(
+                f"Camera {camera_id}: detection file {self.path} has no image size; replay it "
+                "as a site camera (its resolution) or give the resolution."
+            )
+        if fps is None:
+            raise SourceError(
+                f"Camera {camera_id}: detection file {self.path} has no frame rate; give the "
+                "camera's fps in the site config (or --fps)."
+            )
+        self.fps = float(fps)
+        self.detections, self.total = load_detection_file(self.path, min_score)
+        width, height = resolution
+        self._blank = np.zeros((height, width, 3), np.uint8)
+        self._blank.setflags(write=False)
+        if start_time is not None and start_time.tzinfo is None:
+            raise SourceError(f"Camera {camera_id}: start time {start_time} has no UTC offset.")
+        self.start_time = (start_time or datetime.now(UTC)).astimezone(UTC)
+        self.max_frames = max_frames
+        self._pacer = _Pacer(self.fps, realtime)
+        self._anchor_at_first_frame = realtime and start_time is None
+
+    def frame_count(self) -> int | None:
+        if self.max_frames is not None:
+            return min(self.total, self.max_frames)
+        return self.total
+
+    def __iter__(self) -> Iterator[Frame]:
+        count = self.frame_count() or 0
+        for index in range(count):
+            self._pacer.wait(index)
+            if self._anchor_at_first_frame:
+                self._anchor_at_first_frame = False
+                self.start_time = datetime.now(UTC) - timedelta(seconds=index / self.fps)
+            captured_at = self.start_time + timedelta(seconds=index / self.fps)
+            found = self.detections.get(index, Detections())
+            yield Frame(self.camera_id, index, captured_at, self._blank, found, pixels=False)
+
+    def close(self) -> None:
+        pass
+
+
 def prefetched(source: FrameSource, depth: int = 4) -> Iterator[Frame]:
     """``source``'s frames, decoded ``depth`` ahead on a thread (OpenCV releases the GIL).
 
@@ -216,10 +289,24 @@ def open_source(
     start_time: datetime | None = None,
     realtime: bool = False,
     max_frames: int | None = None,
+    resolution: tuple[int, int] | None = None,
+    min_score: float = 0.0,
 ) -> FrameSource:
-    """Open a file, an image folder or a stream (``rtsp://``, ``http(s)://``) as a FrameSource."""
+    """Open a file, an image folder, a detection file (``.txt``; needs ``resolution`` and
+    ``fps``, keeps scores ≥ ``min_score``) or a stream (``rtsp://``, ``http(s)://``)."""
     if is_stream(uri):
         return StreamSource(uri, camera_id, fps=fps, max_frames=max_frames)
+    if is_detection_file(uri.removeprefix("file://")):
+        return DetectionFileSource(
+            uri.removeprefix("file://"),
+            camera_id,
+            resolution=resolution,
+            fps=fps,
+            start_time=start_time,
+            realtime=realtime,
+            max_frames=max_frames,
+            min_score=min_score,
+        )
     return FileSource(
         uri,
         camera_id,

@@ -3,7 +3,8 @@
 A tracklet starts the first frame its track is confirmed (``TrackletStarted``, with that frame's
 embedding when it is good enough) and ends when the track has not been seen for
 ``end_after_s`` seconds, or when the camera stops (``TrackletEnded``). The end carries the
-quality-weighted mean of the track's embeddings, L2-normalised, and the model's name.
+quality-weighted mean of the track's embeddings, L2-normalised, and the model's name. A book
+without an embedding model (a camera without pixels or Re-ID) ends every tracklet without one.
 
 Quality of one observation, in [0, 1]: detection confidence x size (boxes under 128 px tall
 count less) x truncation (boxes touching the image border count half) x isolation
@@ -64,7 +65,7 @@ class TrackletBook:
     camera_id: str
     node_id: str
     run_id: str
-    embedding_model: str
+    embedding_model: str | None
     end_after_s: float = 4.0
     min_quality: float = 0.2
     _open: dict[str, _Open] = field(default_factory=dict)
@@ -133,6 +134,13 @@ class TrackletBook:
 
     def _end(self, track_id: str) -> TrackletEnded | None:
         state = self._open.pop(track_id)
+        if self.embedding_model is None:  # no appearance on this camera
+            return TrackletEnded(
+                **self._envelope(track_id),
+                started_at=state.started_at,
+                ended_at=state.last_seen,
+                frame_count=state.frames,
+            )
         if state.embedding_sum is not None:
             vector = state.embedding_sum
             quality = (state.quality_sum / state.used) * min(1.0, state.used / 5.0)

@@ -17,6 +17,14 @@ of three modes:
   same time, the same camera a moment later (a broken track); ties go to the shorter gap.
 * ``combined``: appearance + ``spacetime_weight`` × plausibility, for feasible pairs only.
 
+A tracklet without appearance (a camera replayed from detections, no Re-ID: no embedding), or a
+visitor seen only in such tracklets, has no appearance score: in ``appearance`` mode it never
+joins anyone; in ``combined`` its appearance counts as exactly the threshold, so space and time
+decide (a plausibility above neutral joins), with the ``spacetime`` mode's tie-break (the
+shorter gap, the nearer position). Such a tracklet moves its visitor's last camera, time and
+position like any other, and is strong (it keeps its visitor for ``ttl_s``) when it lasted
+``min_plain_frames`` frames.
+
 Feasible means: T does not start before V's last sighting ended (by more than the clock-skew
 tolerance) unless the two cameras overlap and the positions agree where both saw someone
 (nobody is in two places at once); on the same floor, the straight-line distance from p to T's
@@ -42,7 +50,7 @@ from cloud.stitch.tracklets import Tracklets
 _NEVER: Final = -1e9
 
 
-_COLUMNS = ("sum", "emb", "strong", "cam", "end", "xy", "alive")
+_COLUMNS = ("sum", "emb", "strong", "cam", "end", "xy", "alive", "seen")
 
 
 class Gallery:
@@ -58,6 +66,8 @@ class Gallery:
         self.end = np.zeros(cap)
         self.xy = np.zeros((cap, 2))
         self.alive = np.zeros(cap, dtype=bool)
+        self.seen = np.zeros(cap, dtype=bool)
+        """The visitor's appearance is known (one of its tracklets had an embedding)."""
         self.paths: list[np.ndarray] = []
         self.ids: list[str] = []
         self.size = 0
@@ -82,6 +92,7 @@ class Gallery:
         self.strong[col] = False
         self.end[col] = -np.inf
         self.alive[col] = True
+        self.seen[col] = False
         self.paths.append(np.zeros((0, 3)))
         self.ids.append(visitor_id)
         return col
@@ -136,6 +147,8 @@ class Stitcher:
         self._random = Random(seed) if seed is not None else None
         self.peak_gallery = 0
         self._emb32 = np.zeros((0, dims), dtype=np.float32)
+        self._has_emb = np.zeros(0, dtype=bool)
+        self._quality = np.zeros(0)
 
     def _new_id(self) -> str:
         if self._random is None:
@@ -150,6 +163,8 @@ class Stitcher:
 
     def _run(self, t: Tracklets, fixed: dict[int, str] | None) -> list[str]:
         self._emb32 = t.embedding.astype(np.float32)  # half the memory traffic of float64
+        self._has_emb = t.has_embedding
+        self._quality = t.quality
         fixed = fixed or {}
         out = [""] * len(t)
         if not len(t):
@@ -190,13 +205,17 @@ class Stitcher:
 
     def _join(self, col: int, t: Tracklets, r: int, last_xy: np.ndarray) -> None:
         g = self.gallery
-        weak = bool(t.quality[r] < self.settings.weak_quality)
-        if weak and g.end[col] > -np.inf:
-            return  # a weak tracklet takes the id and teaches the gallery nothing
-        g.strong[col] |= not weak
-        g.sum[col] += max(float(t.quality[r]), 0.05) * t.embedding[r]
-        norm = np.linalg.norm(g.sum[col])
-        g.emb[col] = g.sum[col] / norm if norm > 0 else g.sum[col]
+        if not self._has_emb[r]:  # no appearance: where and when only
+            g.strong[col] |= bool(t.frames[r] >= self.settings.min_plain_frames)
+        else:
+            weak = bool(t.quality[r] < self.settings.weak_quality)
+            if weak and g.end[col] > -np.inf:
+                return  # a weak tracklet takes the id and teaches the gallery nothing
+            g.strong[col] |= not weak
+            g.sum[col] += max(float(t.quality[r]), 0.05) * t.embedding[r]
+            norm = np.linalg.norm(g.sum[col])
+            g.emb[col] = g.sum[col] / norm if norm > 0 else g.sum[col]
+            g.seen[col] |= norm > 0
         if t.end[r] >= g.end[col]:
             g.end[col] = t.end[r]
             g.cam[col] = t.camera[r]
@@ -239,7 +258,8 @@ class Stitcher:
                 cfg = self.settings
                 lenient = cfg.weak_leniency if t.quality[r] < cfg.weak_quality else 0.0
                 floor = cfg.join_threshold - self._most_bonus - lenient
-                consider = consider[self._emb32[r] @ g.emb[consider].T > floor]
+                app = self._appearance(np.array([r]), consider)[0]
+                consider = consider[app > floor]
             col = -1
             if len(consider):
                 s = self.score(np.array([r]), consider, t, first_xy)[0]
@@ -263,11 +283,10 @@ class Stitcher:
         mode = s.mode
         out = np.full((len(rows), len(cols)), _NEVER)
         if mode != "spacetime":
-            # a weak tracklet's embedding is noisier: its own visitor scores lower
-            lenient = np.where(t.quality[rows] < s.weak_quality, s.weak_leniency, 0.0)
-            app = self._emb32[rows] @ g.emb[cols].T + lenient[:, None]
+            app = self._appearance(rows, cols)
+            plain = ~(self._has_emb[rows][:, None] & g.seen[cols][None, :])
         if mode == "appearance":
-            return np.asarray(app)
+            return np.asarray(np.where(plain, _NEVER, app))
         if mode == "combined":
             a, b = self._hopeful(rows, cols, t, app)
         else:
@@ -288,8 +307,23 @@ class Stitcher:
             out[a, b] = np.where(feasible, plaus - tie, _NEVER)
         else:
             bonus = s.spacetime_weight * (plaus - s.neutral_plausibility)
+            # without appearance on one side: space and time decide, the nearer hand-over first
+            tie = 0.1 * np.minimum(gap / 60.0, 1.0) + 0.05 * np.minimum(dist / 20.0, 1.0)
+            bonus = bonus - np.where(plain[a, b], s.spacetime_weight * tie, 0.0)
             out[a, b] = np.where(feasible, app[a, b] + bonus, _NEVER)
         return out
+
+    def _appearance(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Appearance scores (len(rows), len(cols)): cosine similarity, plus the leniency for a
+        weak tracklet's noisier embedding; exactly the threshold where a side has no appearance
+        (see the module docstring)."""
+        s = self.settings
+        g = self.gallery
+        # a weak tracklet's embedding is noisier: its own visitor scores lower
+        lenient = np.where(self._quality[rows] < s.weak_quality, s.weak_leniency, 0.0)
+        app = self._emb32[rows] @ g.emb[cols].T + lenient[:, None]
+        plain = ~(self._has_emb[rows][:, None] & g.seen[cols][None, :])
+        return np.asarray(np.where(plain, s.join_threshold, app))
 
     def _hopeful(
         self, rows: np.ndarray, cols: np.ndarray, t: Tracklets, app: np.ndarray

@@ -31,7 +31,7 @@ _TRACKLETS = """
 SELECT e.camera_id, e.run_id, e.track_id, e.started_at, e.ended_at, e.frame_count,
        e.quality, v.vector
 FROM tracklet_end e
-JOIN embedding v ON v.site_id = e.site_id AND v.camera_id = e.camera_id
+LEFT JOIN embedding v ON v.site_id = e.site_id AND v.camera_id = e.camera_id
  AND v.run_id = e.run_id AND v.track_id = e.track_id AND v.kind = 'tracklet_end'
  AND v.at = e.ended_at
 WHERE e.site_id = %(site)s AND e.ended_at >= %(lo)s AND e.ended_at <= %(hi)s
@@ -65,7 +65,8 @@ SELECT * FROM tracklet_visitor_in ON CONFLICT DO NOTHING
 
 
 def load_tracklets(conn: Conn, site: Site, lo: datetime, hi: datetime) -> Tracklets:
-    """Tracklets of ``site`` that ended in [lo, hi], with their positions about once a second."""
+    """Tracklets of ``site`` that ended in [lo, hi], with their positions about once a second
+    (those without appearance too: their embedding is NULL)."""
     p = {"site": site.id, "lo": lo, "hi": hi}
     rows: list[Any] = conn.execute(_TRACKLETS, p).fetchall()
     if rows:

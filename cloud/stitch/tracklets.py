@@ -1,7 +1,8 @@
 """Tracklets as the stitcher sees them: columns of numpy arrays, one row per local track.
 
 A row has the tracklet's natural key, its camera (index into the site's cameras), start and end
-(seconds since the Unix epoch, the camera's clock), its Re-ID embedding and quality, and a
+(seconds since the Unix epoch, the camera's clock), its Re-ID embedding and quality (a zero
+vector and quality 0 for a tracklet without appearance: ``has_embedding`` is False), and a
 short trajectory (floor positions about once a second) for comparing positions where two
 cameras see the same floor. Built from contract messages (:func:`from_messages`, for the
 simulator and the benchmark) or from the database (:mod:`cloud.stitch.store`).
@@ -45,6 +46,11 @@ class Tracklets:
     paths: list[np.ndarray] = field(default_factory=list)
     """Per row: (m, 3) array of (seconds, x, y), m ≥ 0, time-ordered."""
 
+    @property
+    def has_embedding(self) -> np.ndarray:
+        """(n,) bool: the row carries an appearance embedding (a camera with pixels and Re-ID)."""
+        return np.asarray(np.any(self.embedding != 0.0, axis=1))
+
     def __len__(self) -> int:
         return len(self.keys)
 
@@ -60,15 +66,20 @@ class Tracklets:
     def build(
         cls,
         site: Site,
-        rows: Sequence[tuple[str, str, str, datetime, datetime, int, float, Sequence[float]]],
+        rows: Sequence[
+            tuple[str, str, str, datetime, datetime, int, float | None, Sequence[float] | None]
+        ],
         paths: dict[tuple[str, str], np.ndarray],
     ) -> Tracklets:
         """From (camera_id, run_id, track_id, started_at, ended_at, frames, quality, embedding)
-        rows and trajectories keyed by (camera_id, track_id); unknown cameras are skipped."""
+        rows and trajectories keyed by (camera_id, track_id); unknown cameras are skipped.
+        Quality and embedding are None for a tracklet without appearance."""
         cams = {c.id: i for i, c in enumerate(site.cameras)}
         rows = [r for r in rows if r[0] in cams]
-        dims = len(rows[0][7]) if rows else 1
-        emb = np.array([r[7] for r in rows], dtype=np.float64).reshape(len(rows), dims)
+        dims = next((len(r[7]) for r in rows if r[7] is not None), 1)
+        emb = np.array(
+            [r[7] if r[7] is not None else np.zeros(dims) for r in rows], dtype=np.float64
+        ).reshape(len(rows), dims)
         norm = np.linalg.norm(emb, axis=1, keepdims=True)
         emb = emb / np.where(norm > 0, norm, 1.0)
         empty = np.zeros((0, 3))
@@ -78,7 +89,7 @@ class Tracklets:
             np.array([seconds(r[3]) for r in rows], dtype=np.float64),
             np.array([seconds(r[4]) for r in rows], dtype=np.float64),
             emb,
-            np.array([r[6] for r in rows], dtype=np.float64),
+            np.array([r[6] or 0.0 for r in rows], dtype=np.float64),
             np.array([r[5] for r in rows], dtype=np.int64),
             [paths.get((r[0], r[2]), empty) for r in rows],
         )

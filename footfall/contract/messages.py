@@ -440,7 +440,10 @@ class TrackletEnded(_Tracklet):
     """A tracklet ended: the tracker lost or dropped the local track on this camera.
 
     Carries the tracklet's final appearance embedding (L2-normalised) for cross-camera
-    stitching, the model that produced it, and its quality.
+    stitching, the model that produced it, and its quality. A camera without pixels (replayed
+    from a detection file) or without Re-ID has no appearance: its tracklets end without
+    ``embedding``, ``embedding_model`` and ``quality`` (all three absent together), and are
+    stitched by time and floor position alone. Messages with an embedding are unchanged.
 
     Natural key for idempotent ingest: ``(site_id, camera_id, run_id, track_id)``.
     """
@@ -454,24 +457,44 @@ class TrackletEnded(_Tracklet):
     frame_count: StrictInt = Field(
         ge=1, le=MAX_COUNT, description="Number of frames in which the track was observed."
     )
-    embedding: Embedding = Field(
+    embedding: Embedding | None = Field(
+        default=None,
         min_length=EMBEDDING_MIN_DIMS,
         max_length=EMBEDDING_MAX_DIMS,
         description=(
             "Re-ID appearance embedding of the tracklet, L2-normalised, "
-            f"{EMBEDDING_MIN_DIMS}-{EMBEDDING_MAX_DIMS} dimensions."
+            f"{EMBEDDING_MIN_DIMS}-{EMBEDDING_MAX_DIMS} dimensions; absent for a camera "
+            "without appearance (a detection-file replay, no Re-ID)."
         ),
     )
-    embedding_model: EmbeddingModel = Field(
-        description="Name of the model that produced the embedding, e.g. osnet_x0_25_msmt17."
+    embedding_model: EmbeddingModel | None = Field(
+        default=None,
+        description="Name of the model that produced the embedding, e.g. osnet_x0_25_msmt17; "
+        "absent exactly when the embedding is.",
     )
-    quality: Unit = Field(description="Quality of the embedding in [0, 1] (1 = best).")
+    quality: Unit | None = Field(
+        default=None,
+        description="Quality of the embedding in [0, 1] (1 = best); absent exactly when the "
+        "embedding is.",
+    )
 
     @field_validator("embedding")
     @classmethod
-    def _embedding_normalised(cls, embedding: Embedding) -> Embedding:
-        _check_embedding(embedding)
-        return embedding
+    def _embedding_normalised(cls, embedding: Embedding | None) -> Embedding | None:
+        return _check_embedding(embedding)
+
+    @model_validator(mode="after")
+    def _embedding_needs_model(self) -> "TrackletEnded":
+        given = (self.embedding is not None, self.embedding_model is not None)
+        if given == (True, False):
+            raise ValueError("embedding_model is required when an embedding is given")
+        if given == (False, True):
+            raise ValueError("embedding_model is given without an embedding")
+        if self.embedding is not None and self.quality is None:
+            raise ValueError("quality is required when an embedding is given")
+        if self.embedding is None and self.quality is not None:
+            raise ValueError("quality is given without an embedding")
+        return self
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> "TrackletEnded":

@@ -69,3 +69,91 @@ def validate_config(files: tuple[Path, ...]) -> None:
     results = [validate_file(path) for path in files]
     if not all(results):
         raise SystemExit(1)
+
+
+@click.group("site")
+def site_group() -> None:
+    """Helpers for writing site configs."""
+
+
+@site_group.command("from-calibration")
+@click.argument("calibration", metavar="CALIBRATION.json", type=click.Path(path_type=Path))
+@click.option("--view", required=True, help="The camera's key in the JSON file (e.g. View_001).")
+@click.option("--id", "camera_id", required=True, help="Camera id in the site (a slug).")
+@click.option("--floor", "floor_id", required=True, help="Id of the floor the camera looks at.")
+@click.option("--source", required=True, help="Video file, detection file or stream URI.")
+@click.option("--fps", type=click.FloatRange(min=0, min_open=True), required=True, help="Frames/s.")
+@click.option(
+    "--resolution", nargs=2, type=click.IntRange(16, 16384), required=True, help="WIDTH HEIGHT."
+)
+@click.option(
+    "--unit-m",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Metres per world unit of R, t (0.001 for millimetres).",
+)
+@click.option(
+    "--offset",
+    nargs=2,
+    type=float,
+    default=(0.0, 0.0),
+    show_default=True,
+    help="X Y metres added to every floor position (to place the camera on the floor plan).",
+)
+@click.option(
+    "--floor-size",
+    nargs=2,
+    type=click.FloatRange(min=0, min_open=True),
+    help="WIDTH DEPTH of the floor in metres: keep only points on the floor plan.",
+)
+def from_calibration(
+    calibration: Path,
+    view: str,
+    camera_id: str,
+    floor_id: str,
+    source: str,
+    fps: float,
+    resolution: tuple[int, int],
+    unit_m: float,
+    offset: tuple[float, float],
+    floor_size: tuple[float, float] | None,
+) -> None:
+    """Print a site camera entry (YAML) from an OpenCV calibration: K, dist, R, t per view in a
+    JSON file (R, t take world points into the camera frame; the floor is world z = 0).
+
+    The homography's points are computed from the calibration (footfall/site/calibration.py);
+    paste the entry under cameras: and check it with footfall validate-config.
+    """
+    import json
+
+    import yaml
+
+    from footfall.site.calibration import CalibrationError, OpenCvCalibration, camera_fields
+
+    try:
+        data = json.loads(calibration.read_text())
+    except OSError as exc:
+        raise click.ClickException(f"{calibration} cannot be read ({exc.strerror}).") from None
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(f"{calibration} is not JSON ({exc.msg}).") from None
+    if not isinstance(data, dict) or view not in data:
+        views = ", ".join(sorted(data)) if isinstance(data, dict) else "none"
+        raise click.ClickException(f"{calibration} has no view {view!r}; views: {views}.")
+    try:
+        cal = OpenCvCalibration.of(data[view], view)
+        fields = camera_fields(
+            cal, resolution, unit_m=unit_m, offset_m=offset, floor_size_m=floor_size or None
+        )
+    except CalibrationError as exc:
+        raise click.ClickException(str(exc)) from None
+    entry = {
+        "id": camera_id,
+        "floor": floor_id,
+        "source": source,
+        "fps": fps,
+        "resolution": list(resolution),
+        **fields,
+    }
+    click.echo(f"# from {calibration} ({view}), unit_m {unit_m:g}, offset {list(offset)}")
+    click.echo(yaml.safe_dump([entry], sort_keys=False, default_flow_style=None, width=100))
