@@ -16,7 +16,7 @@ from footfall.errors import Group
 from footfall.evaluation.cli import eval_command
 from footfall.extras import missing_extra_message, missing_modules
 from footfall.simulate_cli import simulate
-from footfall.site.cli import validate_config
+from footfall.site.cli import site_group, validate_config
 from footfall.stack.cli import stack
 
 
@@ -82,6 +82,7 @@ main.add_command(
 main.add_command(stack)
 main.add_command(eval_command)
 main.add_command(validate_config, name="validate-config")
+main.add_command(site_group)
 main.add_command(simulate)
 
 

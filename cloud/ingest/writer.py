@@ -300,19 +300,20 @@ class BatchWriter:
                         m.embedding_model,
                     )
                 )
-                embeddings.append(
-                    (
-                        m.site_id,
-                        m.camera_id,
-                        m.run_id,
-                        m.track_id,
-                        m.kind,
-                        m.ended_at,
-                        m.embedding_model,
-                        m.quality,
-                        list(m.embedding),
+                if m.embedding is not None:  # none from a camera without appearance
+                    embeddings.append(
+                        (
+                            m.site_id,
+                            m.camera_id,
+                            m.run_id,
+                            m.track_id,
+                            m.kind,
+                            m.ended_at,
+                            m.embedding_model,
+                            m.quality,
+                            list(m.embedding),
+                        )
                     )
-                )
             elif isinstance(m, CameraHeartbeat):
                 beats.append(
                     (
