@@ -27,18 +27,35 @@ def _print_status(profile: StackProfile, statuses: list[ServiceStatus]) -> bool:
         all_ok = all_ok and status.healthy
         pid = f"pid {status.pid}" if status.pid else "no process"
         click.echo(f"  {status.name:<9} {state:<14} {status.address:<48} {pid}  log: {status.log}")
+        if status.port_taken:
+            click.echo(
+                f"            {status.address} answers, but not as this stack (no process of "
+                "its own): another program holds the port; stop it, or start this stack on "
+                "other ports (footfall stack up --pg-port/--broker-port)"
+            )
     return all_ok
 
 
 @click.group(cls=Group)
 def stack() -> None:
-    """Local PostgreSQL+TimescaleDB and Kafka-protocol broker on loopback, under ./.run."""
+    """Local PostgreSQL+TimescaleDB and Kafka-protocol broker on loopback, under the checkout's
+    .run (or FOOTFALL_RUN_DIR), wherever you run from."""
 
 
 @stack.command()
 @_profile_option
-@click.option("--pg-port", type=int, help="PostgreSQL port (default 55432 demo, 55442 test).")
-@click.option("--broker-port", type=int, help="Broker port (default 19092 demo, 19192 test).")
+@click.option(
+    "--pg-port",
+    type=int,
+    help="PostgreSQL port (default: the one this stack last started with, else 55432 demo, "
+    "55442 test); status and down use the ports up recorded.",
+)
+@click.option(
+    "--broker-port",
+    type=int,
+    help="Broker port (default: the one this stack last started with, else 19092 demo, "
+    "19192 test).",
+)
 @click.option("--s3-port", type=int, help="First of the S3 store's ports (demo profile only).")
 @click.option(
     "--timeout",
@@ -56,7 +73,9 @@ def up(
     timeout_s: float,
 ) -> None:
     """Start the stack's services (skips those already running) and wait until each answers."""
-    prof = profile_for(profile, pg_port=pg_port, broker_port=broker_port, s3_port=s3_port)
+    prof = profile_for(
+        profile, pg_port=pg_port, broker_port=broker_port, s3_port=s3_port, recorded=True
+    )
     statuses = stack_up(prof, timeout_s=timeout_s)
     _print_status(prof, statuses)
     click.echo(f"  connection settings: {prof.env_file}")
@@ -66,7 +85,7 @@ def up(
 @_profile_option
 def down(profile: str) -> None:
     """Stop the stack's services; data stays under the run directory."""
-    prof = profile_for(profile)
+    prof = profile_for(profile, recorded=True)
     stopped = stack_down(prof)
     click.echo(f"stack '{prof.name}': stopped {', '.join(stopped) if stopped else 'nothing'}")
 
@@ -75,6 +94,6 @@ def down(profile: str) -> None:
 @_profile_option
 def status(profile: str) -> None:
     """Show each service, its address and log; exit 1 if any is not answering."""
-    prof = profile_for(profile)
+    prof = profile_for(profile, recorded=True)
     if not _print_status(prof, stack_status(prof)):
         sys.exit(1)

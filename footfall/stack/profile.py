@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,21 @@ class StackProfile:
     def env_file(self) -> Path:
         return self.run_dir / "stack.env"
 
+    @property
+    def ports_file(self) -> Path:
+        """The ports ``stack up`` started this stack with (read by ``status``, ``down``, and a
+        later ``up`` without port options)."""
+        return self.run_dir / "ports.json"
+
+    def record_ports(self) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.ports_file.write_text(
+            json.dumps(
+                {"pg_port": self.pg_port, "broker_port": self.broker_port, "s3_port": self.s3_port}
+            )
+            + "\n"
+        )
+
 
 # Default ports sit away from the usual ones (5432, 9092, 8333) so a stack can run beside a
 # system PostgreSQL or Kafka.
@@ -68,9 +84,25 @@ _DEFAULTS = {
 PROFILES = tuple(_DEFAULTS)
 
 
+CHECKOUT_RUN_DIR = Path(__file__).resolve().parents[2] / ".run"
+"""The default root: this checkout's ``.run``, wherever a command runs from."""
+
+
 def default_root() -> Path:
-    """The folder that holds every profile's run directory (``FOOTFALL_RUN_DIR`` or ``./.run``)."""
-    return Path(os.environ.get("FOOTFALL_RUN_DIR", ".run")).resolve()
+    """The folder that holds every profile's run directory: ``FOOTFALL_RUN_DIR``, else this
+    checkout's ``.run`` (never one under the current directory)."""
+    env = os.environ.get("FOOTFALL_RUN_DIR")
+    return Path(env).expanduser().resolve() if env else CHECKOUT_RUN_DIR
+
+
+def _recorded_ports(run_dir: Path) -> dict[str, int]:
+    try:
+        data = json.loads((run_dir / "ports.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, int)}
 
 
 def profile_for(
@@ -80,15 +112,21 @@ def profile_for(
     pg_port: int | None = None,
     broker_port: int | None = None,
     s3_port: int | None = None,
+    recorded: bool = False,
 ) -> StackProfile:
     """The stack profile called ``name``; ports may be overridden (``None`` keeps the default).
 
     Environment variables ``FOOTFALL_<PROFILE>_PG_PORT`` / ``_BROKER_PORT`` / ``_S3_PORT``
-    override the defaults too, so CI can move a stack without editing files.
+    override the defaults too, so CI can move a stack without editing files. With
+    ``recorded``, a port neither given nor in the environment is the one the stack was last
+    started with (its run directory's ``ports.json``), before the default.
     """
     if name not in _DEFAULTS:
         raise ValueError(f"unknown stack profile {name!r}; choose one of {', '.join(PROFILES)}")
+    run_dir = (root or default_root()) / name
     settings: dict[str, int | bool] = dict(_DEFAULTS[name])
+    if recorded:
+        settings.update(_recorded_ports(run_dir))
     overrides = {"pg_port": pg_port, "broker_port": broker_port, "s3_port": s3_port}
     for key, explicit in overrides.items():
         env = os.environ.get(f"FOOTFALL_{name.upper()}_{key.upper()}")
@@ -98,7 +136,7 @@ def profile_for(
             settings[key] = int(env)
     return StackProfile(
         name=name,
-        run_dir=(root or default_root()) / name,
+        run_dir=run_dir,
         pg_port=int(settings["pg_port"]),
         broker_port=int(settings["broker_port"]),
         s3_port=int(settings["s3_port"]),

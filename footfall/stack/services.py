@@ -42,6 +42,8 @@ class ServiceStatus:
     pid: int | None
     address: str
     log: Path
+    port_taken: bool = False
+    """Not ours: no process of this stack, but another program holds the service's port."""
 
 
 def stack_up(profile: StackProfile, timeout_s: float = 90.0) -> list[ServiceStatus]:
@@ -51,6 +53,7 @@ def stack_up(profile: StackProfile, timeout_s: float = 90.0) -> list[ServiceStat
     """
     for folder in (profile.run_dir, profile.log_dir, profile.pid_dir):
         folder.mkdir(parents=True, exist_ok=True)
+    profile.record_ports()  # status and down look here, even after a failed start
     _start_postgres(profile, timeout_s)
     if profile.persistent_broker:
         _start_s3(profile, timeout_s)
@@ -105,15 +108,20 @@ def start_broker(profile: StackProfile, timeout_s: float = 90.0) -> None:
 
 
 def stack_status(profile: StackProfile) -> list[ServiceStatus]:
-    """Each service's process state and whether it answers its own protocol."""
+    """Each service's process state and whether it answers its own protocol.
+
+    A service is up only when this stack's own process runs and answers: another program on
+    its port (another stack, a system PostgreSQL) is reported as such, never as this one."""
+    pid = _postgres_pid(profile)
     statuses = [
         ServiceStatus(
             name="postgres",
-            running=_postgres_pid(profile) is not None,
-            healthy=probes.postgres_ready(profile.pg_port),
-            pid=_postgres_pid(profile),
+            running=pid is not None,
+            healthy=pid is not None and probes.postgres_ready(profile.pg_port),
+            pid=pid,
             address=profile.database_url,
             log=profile.pg_dir.resolve() / "postgres.log",
+            port_taken=pid is None and not probes.port_is_free(profile.pg_port),
         )
     ]
     if profile.persistent_broker:
@@ -126,6 +134,7 @@ def stack_status(profile: StackProfile) -> list[ServiceStatus]:
                 pid=pid,
                 address=f"http://{HOST}:{profile.s3_port}",
                 log=profile.log_dir / "s3.log",
+                port_taken=pid is None and not probes.port_is_free(profile.s3_port),
             )
         )
     pid = read_pid(profile.pid_dir / "tansu.pid")
@@ -137,6 +146,7 @@ def stack_status(profile: StackProfile) -> list[ServiceStatus]:
             pid=pid,
             address=profile.bootstrap_servers,
             log=profile.log_dir / "broker.log",
+            port_taken=pid is None and not probes.port_is_free(profile.broker_port),
         )
     )
     return statuses

@@ -116,3 +116,45 @@ def test_the_env_file_exports_the_addresses(tmp_path: Path) -> None:
     ).stdout
     assert f"FOOTFALL_DATABASE_URL={profile.database_url}" in shown
     assert f"FOOTFALL_BOOTSTRAP_SERVERS={profile.bootstrap_servers}" in shown
+
+
+def test_the_run_directory_is_the_checkouts_wherever_the_command_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It used to be ./.run: `stack status` from /tmp looked at /tmp/.run/demo.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FOOTFALL_RUN_DIR", raising=False)
+    checkout = Path(__file__).resolve().parents[2]
+    assert profile_for("demo").run_dir == checkout / ".run" / "demo"
+    result = CliRunner().invoke(main, ["stack", "status", "--profile", "demo"])
+    assert result.output.splitlines()[0] == f"stack 'demo' in {checkout / '.run' / 'demo'}"
+
+
+def test_status_and_down_use_the_ports_the_stack_was_started_with(
+    listener: tuple[int, list[bytes]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `stack up --pg-port 55472 --broker-port 19372`, then `stack status` used to probe the
+    # default ports (and say "up" when another stack answered there).
+    port, _ = listener
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        broker = sock.getsockname()[1]
+    monkeypatch.setenv("FOOTFALL_RUN_DIR", str(tmp_path))
+    for name in ("PG", "BROKER", "S3"):
+        monkeypatch.delenv(f"FOOTFALL_TEST_{name}_PORT", raising=False)
+    # what `up` records before it starts anything (so a failed `up` leaves it too)
+    profile_for("test", root=tmp_path, pg_port=port, broker_port=broker).record_ports()
+    assert profile_for("test", root=tmp_path, recorded=True).pg_port == port
+    assert profile_for("test", root=tmp_path).pg_port == 55442  # only when asked for
+    result = CliRunner().invoke(main, ["stack", "status", "--profile", "test"])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    pg = next(line for line in lines if line.strip().startswith("postgres"))
+    assert f"127.0.0.1:{port}/footfall" in pg and "stopped" in pg and "no process" in pg
+    assert f"127.0.0.1:{broker}" in next(x for x in lines if x.strip().startswith("broker"))
+    # the listener holds the recorded PostgreSQL port: said so, not taken for this stack
+    assert (
+        f"postgresql://postgres@127.0.0.1:{port}/footfall answers, but not as this stack (no "
+        "process of its own): another program holds the port; stop it, or start this stack on "
+        "other ports (footfall stack up --pg-port/--broker-port)"
+    ) in result.output
