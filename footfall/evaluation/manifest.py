@@ -112,6 +112,29 @@ class EndToEnd(_Strict):
     max_frames: int | None = Field(default=None, ge=1)
 
 
+class GroupCamera(_Strict):
+    """One camera of a multi-camera group: its ground truth (global ids) and, optionally, what
+    to replay instead of the site camera's source (a video or a MOTChallenge detection file)."""
+
+    camera: SlugText = Field(description="Camera id in the group's site.")
+    gt: str = Field(description="MOTChallenge gt.txt whose ids are global across the cameras.")
+    source: str | None = Field(
+        default=None, description="Video or detection file; default: the site camera's source."
+    )
+
+
+class MultiCameraEntry(_Strict):
+    """One site seen by several time-aligned cameras (frame N of each at the same instant),
+    replayed together, stitched and scored over global ids (footfall/evaluation/multicam.py)."""
+
+    name: NameText
+    site: str = Field(description="Site YAML with the cameras, their overlaps and links.")
+    cameras: list[GroupCamera] = Field(min_length=1)
+    config: str | None = Field(default=None, description="Name of a config (default: first).")
+    max_frames: int | None = Field(default=None, ge=1)
+    note: str = ""
+
+
 class Manifest(_Strict):
     name: SlugText
     description: str = ""
@@ -119,6 +142,7 @@ class Manifest(_Strict):
     sequences: list[SequenceEntry] = []
     crowd: list[CrowdEntry] = []
     end_to_end: EndToEnd | None = None
+    multi_camera: list[MultiCameraEntry] = []
 
     base_dir: Path = Field(default=Path("."), exclude=True)
 
@@ -172,6 +196,12 @@ def _check_paths(manifest: Manifest, source: Path) -> None:
         need(crowd.frames, f"crowd[{i}] ({crowd.name}).frames", folder=True)
         need(crowd.gt, f"crowd[{i}] ({crowd.name}).gt")
         need(crowd.roi, f"crowd[{i}] ({crowd.name}).roi")
+    for i, group in enumerate(manifest.multi_camera):
+        need(group.site, f"multi_camera[{i}] ({group.name}).site")
+        for j, cam in enumerate(group.cameras):
+            need(cam.gt, f"multi_camera[{i}] ({group.name}).cameras[{j}].gt")
+            need(cam.source, f"multi_camera[{i}] ({group.name}).cameras[{j}].source")
+        manifest.config(group.config)
     if manifest.end_to_end is not None:
         need(manifest.end_to_end.site, "end_to_end.site")
         cameras = {s.camera for s in manifest.sequences if s.source is not None}
@@ -183,6 +213,7 @@ def _check_paths(manifest: Manifest, source: Path) -> None:
                 )
         manifest.config(manifest.end_to_end.config)
     names = [s.name for s in manifest.sequences] + [c.name for c in manifest.crowd]
+    names += [g.name for g in manifest.multi_camera]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ManifestError(f"{source}: sequence names must be unique; repeated: {dupes}.")
@@ -194,7 +225,16 @@ def _check_paths(manifest: Manifest, source: Path) -> None:
 _FIELDS = sorted(
     {
         name
-        for model in (Manifest, SequenceEntry, ConfigEntry, CrowdEntry, EndToEnd, Counting)
+        for model in (
+            Manifest,
+            SequenceEntry,
+            ConfigEntry,
+            CrowdEntry,
+            EndToEnd,
+            Counting,
+            MultiCameraEntry,
+            GroupCamera,
+        )
         for name in model.model_fields
     }
     | {"id", "a", "b", "in_side", "polygon"}

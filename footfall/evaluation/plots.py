@@ -27,6 +27,9 @@ def write_plots(results: Results, folder: Path) -> list[Path]:
         written += [_hota_alpha(results, folder / "hota_alpha.png")]
         if any(ln for r in results.runs for c in r["counting"] for ln in c["lines"]):
             written += [_counting(results, folder / "counting.png")]
+    for group in results.multi_camera:
+        name = f"multicam_{group['name']}_{group['config']}.png"
+        written.append(_multi_camera(group, folder / name))
     drawn: set[tuple[str, tuple[int, ...]]] = set()
     for crowd in results.crowd:
         key = (crowd["name"], tuple(crowd["per_frame"]["system"]))
@@ -120,6 +123,50 @@ def _crowd(crowd: dict[str, Any], path: Path) -> Path:
     ax2.set_xlabel("true count")
     ax2.set_ylabel("system count")
     ax2.set_title(f"MAE {crowd['mae']:.2f}, MAPE {100 * crowd['mape']:.1f} %")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def _multi_camera(group: dict[str, Any], path: Path) -> Path:
+    """Both sides on the floor plan: true people (left), local tracks by stitched visitor."""
+    plt = _pyplot()
+    floor = group["floor"]
+    traj = group["trajectories"]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5.6), sharex=True, sharey=True)
+    colours = plt.get_cmap("tab20").colors
+    styles = ["-", "--", ":", "-."]
+    cams = list(dict.fromkeys(c["camera"] for c in group["cameras"]))
+    for ax in axes:
+        for zone in floor["zones"]:
+            xs, ys = zip(*[*zone["polygon"], zone["polygon"][0]], strict=True)
+            ax.fill(xs, ys, color="#eeeeee", zorder=0)
+        for line in floor["lines"]:
+            ax.plot([line["a"][0], line["b"][0]], [line["a"][1], line["b"][1]], "k-", lw=2.5)
+            ax.annotate(line["id"], line["a"], fontsize=7)
+        ax.set_xlim(0, floor["width_m"])
+        ax.set_ylim(floor["depth_m"], 0)  # y points down on a plan
+        ax.set_aspect("equal")
+        ax.set_xlabel("x (m)")
+    for k, person in enumerate(traj["truth"]):
+        xy = person["xy"]
+        if xy:
+            xs, ys = zip(*xy, strict=True)
+            axes[0].plot(xs, ys, color=colours[k % len(colours)], lw=1.2)
+    axes[0].set_title(f"ground truth: {len(traj['truth'])} people")
+    axes[0].set_ylabel("y (m)")
+    order = {v: i for i, v in enumerate(dict.fromkeys(t["visitor"] for t in traj["system"]))}
+    for track in traj["system"]:
+        xs, ys = zip(*track["xy"], strict=True)
+        style = (
+            styles[cams.index(track["camera"]) % len(styles)] if track["camera"] in cams else "-"
+        )
+        axes[1].plot(xs, ys, style, color=colours[order[track["visitor"]] % len(colours)], lw=1)
+    for i, cam in enumerate(cams):
+        axes[1].plot([], [], styles[i % len(styles)], color="grey", label=cam)
+    axes[1].legend(fontsize=7, loc="lower right")
+    axes[1].set_title(f"stitched ({group['headline_mode']}): {group['unique_visitors']} visitors")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)

@@ -1,4 +1,5 @@
-"""Runs a manifest: every configuration over every sequence, then the crowd count and end to end.
+"""Runs a manifest: every configuration over every sequence, then the crowd count, the
+multi-camera groups (:mod:`.multicam`) and end to end.
 
 Each sequence is replayed through :func:`edge.replay.replay` -- the production pipeline
 (detector backend, Re-ID, BoT-SORT, floor projection) -- into a MOTChallenge file under the work
@@ -51,6 +52,7 @@ class Results:
     runs: list[dict[str, Any]] = field(default_factory=list)
     crowd: list[dict[str, Any]] = field(default_factory=list)
     end_to_end: dict[str, Any] | None = None
+    multi_camera: list[dict[str, Any]] = field(default_factory=list)
     environment: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -339,6 +341,15 @@ def run_manifest(
                 c = detector_done[key]
                 log(f"[{entry.name}] {crowd.name}: MAE {c['mae']:.2f}  MAPE {c['mape']:.3f}")
             results.crowd.append({"config": entry.name, **detector_done[key]})
+    if manifest.multi_camera:
+        from footfall.evaluation.multicam import run_group
+
+        built = {entry.name: config for entry, config in configs}
+        for group in manifest.multi_camera:
+            name = manifest.config(group.config).name
+            results.multi_camera.append(
+                run_group(manifest, group, name, built[name], work_dir, log=log)
+            )
     if manifest.end_to_end is not None and end_to_end is not None:
         results.end_to_end = end_to_end(manifest, results)
     return results
