@@ -172,6 +172,14 @@ class StitchSettings(BaseSettings):
     (an identity switch of the edge tracker hands people over between tracks)."""
     long_gap_tau_s: float = 900.0
     """Plausibility of a reappearance after a long unseen gap decays with this time constant."""
+    plain_radius_m: float = 1.5
+    """Without appearance: a tracklet may continue a visitor seen this far away a moment ago…"""
+    plain_spread_mps: float = 0.5
+    """…plus this much per second of the gap…"""
+    plain_max_gap_s: float = 30.0
+    """…after a gap of at most this long…"""
+    plain_coast_s: float = 2.0
+    """…from where the visitor's last velocity carried it for at most this long."""
     min_plain_frames: int = 10
     """A tracklet without appearance (no embedding) lasting this many frames keeps its visitor
     for ``ttl_s``; shorter ones are weak (``weak_ttl_s``)."""

@@ -19,11 +19,15 @@ of three modes:
 
 A tracklet without appearance (a camera replayed from detections, no Re-ID: no embedding), or a
 visitor seen only in such tracklets, has no appearance score: in ``appearance`` mode it never
-joins anyone; in ``combined`` its appearance counts as exactly the threshold, so space and time
-decide (a plausibility above neutral joins), with the ``spacetime`` mode's tie-break (the
-shorter gap, the nearer position). Such a tracklet moves its visitor's last camera, time and
-position like any other, and is strong (it keeps its visitor for ``ttl_s``) when it lasted
-``min_plain_frames`` frames.
+joins anyone; in ``combined`` its appearance counts as exactly the threshold and where it is on
+the floor decides, more strictly than a hand-over window (without appearance anyone nearby
+would fit it): seen at the same time by an overlapping camera, the two paths must agree (mean
+distance below ``overlap_agree_m``; the closer the better); seen after a gap of at most
+``plain_max_gap_s``, its first position must lie within ``plain_radius_m`` +
+``plain_spread_mps`` × gap of where the visitor was last seen, carried on at its last velocity
+for up to ``plain_coast_s`` (the nearer, and the shorter the gap, the better). Such a tracklet
+moves its visitor's last camera, time, position and velocity like any other, and is strong (it
+keeps its visitor for ``ttl_s``) when it lasted ``min_plain_frames`` frames.
 
 Feasible means: T does not start before V's last sighting ended (by more than the clock-skew
 tolerance) unless the two cameras overlap and the positions agree where both saw someone
@@ -50,7 +54,7 @@ from cloud.stitch.tracklets import Tracklets
 _NEVER: Final = -1e9
 
 
-_COLUMNS = ("sum", "emb", "strong", "cam", "end", "xy", "alive", "seen")
+_COLUMNS = ("sum", "emb", "strong", "cam", "end", "xy", "vel", "alive", "seen")
 
 
 class Gallery:
@@ -65,6 +69,8 @@ class Gallery:
         self.cam = np.zeros(cap, dtype=np.int64)
         self.end = np.zeros(cap)
         self.xy = np.zeros((cap, 2))
+        self.vel = np.zeros((cap, 2))
+        """Velocity (m/s) at the end of the visitor's last tracklet."""
         self.alive = np.zeros(cap, dtype=bool)
         self.seen = np.zeros(cap, dtype=bool)
         """The visitor's appearance is known (one of its tracklets had an embedding)."""
@@ -92,6 +98,7 @@ class Gallery:
         self.strong[col] = False
         self.end[col] = -np.inf
         self.alive[col] = True
+        self.vel[col] = 0.0
         self.seen[col] = False
         self.paths.append(np.zeros((0, 3)))
         self.ids.append(visitor_id)
@@ -220,6 +227,7 @@ class Stitcher:
             g.end[col] = t.end[r]
             g.cam[col] = t.camera[r]
             g.xy[col] = last_xy[r]
+            g.vel[col] = _end_velocity(t.paths[r], self.settings.max_speed_mps)
             g.paths[col] = t.paths[r]
 
     def _decide(
@@ -301,17 +309,43 @@ class Stitcher:
         if not len(a):
             return out
         r, c = rows[a], cols[b]
-        feasible, plaus, gap, dist = self._spacetime(r, c, t, first_xy)
+        feasible, plaus, gap, dist, agree = self._spacetime(r, c, t, first_xy)
         if mode == "spacetime":
             tie = 0.1 * np.minimum(gap / 60.0, 1.0) + 0.05 * np.minimum(dist / 20.0, 1.0)
             out[a, b] = np.where(feasible, plaus - tie, _NEVER)
         else:
             bonus = s.spacetime_weight * (plaus - s.neutral_plausibility)
-            # without appearance on one side: space and time decide, the nearer hand-over first
-            tie = 0.1 * np.minimum(gap / 60.0, 1.0) + 0.05 * np.minimum(dist / 20.0, 1.0)
-            bonus = bonus - np.where(plain[a, b], s.spacetime_weight * tie, 0.0)
+            # without appearance on one side: where on the floor decides (module docstring)
+            fit = self._floor_fit(r, c, t, first_xy, gap, agree)
+            sure = s.spacetime_weight * (s.sure_plausibility - s.neutral_plausibility)
+            bonus = np.where(plain[a, b], sure * fit, bonus)
             out[a, b] = np.where(feasible, app[a, b] + bonus, _NEVER)
         return out
+
+    def _floor_fit(
+        self,
+        r: np.ndarray,
+        c: np.ndarray,
+        t: Tracklets,
+        first_xy: np.ndarray,
+        gap: np.ndarray,
+        agree: np.ndarray,
+    ) -> np.ndarray:
+        """Per (tracklet, visitor) pair, how well the floor positions fit one person, without
+        appearance: ≤ 1, positive when they may be joined (see the module docstring)."""
+        s = self.settings
+        g = self.gallery
+        dt = t.start[r] - g.end[c]
+        concurrent = dt < -s.skew_tolerance_s
+        overlap = self.topo.overlap[t.camera[r], g.cam[c]] & (t.camera[r] != g.cam[c])
+        coast = np.minimum(gap, s.plain_coast_s)[:, None]
+        expected = g.xy[c] + g.vel[c] * coast
+        err = np.hypot(*(first_xy[r] - expected).T)
+        allowed = s.plain_radius_m + s.plain_spread_mps * gap
+        later = 1.0 - err / allowed - 0.1 * np.minimum(gap / s.plain_max_gap_s, 1.0)
+        later = np.where(np.isfinite(later) & (gap <= s.plain_max_gap_s), later, -1.0)
+        together = np.where(np.isfinite(agree), 1.0 - agree / s.overlap_agree_m, -1.0)
+        return np.asarray(np.where(concurrent, np.where(overlap, together, -1.0), later))
 
     def _appearance(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """Appearance scores (len(rows), len(cols)): cosine similarity, plus the leniency for a
@@ -358,9 +392,10 @@ class Stitcher:
 
     def _spacetime(
         self, r: np.ndarray, c: np.ndarray, t: Tracklets, first_xy: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Per (tracklet r[i], visitor c[i]) pair: feasible, plausibility in [0, 1], the
-        unseen gap (s) and the distance from the last to the first position (m)."""
+        unseen gap (s), the distance from the last to the first position (m) and, for pairs
+        seen at the same time, the mean distance of their paths then (m; NaN otherwise)."""
         s = self.settings
         g = self.gallery
         topo = self.topo
@@ -385,10 +420,12 @@ class Stitcher:
         reach = s.max_speed_mps * (gap + tol) + s.position_slack_m
         feasible &= ~same_floor | concurrent | (dist <= reach)
         feasible &= same_floor | (dt >= np.where(np.isfinite(min_walk), min_walk, 30.0) - tol)
+        agree = np.full(len(r), np.nan)
         for i in np.flatnonzero(concurrent & feasible).tolist():
             d = _distances(t.paths[int(r[i])], g.paths[int(c[i])])
             if d is None:
                 continue
+            agree[i] = float(d.mean())
             if same_cam[i]:
                 # two tracks of one camera at once are two people, unless they met: an
                 # identity switch hands a person from one track to the other
@@ -405,7 +442,22 @@ class Stitcher:
         # a track broken for a moment: the same camera, seconds later, where it was lost
         broken = same_cam & ~concurrent & (dt <= 5.0) & (dist <= 2.0)
         plaus = np.where(broken, s.sure_plausibility, plaus)
-        return feasible, plaus, gap, dist
+        return feasible, plaus, gap, dist, agree
+
+
+def _end_velocity(path: np.ndarray, max_speed: float, span_s: float = 2.0) -> np.ndarray:
+    """Velocity (m/s) over the last ``span_s`` of an (m, 3) (seconds, x, y) path, at most
+    ``max_speed``; zero for a path too short to tell."""
+    if len(path) < 2:
+        return np.zeros(2)
+    k = int(np.searchsorted(path[:, 0], path[-1, 0] - span_s))
+    k = min(k, len(path) - 2)
+    dt = path[-1, 0] - path[k, 0]
+    if dt <= 0:
+        return np.zeros(2)
+    v = (path[-1, 1:] - path[k, 1:]) / dt
+    speed = float(np.hypot(*v))
+    return np.asarray(v * (max_speed / speed if speed > max_speed else 1.0))
 
 
 def stitch(

@@ -12,7 +12,10 @@ the simulator's evaluation checks equal), in every stitching mode. Scores:
   one-to-one to ground-truth boxes at IoU ≥ 0.5 (Hungarian, most overlap); each matched box
   pairs the stitched visitor of its track with the person's global id; ground-truth boxes
   nobody matched count as missed (IDFN), unmatched system boxes as false (IDFP);
-* ``unique_visitors`` (stitched visitor ids) against ``true_visitors`` (global ids seen);
+* ``unique_visitors`` (stitched visitor ids seen on the site's floor plan: at least one floor
+  position of one of their tracks inside their floor's width × depth) against ``true_visitors``
+  (global ids seen); ``visitors_off_plan``: stitched visitors seen only beyond the floor plan
+  (people on the street behind a plaza are not the site's visitors);
 * re-entries: a person unseen by every camera for at least ``REENTRY_GAP_S`` who comes back;
   recognised when most of their matched boxes after the gap carry the visitor id that most of
   their earlier matched boxes carried;
@@ -275,6 +278,14 @@ def _score_mode(
     denom = 2 * scores.idtp + scores.idfp + idfn
     mtmc_idf1 = 2 * scores.idtp / denom if denom else 1.0
     visitors = {v for v, _, _ in shared if not v.startswith("untracked/")} | set(visitor.values())
+    floors = {f.id: (f.width_m, f.depth_m) for f in site.floors}
+    extent = {c.id: floors[c.floor] for c in site.cameras}
+    on_plan = {
+        visitor[key]
+        for key, points in floor_points.items()
+        if key in visitor
+        and any(0 <= x <= extent[key[0]][0] and 0 <= y <= extent[key[0]][1] for _, x, y in points)
+    }
     true_people = set(true_paths) | {p for gt in gts.values() for p in gt[:, 1].astype(int)}
     fps = min(fps_of.values())
     reentries, recognised = _reentries(seen, fps)
@@ -304,9 +315,10 @@ def _score_mode(
         "idtp": scores.idtp,
         "idfp": scores.idfp,
         "idfn": idfn,
-        "unique_visitors": len(visitors),
+        "unique_visitors": len(visitors & on_plan),
+        "visitors_off_plan": len(visitors - on_plan),
         "true_visitors": len(true_people),
-        "unique_visitors_error": _rel(len(visitors), len(true_people)),
+        "unique_visitors_error": _rel(len(visitors & on_plan), len(true_people)),
         "reentries": reentries,
         "reentries_recognised": recognised,
         "lines": lines,

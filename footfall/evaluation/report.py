@@ -433,13 +433,16 @@ def _multi_camera(results: Results) -> list[Block]:
             modes.append(
                 [mode, fmt(m["mtmc_idf1"]), fmt(m["idp"]), fmt(m["idr"]),
                  f"{m['unique_visitors']} ({m['true_visitors']})",
+                 m.get("visitors_off_plan", 0),
                  signed(m["unique_visitors"] - m["true_visitors"], 0),
                  f"{m['reentries_recognised']} / {m['reentries']}"]
             )  # fmt: skip
         out += [
             Para(
                 "Stitching over global ids, per mode (local: every local track its own "
-                "visitor). MTMC IDF1: system boxes matched to ground-truth boxes per camera and "
+                "visitor). Unique visitors: stitched visitors seen on the site's floor plan "
+                "(off the plan: seen only beyond it). MTMC IDF1: system boxes matched to "
+                "ground-truth boxes per camera and "
                 "frame at IoU ≥ 0.5, the stitched visitor against the person's global id; "
                 "missed ground-truth boxes count against it. Re-entries: people unseen by every "
                 "camera for 2 s or more who come back, recognised when they get their earlier "
@@ -452,6 +455,7 @@ def _multi_camera(results: Results) -> list[Block]:
                     "IDP",
                     "IDR",
                     "unique visitors (true)",
+                    "off the plan",
                     "error",
                     "re-entries recognised",
                 ],
