@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -23,7 +24,10 @@ from cloud.settings import (
 from cloud.transport.kafka import ensure_topics, list_topics, topic_name
 from footfall.contract import topics
 from footfall.errors import Group
-from footfall.site import Site, load_site
+from footfall.site import Site
+from footfall.site.folder import SITES_DIR_ENV, SitesWatch
+from footfall.site.folder import load_sites as load_site_configs
+from footfall.site.folder import sites_dir as resolve_sites_dir
 
 DB_OPTION = click.option("--database-url", help="PostgreSQL URL (env FOOTFALL_DATABASE_URL).")
 BROKER_OPTION = click.option(
@@ -33,11 +37,21 @@ SITE_OPTION = click.option(
     "--site",
     "site_files",
     multiple=True,
-    default=("configs/sites/demo.yaml",),
-    show_default=True,
     type=click.Path(dir_okay=False),
-    help="Site config (repeat for several sites).",
+    help="Site config file (repeat for several sites); given, only these sites, not the sites "
+    "folder's.",
 )
+SITES_DIR_OPTION = click.option(
+    "--sites-dir",
+    type=click.Path(file_okay=False),
+    help="Folder of site configs (*.yaml): every site in it, unless --site names files "
+    f"[default: this checkout's configs/sites, wherever you run from; env {SITES_DIR_ENV}].",
+)
+
+
+def site_options(f: click.decorators.FC) -> click.decorators.FC:
+    """``--site FILE`` (repeatable) and ``--sites-dir DIR``."""
+    return SITE_OPTION(SITES_DIR_OPTION(f))
 
 
 def _setting(
@@ -73,11 +87,10 @@ class IsoDateTime(click.ParamType[datetime]):
             )
 
 
-def load_sites(files: tuple[str, ...]) -> list[Site]:
-    sites = []
-    for file in files:
-        sites.append(load_site(file))
-    return sites
+def load_sites(files: tuple[str, ...], folder: str | None = None) -> list[Site]:
+    """The sites of ``files``, else those of the sites folder (see
+    :func:`footfall.site.folder.sites_dir`)."""
+    return load_site_configs(files, folder)
 
 
 @click.group(cls=Group)
@@ -140,7 +153,7 @@ def migrate_command(database_url: str | None) -> None:
 @cloud.command()
 @DB_OPTION
 @BROKER_OPTION
-@SITE_OPTION
+@site_options
 @_setting(IngestSettings, "group_id", "--group-id", help="Kafka consumer group.")
 @_setting(
     IngestSettings,
@@ -177,6 +190,14 @@ def migrate_command(database_url: str | None) -> None:
     help="Dead-letter messages stamped further than this ahead of this host's clock.",
 )
 @_setting(
+    IngestSettings,
+    "sites_rescan_s",
+    "--sites-rescan-s",
+    type=click.FloatRange(0.1),
+    help="Read the site configs again this often (a site file added later is taken up, and "
+    "the records held for it ingested).",
+)
+@_setting(
     RetentionSettings,
     "observations_days",
     "--retain-observations-days",
@@ -196,12 +217,14 @@ def ingest(
     database_url: str | None,
     bootstrap_servers: str | None,
     site_files: tuple[str, ...],
+    sites_dir: str | None,
     group_id: str | None,
     topic_namespace: str | None,
     batch_messages: int | None,
     batch_seconds: float | None,
     analytics_interval_s: float | None,
     max_future_skew_s: float | None,
+    sites_rescan_s: float | None,
     observations_days: float | None,
     embeddings_hours: float | None,
     rollups_days: float | None,
@@ -210,10 +233,17 @@ def ingest(
     """Consume the contract topics into TimescaleDB, exactly once; SIGTERM drains and commits.
 
     Crossings, visits and heatmap cells follow each site config's counting: section, recorded
-    with the data: a site whose stored data was derived with other rules is refused."""
+    with the data: a site whose stored data was derived with other rules is refused. Records of
+    a site or camera without a config are held, never dropped, and ingested once its config
+    appears (the configs are read again every --sites-rescan-s)."""
     from cloud.ingest.service import run_ingest
 
-    sites = load_sites(site_files)
+    sites = load_sites(site_files, sites_dir)
+    watch = (
+        SitesWatch(files=tuple(Path(f) for f in site_files))
+        if site_files
+        else SitesWatch(folder=resolve_sites_dir(sites_dir))
+    )
     run_ingest(
         settings.database_url(database_url),
         settings.bootstrap_servers(bootstrap_servers),
@@ -226,6 +256,7 @@ def ingest(
             batch_seconds=batch_seconds,
             analytics_interval_s=analytics_interval_s,
             max_future_skew_s=max_future_skew_s,
+            sites_rescan_s=sites_rescan_s,
         ),
         overriding(
             RetentionSettings,
@@ -234,12 +265,13 @@ def ingest(
             rollups_days=rollups_days,
         ),
         idle_exit_s=idle_exit_s,
+        watch=watch,
     )
 
 
 @cloud.command()
 @DB_OPTION
-@SITE_OPTION
+@site_options
 @click.option(
     "--from",
     "start",
@@ -263,6 +295,7 @@ def ingest(
 def recompute(
     database_url: str | None,
     site_files: tuple[str, ...],
+    sites_dir: str | None,
     start: datetime | None,
     end: datetime | None,
     adopt_rules: bool,
@@ -279,7 +312,7 @@ def recompute(
 
     if not adopt_rules and (start is None or end is None):
         raise click.UsageError("--from and --to are required (or --adopt-rules for all data)")
-    sites = load_sites(site_files)
+    sites = load_sites(site_files, sites_dir)
     with connect(settings.database_url(database_url)) as conn:
         migrate(conn)
         for site in sites:
@@ -330,24 +363,33 @@ def apikey() -> None:
     "--site-config",
     "site_files",
     multiple=True,
-    default=("configs/sites/demo.yaml",),
-    show_default=True,
     type=click.Path(dir_okay=False),
-    help="Config of the sites the API serves (repeat for several); --site must be one of them.",
+    help="Config of the sites the API serves (repeat for several; default: the sites folder's); "
+    "--site must be one of them.",
 )
+@SITES_DIR_OPTION
 def apikey_create(
-    database_url: str | None, site_id: str, name: str, site_files: tuple[str, ...]
+    database_url: str | None,
+    site_id: str,
+    name: str,
+    site_files: tuple[str, ...],
+    sites_dir: str | None,
 ) -> None:
     """Create a key and print it once (only its hash is stored)."""
     from cloud.api.auth import create_key
     from cloud.migrate import migrate
 
-    configured = sorted(s.id for s in load_sites(site_files))
+    configured = sorted(s.id for s in load_sites(site_files, sites_dir))
     if site_id not in configured:
+        where = (
+            ", ".join(site_files)
+            if site_files
+            else f"the sites folder {resolve_sites_dir(sites_dir)}"
+        )
         raise click.ClickException(
-            f"site {site_id!r} is not a configured site (configured in "
-            f"{', '.join(site_files)}: {', '.join(configured)}); pass its config with "
-            "--site-config FILE, or use one of those ids"
+            f"site {site_id!r} is not a configured site (configured in {where}: "
+            f"{', '.join(configured)}); pass its config with --site-config FILE (or its folder "
+            "with --sites-dir), or use one of those ids"
         )
     with connect(settings.database_url(database_url)) as conn:
         migrate(conn)
@@ -356,7 +398,7 @@ def apikey_create(
 
 @cloud.command()
 @DB_OPTION
-@SITE_OPTION
+@site_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
     "--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="Port."
@@ -413,6 +455,7 @@ def apikey_create(
 def api(
     database_url: str | None,
     site_files: tuple[str, ...],
+    sites_dir: str | None,
     host: str,
     port: int,
     pool_size: int,
@@ -443,7 +486,7 @@ def api(
     from cloud.migrate import migrate
 
     url = settings.database_url(database_url)
-    sites = load_sites(site_files)
+    sites = load_sites(site_files, sites_dir)
     with connect(url) as conn:  # refuse before serving numbers made with other rules
         migrate(conn)
         for site in sites:
@@ -482,7 +525,7 @@ def api(
 
 @cloud.command("stitch")
 @DB_OPTION
-@SITE_OPTION
+@site_options
 @click.option(
     "--mode",
     "modes",
@@ -518,6 +561,7 @@ def api(
 def stitch_command(
     database_url: str | None,
     site_files: tuple[str, ...],
+    sites_dir: str | None,
     modes: tuple[str, ...],
     delay_s: float | None,
     ttl_s: float | None,
@@ -530,7 +574,7 @@ def stitch_command(
 
     from cloud.stitch.run import run_stitcher
 
-    sites = load_sites(site_files)
+    sites = load_sites(site_files, sites_dir)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

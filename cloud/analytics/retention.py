@@ -44,6 +44,9 @@ PLAIN_TABLES: Final[dict[str, str]] = {
     # track's next derivation is whole (from the observations retention kept).
     "track": "last_at",
     "track_state": "watermark",
+    # Records held until their site's config arrives: aged by the message's own time, as the
+    # raw rows they would become.
+    "held_record": "at",
 }
 """Ordinary tables with per-person rows -> the time column cut at the raw window."""
 

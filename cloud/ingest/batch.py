@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cloud.ingest.decode import Decoded
+from cloud.ingest.decode import Decoded, Held
 from cloud.transport.types import DeadLetter, Offsets, Record
 from footfall.contract import Message
 
 
 @dataclass
 class Batch:
-    """Messages and dead letters to write in one transaction, and the offsets they cover."""
+    """Messages, held records and dead letters to write in one transaction, the held records
+    it takes in (``released``: ingested now, deleted in the same transaction), and the offsets
+    it covers."""
 
     max_messages: int
     max_age_s: float
     messages: list[Message] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
+    held: list[Held] = field(default_factory=list)
+    released: list[Held] = field(default_factory=list)
     offsets: Offsets = field(default_factory=dict)
     records: int = 0
     started_at: float | None = None
@@ -28,6 +32,7 @@ class Batch:
             self.started_at = now
         self.messages.extend(decoded.messages)
         self.dead.extend(decoded.dead)
+        self.held.extend(decoded.held)
         self.records += len(records)
         for record in records:
             key = (record.topic, record.partition)
@@ -42,6 +47,8 @@ class Batch:
     def clear(self) -> None:
         self.messages = []
         self.dead = []
+        self.held = []
+        self.released = []
         self.offsets = {}
         self.records = 0
         self.started_at = None

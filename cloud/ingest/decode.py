@@ -4,6 +4,10 @@ The contract accepts timestamps up to 2100 (a node's clock may be wrong either w
 contract cannot know "now"); ingest can. A message stamped further ahead of ingest's own clock
 than ``max_future_skew_s`` becomes a dead letter: stored, it would sit in the future, outlive
 retention (its chunk never ages out) and hold up stitching (which waits for time to pass it).
+
+A valid message of a site or camera that ingest has no config for (yet) is not a dead letter: it
+is *held* (stored as it came, see :mod:`cloud.ingest.writer`) and ingested once the site's
+config arrives, so a stream never depends on the order in which configs and cameras go live.
 """
 
 from __future__ import annotations
@@ -17,10 +21,22 @@ from cloud.transport.types import DeadLetter, Record
 from footfall.contract import TOPIC_BY_KIND, ContractError, Message, decode
 
 
+@dataclass(frozen=True)
+class Held:
+    """A valid record of a site or camera without a config (yet): kept until one arrives."""
+
+    record: Record
+    site_id: str
+    camera_id: str
+    at: datetime
+    """The message's own time (retention ages held records by it)."""
+
+
 @dataclass
 class Decoded:
     messages: list[Message] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
+    held: list[Held] = field(default_factory=list)
 
 
 def decode_records(
@@ -30,7 +46,8 @@ def decode_records(
     now: datetime | None = None,
     max_future_skew_s: float | None = None,
 ) -> Decoded:
-    """Valid messages for known sites and cameras; everything else as dead letters.
+    """Valid messages for known sites and cameras; valid ones of unknown sites or cameras as
+    held records; everything else as dead letters.
 
     ``cameras`` maps each configured site id to its camera ids. With ``now`` and
     ``max_future_skew_s``, a message with a timestamp more than that far after ``now`` is a
@@ -50,37 +67,28 @@ def decode_records(
             except ContractError as exc:
                 reason = str(exc)
             else:
-                reason = _check_routing(msg, record.topic, cameras, namespace)
+                reason = _check_topic(msg, record.topic, namespace)
                 if reason is None and latest is not None:
                     assert now is not None and max_future_skew_s is not None
                     reason = _check_future(msg, now, latest, max_future_skew_s)
                 if reason is None:
-                    out.messages.append(msg)
+                    site_cameras = cameras.get(msg.site_id)
+                    if site_cameras is None or msg.camera_id not in site_cameras:
+                        at = getattr(msg, _TIMESTAMP_FIELDS[msg.kind][0])
+                        out.held.append(Held(record, msg.site_id, msg.camera_id, at))
+                    else:
+                        out.messages.append(msg)
                     continue
         out.dead.append(DeadLetter(record, reason))
     return out
 
 
-def _check_routing(
-    msg: Message, topic: str, cameras: Mapping[str, frozenset[str]], namespace: str
-) -> str | None:
+def _check_topic(msg: Message, topic: str, namespace: str) -> str | None:
     expected = TOPIC_BY_KIND[msg.kind]
     if namespace:
         expected = f"{namespace}.{expected}"
     if topic != expected:
         return f"{msg.kind}: arrived on topic {topic}; publish it to {expected}"
-    site_cameras = cameras.get(msg.site_id)
-    if site_cameras is None:
-        known = ", ".join(sorted(cameras)) or "none"
-        return (
-            f"{msg.kind}.site_id: unknown site {msg.site_id!r} (configured: {known}); "
-            "start ingest with that site's config"
-        )
-    if msg.camera_id not in site_cameras:
-        return (
-            f"{msg.kind}.camera_id: camera {msg.camera_id!r} is not in site {msg.site_id!r}; "
-            "add it to the site config"
-        )
     return None
 
 

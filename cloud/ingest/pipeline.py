@@ -24,6 +24,12 @@ offsets are committed all the same, so one bad record can never stop a partition
 that made the dead-letter publish raise used to crash ingest before the commit, and every
 restart died on it again). A message stamped more than ``max_future_skew_s`` ahead of
 ingest's clock is a dead letter (see :mod:`cloud.ingest.decode`).
+
+A valid record of a site or camera without a config is never a dead letter: it is held (stored
+in the batch's transaction, then its offset committed) and a warning names the site, the camera
+and the fix, at once and every ``warn_every_s`` while more arrive. :meth:`IngestPipeline.release`
+takes the held records of sites and cameras that have a config now (the service calls it when
+one arrives) in batches that delete them as they write them: nothing is lost or counted twice.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cloud.ingest.batch import Batch
-from cloud.ingest.decode import decode_records
+from cloud.ingest.decode import Held, decode_records
 from cloud.ingest.writer import Writer, WriteResult
 from cloud.transport.types import DeadLetter, DeadLetterResult, DeadLetterSink, Source
 
@@ -56,6 +62,10 @@ class IngestStats:
     """…of which could not be published to the dead-letter topic: logged and skipped."""
     dead_letters_resent: int = 0
     """…of which the dead-letter topic already held (published before a crash): not repeated."""
+    held: int = 0
+    """Valid records of a site or camera without a config: stored, ingested once it has one."""
+    released: int = 0
+    """Held records ingested (their config arrived), this run's and earlier runs'."""
     batches: int = 0
     commits_refused: int = 0
     """Offset commits the group refused after a rebalance (the new owner re-reads those
@@ -68,6 +78,7 @@ class IngestStats:
             f"duplicates={self.duplicates} dead_letters={self.dead_letters} "
             f"dead_letters_unsent={self.dead_letters_unsent} "
             f"dead_letters_resent={self.dead_letters_resent} "
+            f"held={self.held} released={self.released} "
             f"commits_refused={self.commits_refused}"
         )
 
@@ -91,7 +102,17 @@ class IngestPipeline:
         namespace: str = "",
         max_future_skew_s: float | None = None,
         clock: Callable[[], datetime] = _utc_now,
+        tick: Callable[[], None] | None = None,
+        hold_fix: str = "add its config and restart ingest",
+        warn_every_s: float = 60.0,
     ) -> None:
+        self.tick = tick
+        """Called on every turn of :meth:`run` (the service re-reads the sites folder)."""
+        self.hold_fix = hold_fix
+        """How to end a hold: the end of the warning about held records."""
+        self.warn_every_s = warn_every_s
+        self._held_by: dict[tuple[str, str], int] = {}
+        self._held_warned_at = float("-inf")
         self.namespace = namespace
         self.max_future_skew_s = max_future_skew_s
         self.clock = clock
@@ -140,13 +161,11 @@ class IngestPipeline:
         batch = self.batch
         if batch.records == 0:
             return
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(1, thread_name_prefix="ingest-writer")
-        self._inflight = (batch, self._executor.submit(self._write, batch))
+        self._inflight = (batch, self._submit_write(batch))
         self.batch = Batch(batch.max_messages, batch.max_age_s)
 
     def _write(self, batch: Batch) -> WriteResult:
-        return self.writer.write(batch.messages)
+        return self.writer.write(batch.messages, batch.held, batch.released)
 
     def _analyse(self, wait: bool = False) -> None:
         """Start an ``after_flush`` pass unless one is running; raise a failed pass's error."""
@@ -173,7 +192,7 @@ class IngestPipeline:
         result = future.result()  # a failed write raises here: nothing is committed
         if batch.dead:
             self._send_dead_letters(batch.dead)
-        if not self.source.commit(batch.offsets):
+        if batch.offsets and not self.source.commit(batch.offsets):
             # The group rebalanced: the new owner re-reads these records and the writes are
             # idempotent, so nothing is lost or counted twice.
             self.stats.commits_refused += 1
@@ -181,8 +200,84 @@ class IngestPipeline:
         self.stats.observations += result.observations
         self.stats.duplicates += result.duplicates
         self.stats.dead_letters += len(batch.dead)
+        self.stats.held += len(batch.held)
+        self.stats.released += len(batch.released)
         self.stats.batches += 1
+        if batch.held:
+            self._warn_held(batch.held)
         self._analyse()
+
+    def _warn_held(self, held: list[Held]) -> None:
+        """Say loudly what is held and how to end it: for a new site or camera at once, else
+        at most every ``warn_every_s``."""
+        new = False
+        for h in held:
+            pair = (h.site_id, h.camera_id)
+            new = new or pair not in self._held_by
+            self._held_by[pair] = self._held_by.get(pair, 0) + 1
+        now = time.monotonic()
+        if not new and now - self._held_warned_at < self.warn_every_s:
+            return
+        self._held_warned_at = now
+        log.warning(
+            "holding %d records (none lost, none ingested yet) of %s: %s",
+            sum(self._held_by.values()),
+            self.describe_held(self._held_by),
+            self.hold_fix,
+        )
+
+    def describe_held(self, counts: Mapping[tuple[str, str], int]) -> str:
+        """``site 'x' (no config): camera 'a' 12, …; camera 'z' of site 'demo' (not in its
+        config) 3``."""
+        by_site: dict[str, list[tuple[str, int]]] = {}
+        for (site, camera), n in sorted(counts.items()):
+            by_site.setdefault(site, []).append((camera, n))
+        parts = []
+        for site, cams in by_site.items():
+            listed = ", ".join(f"camera {c!r} {n}" for c, n in cams)
+            if site in self.cameras:
+                parts.append(f"site {site!r} (cameras not in its config): {listed}")
+            else:
+                parts.append(f"site {site!r} (no config): {listed}")
+        return "; ".join(parts)
+
+    def release(self) -> int:
+        """Ingest the held records of every site and camera that has a config now, in batches
+        that delete them as they write them; returns how many were taken in."""
+        self.flush()  # earlier holds are stored, and the writer is free
+        counts = self.writer.held_counts()
+        pairs = [p for p in counts if p[1] in self.cameras.get(p[0], frozenset())]
+        if not pairs:
+            return 0
+        taken = 0
+        held = self.writer.held(pairs)
+        size = self.batch.max_messages
+        for i in range(0, len(held), size):
+            chunk = held[i : i + size]
+            decoded = decode_records(
+                [h.record for h in chunk], self.cameras, self.namespace, self.clock(), None
+            )
+            still = {id(h.record) for h in decoded.held}
+            batch = Batch(size, self.batch.max_age_s)
+            batch.messages, batch.dead = decoded.messages, decoded.dead
+            batch.released = [h for h in chunk if id(h.record) not in still]
+            self._finish()
+            self._inflight = (batch, self._submit_write(batch))
+            self._finish()
+            taken += len(batch.released)
+        for pair in pairs:
+            self._held_by.pop(pair, None)
+        log.info(
+            "took in %d held records of %s: their config has arrived",
+            taken,
+            ", ".join(f"site {s!r} camera {c!r}" for s, c in pairs),
+        )
+        return taken
+
+    def _submit_write(self, batch: Batch) -> Future[WriteResult]:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="ingest-writer")
+        return self._executor.submit(self._write, batch)
 
     def _send_dead_letters(self, letters: list[DeadLetter]) -> None:
         """Publish dead letters; whatever goes wrong is logged and counted, never raised."""
@@ -214,6 +309,8 @@ class IngestPipeline:
         last_data = time.monotonic()
         try:
             while not stop.is_set():
+                if self.tick is not None:
+                    self.tick()
                 if self.step() or not self.source.assigned():
                     last_data = time.monotonic()
                 elif idle_exit_s is not None and time.monotonic() - last_data > idle_exit_s:

@@ -1,4 +1,9 @@
-"""``footfall cloud ingest`` as a process: wiring, periodic analytics and retention, signals."""
+"""``footfall cloud ingest`` as a process: wiring, periodic analytics and retention, signals.
+
+Site configs come from a :class:`~footfall.site.folder.SitesWatch` (the sites folder, or the
+files given): re-read every ``sites_rescan_s``, so a site file added (or a camera added to one)
+while ingest runs is taken up, and the records held for it are ingested then.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +32,9 @@ from cloud.transport.kafka import (
     ensure_topics,
     topic_name,
 )
+from footfall.errors import UserError
 from footfall.site import Site
+from footfall.site.folder import SitesWatch
 
 log = logging.getLogger("footfall.cloud.ingest")
 
@@ -69,8 +76,13 @@ def run_ingest(
     retention: RetentionSettings,
     stop: threading.Event | None = None,
     idle_exit_s: float | None = None,
+    watch: SitesWatch | None = None,
 ) -> IngestStats:
-    """Consume until SIGTERM/SIGINT (or ``stop``), then drain, commit and close."""
+    """Consume until SIGTERM/SIGINT (or ``stop``), then drain, commit and close.
+
+    ``sites`` are the configs at start; with ``watch``, files added or changed later are taken
+    up (a site file that does not load, or whose counting rules disagree with the stored
+    data's, is reported and left out, and ingest goes on)."""
     stop = stop or threading.Event()
     _stop_on_signals(stop)
     tune_gc()
@@ -83,10 +95,13 @@ def run_ingest(
     ensure_topics(bootstrap_servers, namespace=ns)
     analytics_timer = Periodic(ingest.analytics_interval_s)
     retention_timer = Periodic(retention.interval_s)
+    rescan_timer = Periodic(ingest.sites_rescan_s)
+    known: dict[str, Site] = {s.id: s for s in sites}
+    current: list[Site] = list(sites)  # replaced, never changed: the analytics thread reads it
 
     def after_flush() -> None:
         if analytics_timer.due():
-            for site in sites:
+            for site in current:
                 result = derive_dirty(analytics_conn, site)
                 if result.tracks:
                     log.info(
@@ -108,9 +123,67 @@ def run_ingest(
         session_timeout_ms=ingest.session_timeout_ms,
         auto_offset_reset=ingest.auto_offset_reset,
     )
+    writer = BatchWriter(write_conn, {s.id: s.counting.heatmap_cell_m for s in sites})
+    if watch is None:
+        fix = (
+            "add the site's config (or the camera to it) and restart ingest with it; they are "
+            "ingested then"
+        )
+    elif watch.folder is not None:
+        fix = (
+            f"add the site's file to the sites folder {watch.folder} (or the camera to its "
+            f"file): ingest reads it within {ingest.sites_rescan_s:g} s and takes them in"
+        )
+    else:
+        fix = (
+            "add the camera to its site file (read again within "
+            f"{ingest.sites_rescan_s:g} s), or restart ingest with the site's file (--site) or "
+            "with a sites folder that has it (--sites-dir); they are ingested then"
+        )
+
+    def take_up_sites() -> None:
+        """Re-read the site configs when due; take up new ones and release their records."""
+        nonlocal current
+        if watch is None or not rescan_timer.due():
+            return
+        loaded, problems = watch.changes()
+        for problem in problems:
+            log.error("site config left out: %s; ingest goes on without it", problem)
+        taken: list[Site] = []
+        for path, site in loaded:
+            old = known.get(site.id)
+            if old is not None and old.source_file != site.source_file:
+                log.error(
+                    "site config left out: %s defines site %r, already read from %s; give "
+                    "each site file its own site.id",
+                    path,
+                    site.id,
+                    old.source_file,
+                )
+                continue
+            if old == site:
+                continue
+            try:
+                with connect(database_url) as conn:
+                    agree_rules(conn, site)
+            except UserError as exc:
+                log.error("site config left out: %s; ingest goes on without it", exc)
+                continue
+            taken.append(site)
+        if not taken:
+            return
+        for site in taken:
+            known[site.id] = site
+            log.info("site config taken up: site=%s cameras=%d", site.id, len(site.cameras))
+        current = list(known.values())
+        pipeline.flush()  # what was decoded with the old configs is written first
+        writer.cell_m = {s.id: s.counting.heatmap_cell_m for s in current}
+        pipeline.cameras = {s.id: frozenset(c.id for c in s.cameras) for s in current}
+        pipeline.release()
+
     pipeline = IngestPipeline(
         source,
-        BatchWriter(write_conn, {s.id: s.counting.heatmap_cell_m for s in sites}),
+        writer,
         KafkaDeadLetters(bootstrap_servers, ns, lookback=max(10_000, 2 * ingest.batch_messages)),
         {site.id: frozenset(c.id for c in site.cameras) for site in sites},
         ingest.batch_messages,
@@ -118,9 +191,22 @@ def run_ingest(
         after_flush=after_flush,
         namespace=ns,
         max_future_skew_s=ingest.max_future_skew_s,
+        tick=take_up_sites,
+        hold_fix=fix,
     )
     log.info("ingest started group=%s sites=%s", ingest.group_id, ",".join(s.id for s in sites))
+    if watch is not None:
+        watch.changes()  # the files read at start are not new
     try:
+        pipeline.release()  # records held by an earlier run whose config is here now
+        waiting = writer.held_counts()
+        if waiting:
+            log.warning(
+                "holding %d records from earlier runs (none lost, none ingested yet) of %s: %s",
+                sum(waiting.values()),
+                pipeline.describe_held(waiting),
+                fix,
+            )
         stats = pipeline.run(stop, idle_exit_s=idle_exit_s)
         analytics_timer.last = float("-inf")
         after_flush()

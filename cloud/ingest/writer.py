@@ -8,6 +8,10 @@
   analytics step with the earliest new observation time, so that it can derive incrementally)
   and add to ``heatmap_minute``: both exactly-once for the same reason.
 * Tracklets, embeddings and heartbeats are inserted with ``ON CONFLICT DO NOTHING``.
+* Held records (valid, of a site or camera without a config yet) are stored as they came in
+  ``held_record``, in the batch's transaction (so their offsets are committed only once they
+  are durable); a batch that takes them in deletes them in its own transaction, so a held
+  record is ingested exactly once (and a repeat would be absorbed by the keys above anyway).
 
 Rows that several processes may update (tracks, heatmap cells) are written in sorted key order,
 so concurrent transactions cannot deadlock.
@@ -20,14 +24,17 @@ lowercase hex ids) and every number to a finite float, so no tab, newline or bac
 
 from __future__ import annotations
 
+import hashlib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 import psycopg
 
+from cloud.ingest.decode import Held
+from cloud.transport.types import Record
 from footfall.contract import (
     CameraHeartbeat,
     FrameObservations,
@@ -126,8 +133,48 @@ VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO N
 """
 
 
+_INSERT_HELD = """
+INSERT INTO held_record (topic, partition, "offset", digest, site_id, camera_id, at, key, value)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING
+"""
+
+_DELETE_HELD = """
+DELETE FROM held_record WHERE topic = %s AND partition = %s AND "offset" = %s AND digest = %s
+"""
+
+_HELD_COUNTS = "SELECT site_id, camera_id, count(*) FROM held_record GROUP BY 1, 2 ORDER BY 1, 2"
+
+_SELECT_HELD = """
+SELECT topic, partition, "offset", key, value, site_id, camera_id, at FROM held_record
+WHERE site_id = %s AND camera_id = %s ORDER BY at, topic, partition, "offset"
+"""
+
+HeldCounts = dict[tuple[str, str], int]
+"""(site id, camera id) -> records held."""
+
+
+def _held_row(h: Held) -> tuple[object, ...]:
+    r = h.record
+    value = r.value or b""
+    digest = hashlib.sha256(value).digest()
+    return (r.topic, r.partition, r.offset, digest, h.site_id, h.camera_id, h.at, r.key, value)
+
+
 class Writer(Protocol):
-    def write(self, messages: Sequence[Message]) -> WriteResult: ...
+    def write(
+        self,
+        messages: Sequence[Message],
+        held: Sequence[Held] = (),
+        released: Sequence[Held] = (),
+    ) -> WriteResult: ...
+
+    def held_counts(self) -> HeldCounts:
+        """How many records are held, by site and camera."""
+        ...
+
+    def held(self, pairs: Iterable[tuple[str, str]]) -> list[Held]:
+        """The held records of these (site id, camera id) pairs, oldest first."""
+        ...
 
 
 class BatchWriter:
@@ -143,8 +190,14 @@ class BatchWriter:
             self.cell_m, self.any_cell_m = {}, float(heatmap_cell_m)
         self._staging = False
 
-    def write(self, messages: Sequence[Message]) -> WriteResult:
-        """Write all messages in one transaction (committed on return)."""
+    def write(
+        self,
+        messages: Sequence[Message],
+        held: Sequence[Held] = (),
+        released: Sequence[Held] = (),
+    ) -> WriteResult:
+        """Write all messages, store ``held`` and delete ``released`` in one transaction
+        (committed on return)."""
         frames: dict[FrameKey, FrameObservations] = {}
         other: list[Message] = []
         for msg in messages:
@@ -163,10 +216,32 @@ class BatchWriter:
                 result.duplicates += len(frames) - len(new)
                 result.observations = self._write_observations([frames[k] for k in new])
                 result.other = self._write_other(other)
+                if held or released:
+                    with self.conn.cursor() as cur:
+                        if held:
+                            cur.executemany(_INSERT_HELD, [_held_row(h) for h in held])
+                        if released:
+                            cur.executemany(_DELETE_HELD, [_held_row(h)[:4] for h in released])
         except BaseException:
             self._staging = False  # a rolled-back first batch takes the tables with it
             raise
         return result
+
+    def held_counts(self) -> HeldCounts:
+        with self.conn.transaction():
+            rows = self.conn.execute(_HELD_COUNTS).fetchall()
+        return {(str(s), str(c)): int(str(n)) for s, c, n in rows}
+
+    def held(self, pairs: Iterable[tuple[str, str]]) -> list[Held]:
+        out: list[Held] = []
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            for site_id, camera_id in pairs:
+                for topic, part, off, key, value, s, c, at in cur.execute(
+                    _SELECT_HELD, (site_id, camera_id)
+                ).fetchall():
+                    record = Record(str(topic), int(part), int(off), key, value)  # type: ignore[call-overload,arg-type]
+                    out.append(Held(record, str(s), str(c), at))  # type: ignore[arg-type]
+        return out
 
     def _copy(self, sql: str, lines: list[str]) -> None:
         with self.conn.cursor().copy(sql) as copy:

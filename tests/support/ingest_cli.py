@@ -8,10 +8,17 @@ DEMO_SITE = Path(__file__).resolve().parents[2] / "configs" / "sites" / "demo.ya
 
 
 def ingest_args(
-    database_url: str, servers: str, ns: str, *extra: str, site_file: Path = DEMO_SITE
+    database_url: str,
+    servers: str,
+    ns: str,
+    *extra: str,
+    site_file: Path = DEMO_SITE,
+    sites_dir: Path | None = None,
 ) -> list[str]:
     """Ingest of one topic namespace into one database, deriving after every batch and keeping
-    all data (the test data is days old: retention must not drop it); ``extra`` appended."""
+    all data (the test data is days old: retention must not drop it); ``extra`` appended.
+    The sites are ``site_file``'s, or with ``sites_dir`` those of that folder."""
+    sites = ["--sites-dir", str(sites_dir)] if sites_dir else ["--site", str(site_file)]
     return [
         "cloud",
         "ingest",
@@ -19,8 +26,7 @@ def ingest_args(
         database_url,
         "--bootstrap-servers",
         servers,
-        "--site",
-        str(site_file),
+        *sites,
         "--topic-namespace",
         ns,
         "--group-id",
