@@ -11,7 +11,9 @@ second thread while the previous step is tracked and published, one camera's mes
 A camera whose processing raises is isolated: one log line, its open tracklets are ended, an
 ``error`` heartbeat names the exception, and it is paused with exponential backoff (frames that
 arrive meanwhile are discarded and counted as dropped) before it is tried again; the others never
-stop. A camera whose source fails is reported (heartbeat ``offline``) and the others carry on.
+stop. A camera whose source fails is reported (heartbeat ``offline``) and the others carry on;
+one whose source is already down at start (a stream that did not open) gets its ``offline``
+heartbeat at once, and one that gives up (a bounded run's dead stream) ends, so the run does.
 
 Every ``heartbeat_interval_s`` each camera gets a heartbeat whose status says how it does:
 ``offline`` (no frames), ``error`` (processing raises), ``degraded`` (a paced camera processed
@@ -37,7 +39,6 @@ from edge.frames import Frame, FrameSource
 from edge.metrics import NodeMetrics
 from edge.pipeline import Engine, describe
 from edge.sink import Sink
-from edge.sources import SourceError
 from edge.streams import Backoff
 from footfall.contract import (
     MAX_DETAIL_CHARS,
@@ -48,6 +49,7 @@ from footfall.contract import (
     CameraStatus,
     Message,
 )
+from footfall.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +114,7 @@ class CameraReader(threading.Thread):
                     state.pending.append(frame)
                     state.arrived += 1
                     self.handover.notify_all()
-        except SourceError as exc:
+        except UserError as exc:  # a source that failed, or a stream that gave up
             state.source_error = str(exc)
             log.error("%s", exc)
         except Exception as exc:  # a broken decoder takes only its own camera down
@@ -179,6 +181,9 @@ class EdgeNode:
             reader.start()
         for camera_id, sentence in self.failed.items():
             self._publish_heartbeat(camera_id, None, sentence)
+        for camera_id, state in self.cameras.items():
+            if getattr(state.source, "last_error", None):  # down already (a stream's probe)
+                self._publish_heartbeat(camera_id, state, None)
         processed = 0
         executor = ThreadPoolExecutor(1, thread_name_prefix="detect") if self.overlap else None
         inflight: tuple[list[Frame], Future[tuple[list[Detections | str], float]]] | None = None

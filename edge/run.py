@@ -14,7 +14,8 @@ from edge.node import EdgeNode
 from edge.pipeline import Engine, Identity, camera_pipeline
 from edge.reid import ReidError, build_embedder
 from edge.sink import Sink
-from edge.sources import SourceError, is_stream, open_source
+from edge.sources import BOUNDED_STREAM_ATTEMPTS, SourceError, is_stream, open_source
+from edge.streams import StreamSource
 from footfall.contract import new_run_id
 from footfall.site import Site
 
@@ -71,7 +72,16 @@ def run_node(
             continue
         paced = realtime or is_stream(camera.source)  # keeps its newest frame, held to its fps
         sources[camera.id] = (source, paced)
-        log(f"  {camera.id:<20} ok      {camera.source}")
+        down = source.probe() if isinstance(source, StreamSource) else None
+        if down is None:
+            log(f"  {camera.id:<20} ok      {camera.source}")
+        else:
+            retries = (
+                f"gives up after {BOUNDED_STREAM_ATTEMPTS} attempts (--max-frames)"
+                if max_frames is not None
+                else "retried until it answers"
+            )
+            log(f"  {camera.id:<20} UNREACHABLE  {down} ({retries}; heartbeat offline)")
     if not sources:
         raise SourceError(f"No camera of site {site.site.id} could be opened; see the lines above.")
     pipelines = {
@@ -111,6 +121,10 @@ def run_node(
         overlap=overlap,
     )
     try:
-        return node.run(stop)
+        processed = node.run(stop)
     finally:
         restore()
+    for camera_id, state in node.cameras.items():
+        if state.source_error is not None:
+            log(f"  {camera_id:<20} ENDED   {state.source_error}")
+    return processed

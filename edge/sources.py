@@ -34,6 +34,9 @@ from footfall.errors import UserError
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp"})
 STREAM_SCHEMES = frozenset({"rtsp", "rtsps", "http", "https", "rtmp"})
+BOUNDED_STREAM_ATTEMPTS = 5
+"""A stream of a run bounded by ``max_frames`` gives up after this many failed attempts in a row
+(waiting 1 + 2 + 4 + 8 s between them), so a dead camera cannot keep the run from ending."""
 
 
 class SourceError(UserError, RuntimeError):
@@ -293,9 +296,12 @@ def open_source(
     min_score: float = 0.0,
 ) -> FrameSource:
     """Open a file, an image folder, a detection file (``.txt``; needs ``resolution`` and
-    ``fps``, keeps scores ≥ ``min_score``) or a stream (``rtsp://``, ``http(s)://``)."""
+    ``fps``, keeps scores ≥ ``min_score``) or a stream (``rtsp://``, ``http(s)://``; in a run
+    bounded by ``max_frames`` it gives up after :data:`BOUNDED_STREAM_ATTEMPTS` failed attempts
+    in a row, else it retries for ever)."""
     if is_stream(uri):
-        return StreamSource(uri, camera_id, fps=fps, max_frames=max_frames)
+        attempts = BOUNDED_STREAM_ATTEMPTS if max_frames is not None else None
+        return StreamSource(uri, camera_id, fps=fps, max_frames=max_frames, max_attempts=attempts)
     if is_detection_file(uri.removeprefix("file://")):
         return DetectionFileSource(
             uri.removeprefix("file://"),
