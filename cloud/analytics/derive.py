@@ -4,9 +4,11 @@ Ingest marks every track it adds observations to as dirty, with the earliest tim
 (``dirty_from``). :func:`derive_dirty` takes a set of dirty tracks (row locks, so ingest waits
 rather than racing) and derives each one *incrementally*: it reads only the observations after
 the track's watermark and resumes from the state the previous pass ended in (``track_state``:
-the confirmed side of each line, the open visit of each zone; see
-:func:`footfall.site.rules.resume_crossings`), appends the new crossings, upserts the
-visits that changed, and saves the new state. A track with no state (new, or derived before the
+where the track stands with each line -- its established side, and a side seen but not yet
+established for ``line_establish_s``; the open visit of each zone; see
+:func:`footfall.site.rules.resume_crossings`), appends the new crossings (one whose side was
+pending is dated when it was first seen, before the new observations), upserts the visits that
+changed, and saves the new state. A track with no state (new, or derived before the
 state existed) or with a late observation (at or before its watermark) is re-derived whole: its
 crossings and visits are deleted and derived again from all its observations. Either way the
 derived rows equal a whole re-derivation, so cost is linear in the new observations.
@@ -31,6 +33,7 @@ import psycopg
 from footfall.site import Site
 from footfall.site.rules import (
     Crossing,
+    LineState,
     OpenVisit,
     Track,
     Visit,
@@ -179,7 +182,7 @@ class TrackState:
     """Where the derivation of one track stopped: resumed by the next pass."""
 
     watermark: datetime | None = None
-    lines: dict[str, int] = field(default_factory=dict)
+    lines: dict[str, LineState] = field(default_factory=dict)
     zones: dict[str, OpenVisit] = field(default_factory=dict)
 
     @classmethod
@@ -187,7 +190,7 @@ class TrackState:
         assert isinstance(lines, dict) and isinstance(zones, dict)
         return cls(
             watermark if isinstance(watermark, datetime) else None,
-            {str(k): int(v) for k, v in lines.items()},
+            {str(k): _line_state(v) for k, v in lines.items()},
             {
                 str(k): (datetime.fromisoformat(v[0]), datetime.fromisoformat(v[1]))
                 for k, v in zones.items()
@@ -195,13 +198,34 @@ class TrackState:
         )
 
     def lines_json(self) -> str:
-        return json.dumps({k: v for k, v in self.lines.items() if v}, sort_keys=True)
+        """Per line: the established side (an int, as before line_establish_s existed) or,
+        while another side is pending, [side, pending side, its first time]."""
+        out: dict[str, object] = {}
+        for k, v in self.lines.items():
+            if v.pending and v.since is not None:
+                out[k] = [v.side, v.seen, v.since.isoformat()]
+            elif v.side:
+                out[k] = v.side
+        return json.dumps(out, sort_keys=True)
+
+    def pending_since(self) -> list[datetime]:
+        """First times of sides pending establishment: a crossing may be dated then."""
+        return [v.since for v in self.lines.values() if v.pending and v.since is not None]
 
     def zones_json(self) -> str:
         return json.dumps(
             {k: [e.isoformat(), last.isoformat()] for k, (e, last) in self.zones.items()},
             sort_keys=True,
         )
+
+
+def _line_state(value: object) -> LineState:
+    """A line's state as :meth:`TrackState.lines_json` stores it."""
+    if isinstance(value, list):
+        side, seen, since = value
+        return LineState(int(side), int(seen), datetime.fromisoformat(str(since)))
+    side = int(value)  # type: ignore[call-overload]
+    return LineState(side, side)
 
 
 def _derive_coded(
@@ -217,10 +241,16 @@ def _derive_coded(
     visits: list[Visit] = []
     new = TrackState(at[-1] if len(at) else state.watermark)
     for line, line_codes in zip(site.lines, codes, strict=True):
-        found, side = resume_crossings_coded(at, line_codes, line.id, state.lines.get(line.id, 0))
+        found, line_state = resume_crossings_coded(
+            at,
+            line_codes,
+            line.id,
+            site.counting.line_establish_s,
+            state.lines.get(line.id, LineState()),
+        )
         crossings += found
-        if side:
-            new.lines[line.id] = side
+        if line_state.side or line_state.pending:
+            new.lines[line.id] = line_state
     for zone, mask in zip(site.zones, masks, strict=True):
         changed, open_visit = resume_visits_masked(
             at,
@@ -304,7 +334,9 @@ def derive_tracks(
         ):
             states[key] = state
             after.append(state.watermark)
-            changed_from = min([dirty_from, *(e for e, _ in state.zones.values())])
+            changed_from = min(
+                [dirty_from, *(e for e, _ in state.zones.values()), *state.pending_since()]
+            )
         else:
             states[key] = TrackState()
             after.append(first_at - _TICK)

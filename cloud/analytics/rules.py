@@ -19,6 +19,7 @@ from psycopg.types.json import Jsonb
 
 from footfall.errors import UserError
 from footfall.site import CountingRules, Site
+from footfall.site.rules import stored_counting_rules
 
 Conn = psycopg.Connection[tuple[object, ...]]
 
@@ -28,12 +29,15 @@ class RulesMismatch(UserError):
 
 
 def stored_rules(conn: Conn, site_id: str) -> CountingRules | None:
-    """The rules recorded for ``site_id`` (None: none yet)."""
+    """The rules recorded for ``site_id`` (None: none yet). A setting added since they were
+    recorded reads as the behaviour their data was derived with
+    (:func:`footfall.site.rules.stored_counting_rules`), so a config with today's default is
+    refused with the recompute fix rather than mixed with data derived without it."""
     row = conn.execute("SELECT rules FROM site_rules WHERE site_id = %s", (site_id,)).fetchone()
     if row is None:
         return None
     data: Any = row[0] if not isinstance(row[0], str) else json.loads(row[0])
-    return CountingRules.model_validate(data)
+    return stored_counting_rules(data)
 
 
 def agree_rules(conn: Conn, site: Site) -> CountingRules:

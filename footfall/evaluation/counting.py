@@ -1,8 +1,9 @@
 """Counting accuracy: line crossings and zone visits of ground-truth tracks against the system's.
 
 Both sides go through the counting rules the cloud uses (:mod:`footfall.site.rules`: line
-crossings with hysteresis, zone visits with a minimum length and a gap), so the only difference
-between the "true" and the "system" counts is the tracks they start from:
+crossings with hysteresis between established sides, zone visits with a minimum length and a
+gap), so the only difference between the "true" and the "system" counts is the tracks they start
+from:
 
 * true: the ground-truth tracks (MOTChallenge ``gt.txt``), each person's feet (box
   bottom-centre) frame by frame;
@@ -154,8 +155,14 @@ def image_tracks(rows: np.ndarray, fps: float) -> list[Track]:
     return trajectories(rows, fps, feet(rows), IMAGE_FLOOR)
 
 
-def _crossings(tracks: Iterable[Track], line: CountingLine, hysteresis: float) -> tuple[int, int]:
-    found = [c for t in tracks for c in line_crossings(t, line, hysteresis)]
+def _crossings(
+    tracks: Iterable[Track], line: CountingLine, rules: CountingRules
+) -> tuple[int, int]:
+    found = [
+        c
+        for t in tracks
+        for c in line_crossings(t, line, rules.line_hysteresis_m, rules.line_establish_s)
+    ]
     return sum(c.direction > 0 for c in found), sum(c.direction < 0 for c in found)
 
 
@@ -178,12 +185,13 @@ def compare(
     """True against system crossings of every line and visits of every zone.
 
     ``rules`` are the site's (:class:`footfall.site.CountingRules`); in image space its lengths
-    are pixels (``line_hysteresis_m`` is then the hysteresis in pixels).
+    are pixels (``line_hysteresis_m`` is then the hysteresis in pixels; times are seconds in
+    both spaces).
     """
     line_counts = []
     for line in lines:
-        t_in, t_out = _crossings(true_tracks, line, rules.line_hysteresis_m)
-        s_in, s_out = _crossings(system_tracks, line, rules.line_hysteresis_m)
+        t_in, t_out = _crossings(true_tracks, line, rules)
+        s_in, s_out = _crossings(system_tracks, line, rules)
         line_counts.append(LineCount(line.id, t_in, t_out, s_in, s_out))
     zone_counts = []
     for zone in zones:

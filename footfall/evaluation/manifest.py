@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from footfall.errors import UserError
+from footfall.site.rules import ESTABLISH_S
 
 SlugText = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64)]
 NameText = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$", max_length=64)]
@@ -52,6 +53,9 @@ class Counting(_Strict):
     """Lines and zones in image pixels, where people in this sequence actually walk."""
 
     hysteresis_px: float = Field(default=10.0, ge=0.0, description="As line_hysteresis_m.")
+    establish_s: float = Field(
+        default=ESTABLISH_S, ge=0.0, le=60.0, description="As line_establish_s (seconds)."
+    )
     min_visit_s: float = Field(default=2.0, ge=0.0)
     visit_gap_s: float = Field(default=1.0, ge=0.0)
     lines: list[ImageLine] = []

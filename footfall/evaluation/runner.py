@@ -158,6 +158,7 @@ def count_sequence(
         # larger than the site model's bound in metres).
         rules = CountingRules.model_construct(
             line_hysteresis_m=entry.counting.hysteresis_px,
+            line_establish_s=entry.counting.establish_s,
             min_visit_s=entry.counting.min_visit_s,
             visit_gap_s=entry.counting.visit_gap_s,
         )

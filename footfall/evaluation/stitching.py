@@ -16,12 +16,17 @@ own visitor, the state before this issue):
   cameras cover to at least 65 % (the others are mostly unseen: nobody can measure dwell there);
   a visitor's zone visits from all their tracklets are merged when less than 5 s apart.
 * ``tracklets_per_s`` -- stitching speed of the mode in this run.
+
+And, once (under ``local``: line counts do not depend on stitching), ``line_abs_error`` -- the
+sum over the counting lines that cameras see (to at least 65 % of their length) and both
+directions of |crossings counted − true crossings|, raw per-track crossings as the footfall
+rollups count them (``line_crossings`` and ``true_line_crossings`` the totals).
 """
 
 from __future__ import annotations
 
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -86,7 +91,7 @@ def local_analytics(
         pts.sort()
         tr = Track.columns(*zip(*pts, strict=True))
         for line in site.lines:
-            for c in line_crossings(tr, line, s.line_hysteresis_m):
+            for c in line_crossings(tr, line, s.line_hysteresis_m, s.line_establish_s):
                 crossings.append(LocalCrossing(camera, track, c.line_id, c.at, c.direction))
         for zone in site.zones:
             for v in zone_visits(tr, zone, s.min_visit_s, s.visit_gap_s):
@@ -107,6 +112,41 @@ def covered_zones(site: Site, min_coverage: float = MIN_COVERAGE) -> set[str]:
         if z.shape().intersection(seen).area >= min_coverage * z.shape().area:
             out.add(z.id)
     return out
+
+
+def covered_lines(site: Site, min_coverage: float = MIN_COVERAGE) -> set[str]:
+    """Counting lines whose length the cameras' fields of view cover to ``min_coverage``."""
+    hulls: dict[str, list[shapely.Geometry]] = defaultdict(list)
+    for c in site.cameras:
+        hulls[c.floor].append(
+            shapely.MultiPoint([p.floor for p in c.calibration.points]).convex_hull
+        )
+    out = set()
+    for ln in site.lines:
+        seg = shapely.LineString([ln.a, ln.b])
+        seen = shapely.union_all(hulls.get(ln.floor, []))
+        if seg.intersection(seen).length >= min_coverage * seg.length:
+            out.add(ln.id)
+    return out
+
+
+def line_count_errors(
+    site: Site, truth: Truth, crossings: Sequence[LocalCrossing]
+) -> dict[str, int]:
+    """Raw line counts (every local track's crossings, as the footfall rollups) against the
+    true crossings, per covered line and direction."""
+    lines = covered_lines(site)
+    counted: Counter[tuple[str, int]] = Counter(
+        (c.line_id, c.direction) for c in crossings if c.line_id in lines
+    )
+    true: Counter[tuple[str, int]] = Counter(
+        (c.line_id, c.direction) for c in truth.crossings if c.line_id in lines
+    )
+    return {
+        "line_crossings": sum(counted.values()),
+        "true_line_crossings": sum(true.values()),
+        "line_abs_error": sum(abs(counted[k] - true[k]) for k in counted.keys() | true.keys()),
+    }
 
 
 def _merged_dwell(
@@ -208,6 +248,7 @@ def evaluate(
     out: dict[str, dict[str, Any]] = {}
     local = [f"{k[0]}/{k[2]}" for k in t.keys]
     out["local"] = score_mode(site, truth, t, local, crossings, visits)
+    out["local"] |= line_count_errors(site, truth, crossings)
     for mode in modes:
         settings = StitchSettings(**{**base.__dict__, "mode": mode, "threshold": None})
         began = time.perf_counter()

@@ -8,7 +8,9 @@ ground truth and the replay evaluation all call this module.
   geometric test, no hysteresis: the truth of noise-free paths, and
   :meth:`footfall.site.CountingLine.crossing`).
 * :func:`line_crossings` / :func:`resume_crossings` -- crossings with hysteresis, for measured
-  (noisy) tracks: a side counts only once confirmed ``line_hysteresis_m`` away from the line.
+  (noisy) tracks: a side counts only once confirmed ``line_hysteresis_m`` away from the line, and
+  a crossing only between sides the track was established on, each for ``line_establish_s``
+  (so a track that jumps across the line at an identity switch, for a moment, is not counted).
 * :func:`visit_runs` -- the zone-visit rule on times of points inside a zone: a gap longer than
   ``visit_gap_s`` ends a visit, a visit shorter than ``min_visit_s`` is none;
   :func:`zone_visits` / :func:`resume_visits` apply it to a :class:`Track`.
@@ -17,9 +19,9 @@ A trajectory is a time-ordered sequence of :class:`Point` (UTC time, floor id, x
 or a :class:`Track` (the same as columns). Everything is a deterministic function of the
 trajectory, so re-deriving a track from its stored observations gives the same rows (which makes
 the cloud's derived analytics exactly-once). The ``resume_*`` functions take the state the
-previous part of the trajectory ended in (the confirmed side of a line, the open visit of a zone)
-and return the new state with their rows, so a trajectory cut into consecutive parts gives the
-same rows as the whole. The per-point geometry is vectorised: only points that change something
+previous part of the trajectory ended in (the :class:`LineState` of a line, the open visit of a
+zone) and return the new state with their rows, so a trajectory cut into consecutive parts gives
+the same rows as the whole. The per-point geometry is vectorised: only points that change something
 are visited in Python.
 
 Lengths are in the coordinates' unit: metres on a floor (the evaluation also counts in image
@@ -29,7 +31,7 @@ pixels with the same rule).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -43,6 +45,15 @@ from footfall.site.base import Float, SiteModel
 if TYPE_CHECKING:
     from footfall.site.line import CountingLine
     from footfall.site.zone import Zone
+
+
+ESTABLISH_S = 0.5
+"""Default ``line_establish_s``: chosen on every replay-evaluation sequence and the simulator
+together (see the README, "Site model")."""
+
+ESTABLISH_S_BEFORE = 0.0
+"""``line_establish_s`` of rules recorded before the setting existed: every confirmed side
+counted at once (:func:`footfall.site.rules.stored_counting_rules`)."""
 
 
 class CountingRules(SiteModel):
@@ -61,6 +72,14 @@ class CountingRules(SiteModel):
         le=10.0,
         description="A person must be this far from a counting line on the new side before a "
         "crossing counts (metres; someone standing on the line is not counted again and again).",
+    )
+    line_establish_s: Float = Field(
+        default=ESTABLISH_S,
+        ge=0.0,
+        le=60.0,
+        description="A crossing counts only between sides a track was seen on, at least "
+        "line_hysteresis_m from the line, for this long each (seconds; a track that jumps across "
+        "the line at an identity switch for a moment is not counted; 0: any confirmed side).",
     )
     min_visit_s: Float = Field(
         default=5.0,
@@ -82,8 +101,16 @@ class CountingRules(SiteModel):
     )
 
     def describe(self) -> str:
-        """One line for people: ``line_hysteresis_m=0.3, min_visit_s=5, …``."""
+        """One line for people: ``line_hysteresis_m=0.3, line_establish_s=1, …``."""
         return ", ".join(f"{k}={v:g}" for k, v in self.model_dump().items())
+
+
+def stored_counting_rules(data: Mapping[str, object]) -> CountingRules:
+    """Rules recorded with stored data (``CountingRules.model_dump()``), read back. A setting
+    added later is missing from rules recorded before it: their data was derived without it, so
+    it reads as the behaviour of then (``line_establish_s`` 0), never as today's default, and a
+    config with today's default is told to re-derive."""
+    return CountingRules.model_validate({"line_establish_s": ESTABLISH_S_BEFORE, **data})
 
 
 @dataclass(frozen=True)
@@ -115,6 +142,23 @@ class Visit:
 
 OpenVisit = tuple[datetime, datetime]
 """(enter_at, last point inside) of a zone visit that later points may still extend."""
+
+
+@dataclass(frozen=True)
+class LineState:
+    """Where a track stands with one counting line after some of its points."""
+
+    side: int = 0
+    """The established side: +1 in, -1 out, 0 none (not yet, or forgotten)."""
+    seen: int = 0
+    """The side of the latest confirming points (0: none, or forgotten)."""
+    since: datetime | None = None
+    """The first of those points, while ``seen`` is not yet established (else None)."""
+
+    @property
+    def pending(self) -> bool:
+        """The latest confirming points are on a side not established yet."""
+        return self.seen != self.side
 
 
 @dataclass(frozen=True)
@@ -186,30 +230,45 @@ def step_crossings(
 
 
 def line_crossings(
-    points: Sequence[Point] | Track, line: CountingLine, hysteresis_m: float
+    points: Sequence[Point] | Track,
+    line: CountingLine,
+    hysteresis_m: float,
+    establish_s: float,
 ) -> list[Crossing]:
     """Crossings of ``line`` along a whole trajectory (see :func:`resume_crossings`)."""
-    return resume_crossings(points, line, hysteresis_m, 0)[0]
+    return resume_crossings(points, line, hysteresis_m, establish_s, LineState())[0]
 
 
 def resume_crossings(
-    points: Sequence[Point] | Track, line: CountingLine, hysteresis_m: float, side: int
-) -> tuple[list[Crossing], int]:
-    """Crossings of ``line`` with hysteresis.
+    points: Sequence[Point] | Track,
+    line: CountingLine,
+    hysteresis_m: float,
+    establish_s: float,
+    state: LineState,
+) -> tuple[list[Crossing], LineState]:
+    """Crossings of ``line`` with hysteresis, between established sides.
 
     A point confirms a side when it is at least ``hysteresis_m`` from the line, on the in side or
     the out side, and beside the segment (its projection within ``hysteresis_m`` of the ends).
     Points nearer than that to the line change nothing, so someone standing on the line is not
-    counted again and again. A crossing is counted, at the time of the confirming point, when the
-    confirmed side changes. A point beside the line's extension (not beside the segment) forgets
-    the confirmed side, so walking around the end of a line is not a crossing.
+    counted again and again. A point beside the line's extension (not beside the segment) forgets
+    the side, so walking around the end of a line is not a crossing.
 
-    ``side`` is the confirmed side before ``points`` (0: none); returns the crossings and the
-    confirmed side after them.
+    A side is *established* once confirming points of it span ``establish_s`` (from the first of
+    them to a later one, with no point confirming the other side or forgetting in between). A
+    crossing is counted when the established side changes, at the time of the first confirming
+    point on the new side (where the plain rule would count it). So a track must be seen on
+    both sides, each for ``establish_s``: one that jumps across the line at an identity switch
+    and back, or that starts or ends just after a jump, is not counted; a track that starts on
+    one side and walks across is. With ``establish_s`` 0 every confirmed side is established.
+
+    ``state`` is where the track stood before ``points`` (:class:`LineState`; ``LineState()``:
+    nowhere); returns the crossings and the state after them. A crossing may be dated before
+    ``points`` (its side was pending in ``state``).
     """
     track = Track.of(points)
     return resume_crossings_coded(
-        track.at, crossing_codes(track, line, hysteresis_m), line.id, side
+        track.at, crossing_codes(track, line, hysteresis_m), line.id, establish_s, state
     )
 
 
@@ -231,19 +290,39 @@ def crossing_codes(track: Track, line: CountingLine, hysteresis_m: float) -> np.
 
 
 def resume_crossings_coded(
-    at: Sequence[datetime], codes: np.ndarray, line_id: str, side: int
-) -> tuple[list[Crossing], int]:
-    """:func:`resume_crossings` from the :func:`crossing_codes` of the points at times ``at``."""
+    at: Sequence[datetime],
+    codes: np.ndarray,
+    line_id: str,
+    establish_s: float,
+    state: LineState,
+) -> tuple[list[Crossing], LineState]:
+    """:func:`resume_crossings` from the :func:`crossing_codes` of the points at times ``at``.
+
+    Only runs of equal codes are visited in Python (a track has a few). Times are compared in
+    whole microseconds, so a part of a trajectory resumed from its state decides as the whole.
+    """
     idx = np.flatnonzero(codes != 2)
     if not len(idx):
-        return [], side
+        return [], state
     sides = codes[idx]
-    before = np.empty_like(sides)
-    before[0] = side
-    before[1:] = sides[:-1]
-    changed = idx[(sides != 0) & (before != 0) & (sides != before)]
-    out = [Crossing(line_id, at[i], int(codes[i])) for i in changed.tolist()]
-    return out, int(sides[-1])
+    firsts = np.flatnonzero(np.concatenate([[True], sides[1:] != sides[:-1]]))
+    lasts = np.concatenate([firsts[1:] - 1, [len(sides) - 1]])
+    need = _at_least_us(establish_s)
+    side, seen, since = state.side, state.seen, state.since
+    out: list[Crossing] = []
+    for first, last in zip(idx[firsts].tolist(), idx[lasts].tolist(), strict=True):
+        code = int(codes[first])
+        if code != seen or since is None:  # a new run (not the one pending in the state)
+            seen, since = code, at[first]
+        if code == 0:  # beside the extension or on another floor: forget
+            side, since = 0, None
+        elif code == side:
+            since = None
+        elif (at[last] - since) // _US >= need:
+            if side:
+                out.append(Crossing(line_id, since, code))
+            side, since = code, None
+    return out, LineState(side, seen, since)
 
 
 # --- zone visits ------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from cloud.analytics.derive import TrackState, _derive_coded
 from footfall.site import CountingLine, CountingRules, Side, Site, Zone, load_site
 from footfall.site.rules import (
     Crossing,
+    LineState,
     Point,
     Track,
     Visit,
@@ -73,6 +74,19 @@ def random_track(rng: random.Random, n: int) -> list[Point]:
     return out
 
 
+def test_a_state_saved_before_line_establish_s_resumes_as_established() -> None:
+    """track_state rows written before line_establish_s hold each line's side as an int: it
+    reads as that side established (what it meant), and a state with a side pending is saved
+    with its first time, so the next pass can date the crossing then."""
+    state = TrackState.from_row(T0, {"a": 1, "b": -1}, {})
+    assert state.lines == {"a": LineState(1, 1), "b": LineState(-1, -1)}
+    assert json.loads(state.lines_json()) == {"a": 1, "b": -1}
+    pending = TrackState(T0, {"a": LineState(1, -1, T0)})
+    assert json.loads(pending.lines_json()) == {"a": [1, -1, T0.isoformat()]}
+    assert _roundtrip(pending) == pending
+    assert pending.pending_since() == [T0]
+
+
 def _roundtrip(state: TrackState) -> TrackState:
     lines, zones = json.loads(state.lines_json()), json.loads(state.zones_json())
     return TrackState.from_row(state.watermark, lines, zones)
@@ -85,6 +99,7 @@ def test_incremental_equals_whole_on_random_batches(seed: int) -> None:
         update={
             "counting": CountingRules(
                 line_hysteresis_m=rng.choice([0.0, 0.3, 1.0]),
+                line_establish_s=rng.choice([0.0, 0.5, 1.0, 3.0]),
                 min_visit_s=rng.choice([0.0, 5.0, 20.0]),
                 visit_gap_s=rng.choice([0.5, 2.0, 10.0]),
             )
@@ -123,21 +138,23 @@ def test_random_tracks_exercise_crossings_and_visits() -> None:
     assert sum(len(v) for _, v, _ in found) > 10
 
 
-def _reference_crossings(points: list[Point], line: CountingLine, h: float) -> list[Crossing]:
-    """The per-point loop that the vectorised crossing_codes replaced."""
+def _reference_crossings(
+    points: list[Point], line: CountingLine, h: float, establish_s: float
+) -> list[Crossing]:
+    """The rule point by point (the vectorised crossing_codes and the runs replaced this)."""
     (ax, ay), (bx, by) = line.a, line.b
     length = math.dist(line.a, line.b)
     ux, uy = (bx - ax) / length, (by - ay) / length
     sign = 1.0 if line.in_side == Side.RIGHT else -1.0
-    out, side = [], 0
+    need = timedelta(seconds=establish_s)
+    out: list[Crossing] = []
+    side = seen = 0  # established side; side of the latest confirming points, since when
+    since = T0
     for p in points:
-        if p.floor_id != line.floor:
-            side = 0
-            continue
         rx, ry = p.x_m - ax, p.y_m - ay
         along = rx * ux + ry * uy
-        if along < -h or along > length + h:
-            side = 0
+        if p.floor_id != line.floor or along < -h or along > length + h:
+            side = seen = 0
             continue
         distance = sign * (ux * ry - uy * rx)
         if distance >= h:
@@ -146,9 +163,12 @@ def _reference_crossings(points: list[Point], line: CountingLine, h: float) -> l
             new = -1
         else:
             continue
-        if side and new != side:
-            out.append(Crossing(line.id, p.at, new))
-        side = new
+        if new != seen:
+            seen, since = new, p.at
+        if new != side and p.at - since >= need:
+            if side:
+                out.append(Crossing(line.id, since, new))
+            side = new
     return out
 
 
@@ -173,9 +193,10 @@ def _reference_visits(points: list[Point], zone: Zone, min_s: float, gap_s: floa
 def test_vectorised_geometry_equals_the_per_point_loop(seed: int) -> None:
     rng = random.Random(1000 + seed)
     h = rng.choice([0.0, 0.3, 1.0])
+    est = rng.choice([0.0, 0.5, 1.0, 3.0])
     for _ in range(5):
         track = random_track(rng, rng.randint(0, 300))
         for line in SITE.lines:
-            assert line_crossings(track, line, h) == _reference_crossings(track, line, h)
+            assert line_crossings(track, line, h, est) == _reference_crossings(track, line, h, est)
         for zone in SITE.zones:
             assert zone_visits(track, zone, 5.0, 2.0) == _reference_visits(track, zone, 5.0, 2.0)

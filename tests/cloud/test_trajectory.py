@@ -1,4 +1,5 @@
-"""Line crossings with hysteresis and zone visits on small hand-made trajectories."""
+"""Line crossings with hysteresis and zone visits on small hand-made trajectories (the
+establishment rule of crossings: tests/site/test_rules.py)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ def walk(*ys: float, x: float = 5.0, dt_s: float = 1.0) -> list[Point]:
 
 
 def test_walking_across_counts_once_in_then_once_out() -> None:
-    crossings = line_crossings(walk(3, 4, 6, 7, 6, 4, 3), LINE, hysteresis_m=0.3)
+    crossings = line_crossings(walk(3, 4, 6, 7, 6, 4, 3), LINE, hysteresis_m=0.3, establish_s=0.0)
     assert [(c.direction, c.at) for c in crossings] == [
         (1, T0 + timedelta(seconds=2)),
         (-1, T0 + timedelta(seconds=5)),
@@ -29,10 +30,10 @@ def test_walking_across_counts_once_in_then_once_out() -> None:
 
 def test_standing_on_the_line_is_not_counted_again_and_again() -> None:
     jitter = walk(3, 4.9, 5.1, 4.9, 5.1, 4.95, 5.2, 4.8, 6, 7)
-    crossings = line_crossings(jitter, LINE, hysteresis_m=0.3)
+    crossings = line_crossings(jitter, LINE, hysteresis_m=0.3, establish_s=0.0)
     assert [c.direction for c in crossings] == [1]
     # Without hysteresis the same jitter would be counted many times.
-    assert len(line_crossings(jitter, LINE, hysteresis_m=0.0)) > 1
+    assert len(line_crossings(jitter, LINE, hysteresis_m=0.0, establish_s=0.0)) > 1
 
 
 def test_walking_around_the_end_of_the_line_is_not_a_crossing() -> None:
@@ -40,12 +41,12 @@ def test_walking_around_the_end_of_the_line_is_not_a_crossing() -> None:
         Point(T0 + timedelta(seconds=i), "l0", x, y)
         for i, (x, y) in enumerate([(5, 3), (9, 3), (12, 3), (12, 7), (9, 7), (5, 7)])
     ]
-    assert line_crossings(around, LINE, hysteresis_m=0.3) == []
+    assert line_crossings(around, LINE, hysteresis_m=0.3, establish_s=0.0) == []
 
 
 def test_a_track_on_another_floor_never_crosses() -> None:
     other = [Point(p.at, "l1", p.x_m, p.y_m) for p in walk(3, 7)]
-    assert line_crossings(other, LINE, hysteresis_m=0.3) == []
+    assert line_crossings(other, LINE, hysteresis_m=0.3, establish_s=0.0) == []
 
 
 def test_visits_respect_minimum_length_and_gaps() -> None:

@@ -40,7 +40,9 @@ def test_short_eval_writes_a_report_with_sane_figures(tmp_path: Path) -> None:
     assert t["id_switches"] <= 20  # 6 on this clip; a tracker that keeps losing people has dozens
     (counting,) = run["counting"]
     (line,) = counting["lines"]
-    assert line["true_in"] + line["true_out"] == 5  # from the ground truth alone
+    # From the ground truth alone: 5 steps across the line, 2 of them within line_establish_s
+    # (0.5 s) of the 2.8 s clip's start or end, where a side cannot be established.
+    assert line["true_in"] + line["true_out"] == 3
     assert abs(line["error"]) <= 3
     (crowd,) = metrics["crowd"]
     assert crowd["frames_evaluated"] == 8 and crowd["mae"] < 15 and crowd["mape"] < 0.5

@@ -27,6 +27,7 @@ pytestmark = pytest.mark.integration
 SITE = load_site(Path(__file__).resolve().parents[2] / "configs" / "sites" / "demo.yaml")
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 H = 0.3
+ESTABLISH = timedelta(seconds=SITE.counting.line_establish_s)
 
 
 def reference_crossings(frames: list[FrameObservations]) -> Counter[tuple[str, str, int]]:
@@ -43,21 +44,25 @@ def reference_crossings(frames: list[FrameObservations]) -> Counter[tuple[str, s
         for line in SITE.lines:
             (ax, ay), (bx, by) = line.a, line.b
             length = math.dist(line.a, line.b)
-            side = 0
+            side = seen = 0  # established side; side of the latest confirming points
+            since = T0
             for at, x, y in points:
                 along = ((x - ax) * (bx - ax) + (y - ay) * (by - ay)) / length
                 if not -H <= along <= length + H:
-                    side = 0
+                    side = seen = 0
                     continue
                 right = ((bx - ax) * (y - ay) - (by - ay) * (x - ax)) / length
                 inward = right if line.in_side == "right" else -right
                 new = 1 if inward >= H else -1 if inward <= -H else 0
                 if new == 0:
                     continue
-                if side and new != side:
-                    hour = at.astimezone(tz).replace(minute=0, second=0, microsecond=0)
-                    out[(hour.isoformat(), line.id, new)] += 1
-                side = new
+                if new != seen:
+                    seen, since = new, at
+                if new != side and at - since >= ESTABLISH:
+                    if side:  # dated at the first point on the new side
+                        hour = since.astimezone(tz).replace(minute=0, second=0, microsecond=0)
+                        out[(hour.isoformat(), line.id, new)] += 1
+                    side = new
     return out
 
 

@@ -25,6 +25,7 @@ import yaml
 from dashboard_replay import free_port
 from fastapi.testclient import TestClient
 from ingest_cli import ingest_args
+from psycopg.types.json import Jsonb
 from synthetic import site_messages
 
 from cloud.analytics.rules import RulesMismatch, stored_rules
@@ -41,7 +42,12 @@ REPO = Path(__file__).resolve().parents[2]
 SITE_FILE = REPO / "configs" / "sites" / "demo.yaml"
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 RANGE = "from=2026-11-20T08:00Z&to=2026-11-20T12:00Z"
-OTHER = {"heatmap_cell_m": 1.0, "line_hysteresis_m": 0.6, "min_visit_s": 3.0}
+OTHER = {
+    "heatmap_cell_m": 1.0,
+    "line_hysteresis_m": 0.6,
+    "line_establish_s": 0.0,
+    "min_visit_s": 3.0,
+}
 
 
 def other_rules_site(folder: Path) -> Path:
@@ -67,8 +73,8 @@ def footfall_cli(*args: str | Path, timeout: float = 240) -> subprocess.Complete
     )
 
 
-def expected_crossings(site: Site, messages: list[Message], hysteresis_m: float) -> Counter[str]:
-    """In-process: (line, direction) counts of every local track, the site's rule."""
+def expected_crossings(site: Site, messages: list[Message]) -> Counter[str]:
+    """In-process: (line, direction) counts of every local track, the site's rules."""
     points: dict[tuple[str, str], list[tuple[datetime, str, float, float]]] = defaultdict(list)
     for m in messages:
         if isinstance(m, FrameObservations):
@@ -82,7 +88,8 @@ def expected_crossings(site: Site, messages: list[Message], hysteresis_m: float)
         pts.sort()
         track = Track.columns(*zip(*pts, strict=True))
         for line in site.lines:
-            for c in line_crossings(track, line, hysteresis_m):
+            rules = site.counting
+            for c in line_crossings(track, line, rules.line_hysteresis_m, rules.line_establish_s):
                 out[f"{line.id}/{'in' if c.direction > 0 else 'out'}"] += 1
     return out
 
@@ -155,7 +162,7 @@ def test_processes_with_other_counting_rules_agree_or_refuse(
 
     # Same rules: the API serves what an in-process computation gives.
     crossings, cell_m, cells = served(site, database_url, token)
-    assert crossings == expected_crossings(site, messages, 0.3) and sum(crossings.values()) > 10
+    assert crossings == expected_crossings(site, messages) and sum(crossings.values()) > 10
     assert cell_m == 0.5 and cells == expected_heatmap(messages, 0.5)
 
     # Other rules: the API, ingest and recompute refuse, in one sentence naming the fix.
@@ -185,13 +192,46 @@ def test_processes_with_other_counting_rules_agree_or_refuse(
         "--adopt-rules",
     )  # fmt: skip
     assert adopt.returncode == 0, adopt.stderr[-3000:]
-    assert "recorded line_hysteresis_m=0.6, min_visit_s=3, visit_gap_s=2, heatmap_cell_m=1" in (
-        adopt.stdout
+    assert (
+        "recorded line_hysteresis_m=0.6, line_establish_s=0, min_visit_s=3, visit_gap_s=2, "
+        "heatmap_cell_m=1" in adopt.stdout
     )
     with psycopg.connect(database_url) as conn:
         assert stored_rules(conn, "demo") == other.counting
     crossings, cell_m, cells = served(other, database_url, token)
-    assert crossings == expected_crossings(other, messages, 0.6)
+    assert crossings == expected_crossings(other, messages)
+    assert crossings != expected_crossings(site, messages)  # the rules made a difference
     assert cell_m == 1.0 and cells == expected_heatmap(messages, 1.0)
     with pytest.raises(RulesMismatch), TestClient(create_app(ApiSettings(database_url, [site]))):
         pass
+
+
+def test_rules_recorded_before_line_establish_s_are_refused_with_the_fix(database_url: str) -> None:
+    """A site_rules row written before line_establish_s existed: its data was derived with every
+    confirmed side counting at once, so a config with today's default is refused (one sentence,
+    the recompute fix), one that says line_establish_s: 0 agrees, and adopting records the
+    field."""
+    from cloud.analytics.rules import adopt_rules, agree_rules
+    from cloud.migrate import migrate
+
+    site = load_site(SITE_FILE)
+    old = {"line_hysteresis_m": 0.3, "min_visit_s": 5.0, "visit_gap_s": 2.0, "heatmap_cell_m": 0.5}
+    with psycopg.connect(database_url) as conn:
+        migrate(conn)
+        conn.execute(
+            "INSERT INTO site_rules (site_id, rules) VALUES (%s, %s)", (site.id, Jsonb(old))
+        )
+        conn.commit()
+        with pytest.raises(RulesMismatch) as info:
+            agree_rules(conn, site)
+        text = str(info.value)
+        now = f"line_establish_s={site.counting.line_establish_s:g},"
+        assert "line_establish_s=0," in text and now in text and now != "line_establish_s=0,", text
+        assert "--adopt-rules" in text and "\n" not in text
+        before = site.model_copy(update={"counting": CountingRules(line_establish_s=0.0)})
+        assert agree_rules(conn, before) == before.counting
+        adopt_rules(conn, site)
+        conn.commit()
+        assert agree_rules(conn, site) == site.counting
+        row = conn.execute("SELECT rules FROM site_rules WHERE site_id = %s", (site.id,))
+        assert row.fetchone()[0]["line_establish_s"] == site.counting.line_establish_s  # type: ignore[index]
