@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import shlex
 import socket
 import subprocess
 import sys
@@ -64,8 +65,11 @@ class Run:
     """A piece of standard output the README promises."""
     data: bool = False
     """It reads ../shared/data (skipped where that is absent)."""
+    instance: str = ""
+    """For a synopsis: the command run, its placeholders filled in (only options it shows)."""
 
 
+_CAMPUS = "../shared/data/mot15/TUD-Campus"
 RUN: dict[str, Run] = {
     # The README shows its output, which must match line for line.
     "footfall validate-config configs/sites/broken/typo_key.yaml": Run(status=1),
@@ -83,6 +87,86 @@ RUN: dict[str, Run] = {
     "footfall eval configs/eval/all.yaml --config configs/edge/baseline.yaml --config "
     "configs/edge/osnet-eval.yaml --sequence TUD-Campus --no-end-to-end --out /tmp/compare": Run(
         data=True, prints="report:"
+    ),
+    # Synopses, each run as one instance.
+    "footfall stack up|down|status": Run(
+        stack=True, instance="footfall stack status --profile test", prints="up"
+    ),
+    "footfall validate-config FILE…": Run(
+        instance="footfall validate-config configs/sites/demo.yaml "
+        "configs/sites/two_floor_mall.yaml"
+    ),
+    "footfall edge run --site FILE --node NAME [--config FILE] [--camera ID …] "
+    "[--sink kafka|jsonl|memory] [--bootstrap-servers HOST:PORT] [--spool-dir DIR] "
+    "[--topic-namespace NS] [--out FILE] [--fast|--realtime] [--max-frames N] "
+    "[--metrics-port PORT]": Run(
+        data=True,
+        instance="footfall edge run --site configs/sites/demo.yaml --node readme-node "
+        "--camera tud-stadtmitte --sink jsonl --out messages.jsonl --fast --max-frames 3",
+    ),
+    "footfall edge replay VIDEO --camera ID --mot-out FILE [--site FILE] [--config FILE] "
+    "[--gt GT] [--fps F] [--fast|--realtime] [--max-frames N] [--start-time T]": Run(
+        data=True,
+        prints="MOTA",
+        instance=f"footfall edge replay {_CAMPUS}/TUD-Campus.mp4 --camera tud-campus --mot-out "
+        f"result.txt --gt {_CAMPUS}/gt/gt.txt --fps 25 --fast --max-frames 3",
+    ),
+    "footfall edge annotate VIDEO --camera ID --out FILE [--head-fraction 0.2] …": Run(
+        data=True,
+        instance=f"footfall edge annotate {_CAMPUS}/TUD-Campus.mp4 --camera tud-campus "
+        "--out annotated.mp4 --head-fraction 0.2",
+    ),
+    "footfall edge evaluate RESULT GT [RESULT GT …] [--max-frames N]": Run(
+        data=True,
+        prints="HOTA",
+        instance=f"footfall edge evaluate {_CAMPUS}/gt/gt.txt {_CAMPUS}/gt/gt.txt --max-frames 3",
+    ),
+    "footfall edge weights [--path FILE [--sha256 HEX]] [--no-verify]": Run(
+        instance="footfall edge weights --no-verify", prints="detector weights"
+    ),
+    "footfall edge check --site FILE [--frame N] [--image-size 640] [--confidence 0.25]": Run(
+        data=True,
+        instance="footfall edge check --site configs/sites/demo.yaml --frame 5 --image-size 640 "
+        "--confidence 0.25",
+    ),
+    "footfall cloud ingest --topic-namespace NS": Run(
+        stack=True, instance="footfall cloud ingest --topic-namespace NS"
+    ),
+    "footfall cloud check [--no-create-topics] [--topic-namespace NS]": Run(
+        stack=True, instance="footfall cloud check --topic-namespace NS"
+    ),
+    "footfall cloud recompute --from T --to T": Run(
+        stack=True,
+        instance="footfall cloud recompute --from 2026-12-01T00:00 --to 2026-12-02T00:00+01:00",
+    ),
+    "footfall cloud recompute --adopt-rules [--from T --to T]": Run(
+        stack=True, instance="footfall cloud recompute --adopt-rules"
+    ),
+    "footfall cloud apikey create --site ID [--name TEXT] [--site-config FILE…]": Run(
+        stack=True,
+        instance="footfall cloud apikey create --site riverside-mall --name readme "
+        "--site-config configs/sites/two_floor_mall.yaml",
+    ),
+    "footfall simulate --scenario NAME …": Run(
+        instance="footfall simulate --scenario smoke --seed 2", prints="smoke"
+    ),
+    "footfall cloud stitch [--site FILE…] [--mode combined|appearance|spacetime …] [--delay-s 10] "
+    "[--ttl-s 10800] [--interval-s 5] [--once] [--database-url URL]": Run(
+        stack=True,
+        instance="footfall cloud stitch --site configs/sites/two_floor_mall.yaml --mode appearance "
+        "--mode spacetime --delay-s 10 --ttl-s 10800 --once --database-url URL",
+    ),
+    "footfall simulate --scenario NAME --evaluate --json": Run(
+        stack=True, instance="footfall simulate --scenario smoke --evaluate --json", prints="idf1"
+    ),
+    "footfall site from-calibration CALIBRATION.json --view KEY --id ID --floor ID --source FILE "
+    "--fps F --resolution W H [--unit-m 1] [--offset X Y] [--floor-size W D]": Run(
+        data=True,
+        prints="homography",
+        instance="footfall site from-calibration "
+        "../shared/data/pets2009_s2l1_multiview/calibration.json --view View_001 --id pets-view1 "
+        "--floor plaza --source video.avi --fps 7 --resolution 768 576 --unit-m 0.001 "
+        "--offset 22 18 --floor-size 34 30",
     ),
 }
 
@@ -131,6 +215,17 @@ EXCLUDED: dict[str, str] = {
     "footfall simulate --evaluate": "the option named in prose (the synopsis `footfall "
     "simulate --scenario NAME --evaluate --json` is checked); "
     "tests/evaluation/test_scratch_databases.py runs it on smoke",
+    "footfall edge optimize --site FILE [--config FILE]": "calibrates the INT8 detector on 150 "
+    "frames of the site's cameras and times it (a minute or more); `edge run` and `edge check`, "
+    "which do the same on first use, run here",
+    "footfall cloud api [--host 127.0.0.1] [--port 8080] [--pool-size 8] [--max-waiting 1024] "
+    "[--wait-timeout-s 10] [--stream-tick-s 1] [--stream-lifetime-s 3600] "
+    "[--failed-keys-per-minute 30] [--bootstrap-servers HOST:PORT] [--access-log]": "a server "
+    "until SIGTERM; tests/integration/test_cloud_api.py and test_api_ops.py run it",
+    "footfall eval MANIFEST": "the manifests' commands, listed one by one here",
+    "footfall demo [--site FILE]": "`make demo`'s command (excluded above)",
+    "python bench/dashboard/page_load.py --base URL --site demo --key KEY": "benchmark of a "
+    "served dashboard in Chromium",
     "footfall edge run --sink kafka": "a fragment in prose (its site and node are elsewhere); "
     "tests/integration/test_eval_end_to_end.py runs it so",
 }
@@ -221,14 +316,16 @@ def _is_name(shown: Shown) -> bool:
     if words[0] != "footfall":
         return False
     paths, rest = _footfall_commands(words)
-    return not rest and len(paths) == 1 and paths[0] != () and _needs_arguments(paths[0])
+    only_names = all(w == "…" for w in rest)  # `footfall edge …`
+    return only_names and len(paths) == 1 and paths[0] != () and _needs_arguments(paths[0])
 
 
 def _runnable() -> dict[str, Shown]:
-    """The commands the README shows that can run as written, first showing of each."""
+    """The commands the README shows that can run, as written or (synopses) filled in: all but
+    the bare names. First showing of each."""
     found: dict[str, Shown] = {}
     for shown in SHOWN:
-        if not shown.is_synopsis and not _is_name(shown):
+        if not _is_name(shown):
             found.setdefault(shown.text, shown)
     return found
 
@@ -291,6 +388,27 @@ def test_every_entry_of_the_tables_is_still_in_the_readme() -> None:
     assert not set(RUN) & set(EXCLUDED)
     stale = [text for text in (*RUN, *EXCLUDED) if text not in shown]
     assert not stale, "no longer in the README (remove or update the entry): " + "; ".join(stale)
+
+
+def test_a_synopsis_is_run_as_an_instance_of_itself() -> None:
+    """Only a synopsis has an instance: the synopsis' command with options the README shows
+    for it."""
+    runnable = _runnable()
+    problems = []
+    for text, run in RUN.items():
+        shown = runnable.get(text)
+        if shown is None or shown.is_synopsis != bool(run.instance):
+            problems.append(f"{text}: {'an instance' if run.instance else 'none'} given")
+            continue
+        if run.instance:
+            words = shlex.split(run.instance)
+            paths = set(_footfall_commands(words)[0])
+            # The options it shows, and those its section names (a heading's synopsis).
+            named = {m.option for m in option_mentions(README) if m.command == text}
+            extra = set(OPTION.findall(run.instance)) - set(shown.options) - named
+            if not paths <= set(_footfall_commands(shown.words)[0]) or extra:
+                problems.append(f"{run.instance}: not an instance of {text}")
+    assert not problems, "\n".join(problems)
 
 
 def test_every_command_shown_exists_and_takes_the_options_shown() -> None:
@@ -403,8 +521,8 @@ def bounded(
        ``--bootstrap-servers`` where given); ``footfall stack`` finds the test stack through
        ``FOOTFALL_RUN_DIR`` and ``FOOTFALL_TEST_*_PORT``.
     2. Files written: ``--out``, ``--mot-out``, ``--work-dir``, ``--spool-dir`` (given or not,
-       where the command takes them) point into the test's own folder; nothing in the checkout
-       changes.
+       where the command takes them) point into the test's own folder, keeping the file name
+       given (``/tmp/compare`` → ``<tmp>/compare``); nothing in the checkout changes.
     3. Bounds, where the command takes them: the ``smoke`` scenario, ``--duration-s`` at most
        60, ``--max-frames 3``, ``--idle-exit-s 3``, ``--once``.
     4. Isolation: a topic namespace of its own (``--topic-namespace``).
@@ -437,7 +555,8 @@ def bounded(
         if "--bootstrap-servers" in argv:
             put("--bootstrap-servers", stack.bootstrap_servers)
     for option in OUTPUTS:  # 2
-        put(option, str(tmp / option.lstrip("-")))
+        given = argv[argv.index(option) + 1] if option in argv else option.lstrip("-")
+        put(option, str(tmp / Path(given).name))
     for option, value in BOUNDS.items():  # 3
         put(option, value)
     if "--duration-s" in argv:
@@ -473,7 +592,7 @@ def test_readme_command_runs(
         stack = request.getfixturevalue("local_stack")
         make_database: Callable[[], str] = request.getfixturevalue("make_database")
         database_url = make_database()
-    argv, env = bounded(shown.words, tmp_path, stack, database_url)
+    argv, env = bounded(shlex.split(run.instance) or shown.words, tmp_path, stack, database_url)
     if argv[0] == "footfall":
         argv[0] = str(FOOTFALL)
     done = subprocess.run(
