@@ -27,7 +27,7 @@ venv: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@echo "venv: installing footfall with its edge, cloud and dev extras (first run downloads ~7 GB: torch is a CUDA build that also runs on CPU)"
+	@echo "venv: installing footfall with its edge, cloud and dev extras (the first run fetches PyTorch and its CUDA libraries, about 7.5 GB installed, so it takes minutes; torch is a CUDA build that also runs on CPU)"
 	@$(PIP) install $(PIP_FLAGS) --upgrade "pip>=24"
 	@$(PIP) install $(PIP_FLAGS) -c constraints.txt -e '.[edge,cloud,dev]'
 	@$(PIP) install $(PIP_FLAGS) --no-deps $(NODEPS_PKGS)
@@ -58,8 +58,9 @@ test: setup
 	@$(MAKE) --no-print-directory lint
 	@$(VENV)/bin/pytest
 
+# DEMO_ARGS: options of `footfall demo`, e.g. make demo DEMO_ARGS='--no-serve' or '--port 8081'.
 demo: setup
-	@$(VENV)/bin/footfall demo
+	@$(VENV)/bin/footfall demo $(DEMO_ARGS)
 
 # Edge frames/s on this machine: detect, detect+track, detect+track+Re-ID, per backend.
 bench-edge: setup

@@ -93,13 +93,51 @@ main.add_command(simulate)
     default="configs/sites/demo.yaml",
     show_default=True,
     type=click.Path(dir_okay=False),
-    help="Site config whose cameras the demo uses.",
+    help="Site config whose cameras' real footage the demo runs.",
 )
-def demo(site_file: str) -> None:
-    """Run the main job on the embedded demo site and print where to look."""
+@click.option(
+    "--frames",
+    default=100,
+    show_default=True,
+    type=click.IntRange(2),
+    help="Frames of each camera's footage through the edge.",
+)
+@click.option(
+    "--serve/--no-serve",
+    default=True,
+    show_default=True,
+    help="After the summary, keep the cloud running with a simulated mall fed live and print "
+    "the dashboard's sign-in address (until Ctrl-C); --no-serve returns at once (scripts).",
+)
+@click.option(
+    "--port",
+    default=8080,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port of the API and dashboard (with --serve).",
+)
+@click.option(
+    "--mall-site",
+    "mall_file",
+    default="configs/sites/two_floor_mall.yaml",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Site config of the simulated mall fed live (ingested with --no-serve too).",
+)
+def demo(site_file: str, frames: int, serve: bool, port: int, mall_file: str) -> None:
+    """Run real footage end to end, print its counts next to the ground truth, then serve a
+    living dashboard (a simulated mall fed on this clock) until Ctrl-C."""
     from footfall.demo import run_demo
 
-    sys.exit(run_demo(site_file))
+    source = click.get_current_context().get_parameter_source("port")
+    if not serve and source is click.core.ParameterSource.COMMANDLINE:
+        raise click.UsageError("--port works only with --serve; leave out --no-serve or --port")
+    try:
+        code = run_demo(site_file, frames=frames, serve=serve, port=port, mall_file=mall_file)
+    except KeyboardInterrupt:
+        click.echo("\ndemo stopped (Ctrl-C) before it was serving; the stack keeps running.")
+        code = 130
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -94,8 +94,9 @@ function drawNow(payload) {
 
 async function drawTrend() {
   const end = new Date();
+  const start = new Date(end - 3 * 3600e3);
   const body = await api("occupancy", {
-    from: localIso(new Date(end - 3 * 3600e3)), to: localIso(end), bucket: "5m",
+    from: localIso(start), to: localIso(end), bucket: "5m",
   });
   const buckets = [...new Set(body.rows.map((r) => r.bucket))].sort();
   const byZone = new Map();
@@ -108,7 +109,7 @@ async function drawTrend() {
     type: "line",
     stack: "people",
     areaStyle: { opacity: 0.55 },
-    showSymbol: false,
+    showSymbol: buckets.length < 3, // a line needs two points: show the first ones as dots
     itemStyle: { color: zoneColor(id) },
     lineStyle: { width: 1 },
     data: buckets.map((b) => [b, Math.round((byZone.get(id).get(b) ?? 0) * 10) / 10]),
@@ -118,7 +119,8 @@ async function drawTrend() {
     {
       tooltip: { trigger: "axis" },
       grid: { left: "2%", right: "3%", bottom: "2%", top: fontPx(2), containLabel: true },
-      xAxis: { type: "time", ...axis({ axisLabel: { ...axis().axisLabel, formatter: (v) => clock(new Date(v), false) } }) },
+      // The whole three hours, also while the site has only its first minutes of data.
+      xAxis: { type: "time", min: start.getTime(), max: end.getTime(), ...axis({ axisLabel: { ...axis().axisLabel, formatter: (v) => clock(new Date(v), false) } }) },
       yAxis: { type: "value", name: "people", ...axis() },
       series,
     },

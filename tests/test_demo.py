@@ -1,0 +1,73 @@
+"""``footfall demo`` without a stack: its options, and the ground truth it prints the counts
+next to (the same frames, the site's counting rules, :mod:`footfall.evaluation.counting`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from footfall.cli import main
+from footfall.site import load_site
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+
+
+def test_port_without_serving_is_a_usage_error() -> None:
+    result = CliRunner().invoke(main, ["demo", "--no-serve", "--port", "8081"])
+    assert result.exit_code == 2, result.output
+    assert "--port works only with --serve" in result.output
+
+
+def test_a_taken_port_is_one_sentence_before_anything_starts() -> None:
+    import socket
+
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        result = CliRunner().invoke(main, ["demo", "--port", str(port)])
+    assert result.exit_code == 1, result.output
+    assert f"Port {port} is taken" in result.output
+    assert "footfall demo --port N" in result.output
+    assert "local stack" not in result.output  # refused before the stack was touched
+
+
+@pytest.mark.skipif(not (SHARED / "pets2009_s2l1").is_dir(), reason="no shared footage here")
+def test_truth_counts_come_from_the_clips_with_ground_truth_over_the_frames_run() -> None:
+    from footfall.demo import truth_counts
+
+    site = load_site(ROOT / "configs" / "sites" / "demo.yaml")
+    first = truth_counts(site, 100)
+    whole = truth_counts(site, 100_000)
+    # The demo cameras whose clips have ground truth (configs/eval/all.yaml); the Intel clip
+    # has none.
+    assert set(first) == set(whole) == {"pets-view1", "tud-stadtmitte"}
+    for camera, lines in whole.items():
+        assert set(lines) == {ln.id for ln in site.lines}
+        for line_id, (t_in, t_out) in lines.items():
+            f_in, f_out = first[camera][line_id]
+            assert 0 <= f_in <= t_in and 0 <= f_out <= t_out  # more frames, more crossings
+    gate = whole["pets-view1"]["plaza-east-gate-line"]
+    assert sum(gate) > sum(first["pets-view1"]["plaza-east-gate-line"])
+    # The plaza's lines are not in the street camera's view, and the other way round.
+    assert whole["tud-stadtmitte"]["plaza-east-gate-line"] == (0, 0)
+    assert whole["pets-view1"]["stadtmitte-midline"] == (0, 0)
+
+
+def test_a_bad_site_is_one_sentence_before_anything_starts() -> None:
+    result = CliRunner().invoke(main, ["demo", "--site", "no/such.yaml"])
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and "no/such.yaml" in errors[0], result.output
+    assert "local stack" not in result.output
+
+
+def test_the_mall_must_be_another_site() -> None:
+    site = "configs/sites/demo.yaml"
+    result = CliRunner().invoke(main, ["demo", "--site", site, "--mall-site", site])
+    assert result.exit_code == 1, result.output
+    assert "has the site id 'demo'" in result.output
+    assert "pass another --mall-site" in result.output
