@@ -27,6 +27,7 @@ import numpy as np
 from edge.config import DetectorConfig
 from edge.detection import Detector, YoloPersonDetector
 from edge.openvino_runtime import DEFAULT_CACHE_DIR as CACHE_ROOT
+from edge.quiet import quiet_conversion
 from edge.weights import sha256_of, verified_weights
 from footfall.errors import UserError
 
@@ -79,9 +80,10 @@ def exported_model(weights: Path, backend: str, image_size: int, cache_dir: Path
 
     try:
         options = {"simplify": True} if backend == "onnx" else {}
-        produced = YOLO(str(staged), task="detect").export(
-            format=backend, imgsz=image_size, dynamic=True, verbose=False, **options
-        )
+        with quiet_conversion():  # no exporter banner, no tracing warnings
+            produced = YOLO(str(staged), task="detect").export(
+                format=backend, imgsz=image_size, dynamic=True, verbose=False, **options
+            )
     except Exception as exc:  # the exporter raises many types; the sentence is what matters
         raise DetectorBackendError(
             f"Exporting {weights} to {backend} failed ({type(exc).__name__}: {exc}); "

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from edge.quiet import quiet_conversion
+
 log = logging.getLogger(__name__)
 
 DEFAULT_CACHE_DIR = Path.home() / ".cache" / "footfall"
@@ -93,7 +95,8 @@ def torch_to_ir(module: Any, example: Any, key_source: Path, name: str,
     staged = folder.with_name(f"{folder.name}.partial-{os.getpid()}")
     shutil.rmtree(staged, ignore_errors=True)
     log.info("converting %s to OpenVINO (once; cached in %s)", name, folder)
-    model = ov.convert_model(module, example_input=example)
+    with quiet_conversion():  # no tracing warnings
+        model = ov.convert_model(module, example_input=example)
     ov.save_model(model, str(staged / target.name))
     publish_folder(staged, folder)
     return target
