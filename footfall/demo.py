@@ -165,8 +165,12 @@ class _Children:
     """The demo's long-running ``footfall`` processes, each in its own session (the terminal's
     Ctrl-C reaches only the demo, which stops them in order) with its output in a log file."""
 
-    def __init__(self, log_dir: Path) -> None:
+    def __init__(
+        self, log_dir: Path, program: tuple[str, ...] = (sys.executable, "-m", "footfall.cli")
+    ) -> None:
         self.log_dir = log_dir
+        self.program = program
+        self.stop_wait_s = STOP_WAIT_S
         self.running: list[_Child] = []
 
     def start(self, name: str, what: str, *args: str) -> _Child:
@@ -176,7 +180,7 @@ class _Children:
             out.write(f"\n$ footfall {' '.join(args)}  ({datetime.now(UTC):%F %T} UTC)\n".encode())
             out.flush()
             process = subprocess.Popen(
-                [sys.executable, "-m", "footfall.cli", *args],
+                [*self.program, *args],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )  # fmt: skip
@@ -193,7 +197,7 @@ class _Children:
         for child in self.running:
             if child.process.poll() is None:
                 child.process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + STOP_WAIT_S
+        deadline = time.monotonic() + self.stop_wait_s
         notes = []
         for child in self.running:
             try:
@@ -201,7 +205,9 @@ class _Children:
             except subprocess.TimeoutExpired:
                 child.process.kill()
                 child.process.wait()
-                notes.append(f"{child.name} did not stop within {STOP_WAIT_S:.0f} s and was killed")
+                notes.append(
+                    f"{child.name} did not stop within {self.stop_wait_s:g} s and was killed"
+                )
         self.running = []
         return notes
 
@@ -305,15 +311,18 @@ def _serve(
     for note in notes:
         click.echo(f"  {note}", err=True)
     if failed is not None:
-        click.echo(
-            f"demo stopped: the {failed.name} exited on its own (exit "
-            f"{failed.process.returncode}); its log {failed.log} ends with:\n"
-            f"{_last_lines(failed.log)}",
-            err=True,
-        )
+        click.echo(died(failed), err=True)
         return 1
     click.echo(f"\ndemo stopped ({stop.signal}): ingest, stitcher, API and simulator ended.")
     return 0
+
+
+def died(child: _Child) -> str:
+    """What the demo says when ``child`` exited on its own: which, its exit, its log."""
+    return (
+        f"demo stopped: the {child.name} exited on its own (exit {child.process.returncode}); "
+        f"its log {child.log} ends with:\n{_last_lines(child.log)}"
+    )
 
 
 def _wait_until_ready(base: str, children: _Children, stop: _Stop) -> _Child | None:

@@ -71,3 +71,47 @@ def test_the_mall_must_be_another_site() -> None:
     assert result.exit_code == 1, result.output
     assert "has the site id 'demo'" in result.output
     assert "pass another --mall-site" in result.output
+
+
+def test_a_child_that_exits_on_its_own_is_named_with_its_log(tmp_path: Path) -> None:
+    from footfall.demo import _Children, _Stop, _supervise, died
+
+    children = _Children(tmp_path)
+    # The simulator ending its window (exit 0) is no failure; the API failing is.
+    children.start("simulator", "ends at once", "--version")
+    api = children.start("api", "fails", "cloud", "api", "--port", "0")
+    stop = _Stop()
+    failed = _supervise(children, stop)
+    assert failed is api
+    assert [c.name for c in children.running] == ["api"]
+    said = died(api)
+    assert said.startswith("demo stopped: the api exited on its own (exit 2)")
+    assert str(tmp_path / "demo-api.log") in said
+    assert "Invalid value for '--port'" in said  # the log's last lines
+    assert children.stop() == []
+
+
+def test_stop_ends_every_child_and_kills_one_that_stays(tmp_path: Path) -> None:
+    import os
+    import sys
+    import time
+
+    from footfall.demo import _Children
+
+    sleeper = (
+        "import signal, sys, time; sys.argv[1:] == ['stay'] and "
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN); print('up', flush=True); time.sleep(60)"
+    )
+    children = _Children(tmp_path, program=(sys.executable, "-c", sleeper))
+    children.stop_wait_s = 2
+    polite = children.start("ingest", "stops on SIGTERM")
+    stubborn = children.start("api", "ignores SIGTERM", "stay")
+    deadline = time.monotonic() + 30
+    while "up" not in (tmp_path / "demo-api.log").read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)  # the handler is in place
+    assert polite.process.poll() is None and stubborn.process.poll() is None
+    assert children.stop() == ["api did not stop within 2 s and was killed"]
+    assert polite.process.returncode == -15 and stubborn.process.returncode == -9
+    for child in (polite, stubborn):
+        with pytest.raises(ProcessLookupError):
+            os.kill(child.process.pid, 0)
