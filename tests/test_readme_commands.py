@@ -142,7 +142,8 @@ RUN: dict[str, Run] = {
     "footfall cloud recompute --adopt-rules [--from T --to T]": Run(
         stack=True, instance="footfall cloud recompute --adopt-rules"
     ),
-    "footfall cloud apikey create --site ID [--name TEXT] [--site-config FILE…]": Run(
+    "footfall cloud apikey create --site ID [--name TEXT] [--site-config FILE…] "
+    "[--sites-dir DIR]": Run(
         stack=True,
         instance="footfall cloud apikey create --site riverside-mall --name readme "
         "--site-config configs/sites/two_floor_mall.yaml",
@@ -653,6 +654,14 @@ BAD_INPUT = [
     ),
     pytest.param(
         ["eval", "no/such/manifest.yaml"], "no/such/manifest.yaml cannot be read", id="eval"
+    ),
+    pytest.param(
+        shlex.split(
+            "site from-calibration no/such.json --view View_001 --id cam --floor plaza "
+            "--source cam.mp4 --fps 7 --resolution 640 480"
+        ),
+        "no/such.json cannot be read",
+        id="site",
     ),
     pytest.param(["demo", "--site", "no/such.yaml"], "no/such.yaml", id="demo"),
 ]
