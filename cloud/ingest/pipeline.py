@@ -250,21 +250,22 @@ class IngestPipeline:
         if not pairs:
             return 0
         taken = 0
-        held = self.writer.held(pairs)
         size = self.batch.max_messages
-        for i in range(0, len(held), size):
-            chunk = held[i : i + size]
-            decoded = decode_records(
-                [h.record for h in chunk], self.cameras, self.namespace, self.clock(), None
-            )
-            still = {id(h.record) for h in decoded.held}
-            batch = Batch(size, self.batch.max_age_s)
-            batch.messages, batch.dead = decoded.messages, decoded.dead
-            batch.released = [h for h in chunk if id(h.record) not in still]
-            self._finish()
-            self._inflight = (batch, self._submit_write(batch))
-            self._finish()
-            taken += len(batch.released)
+        for pair in pairs:  # a batch at a time: a long hold need not fit in memory
+            while chunk := self.writer.held([pair], size):
+                decoded = decode_records(
+                    [h.record for h in chunk], self.cameras, self.namespace, self.clock(), None
+                )
+                still = {id(h.record) for h in decoded.held}
+                batch = Batch(size, self.batch.max_age_s)
+                batch.messages, batch.dead = decoded.messages, decoded.dead
+                batch.released = [h for h in chunk if id(h.record) not in still]
+                self._finish()
+                self._inflight = (batch, self._submit_write(batch))
+                self._finish()
+                taken += len(batch.released)
+                if len(batch.released) < size:  # the last of them (or none could go)
+                    break
         for pair in pairs:
             self._held_by.pop(pair, None)
         log.info(

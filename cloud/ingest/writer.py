@@ -146,7 +146,7 @@ _HELD_COUNTS = "SELECT site_id, camera_id, count(*) FROM held_record GROUP BY 1,
 
 _SELECT_HELD = """
 SELECT topic, partition, "offset", key, value, site_id, camera_id, at FROM held_record
-WHERE site_id = %s AND camera_id = %s ORDER BY at, topic, partition, "offset"
+WHERE site_id = %s AND camera_id = %s ORDER BY at, topic, partition, "offset" LIMIT %s
 """
 
 HeldCounts = dict[tuple[str, str], int]
@@ -172,8 +172,9 @@ class Writer(Protocol):
         """How many records are held, by site and camera."""
         ...
 
-    def held(self, pairs: Iterable[tuple[str, str]]) -> list[Held]:
-        """The held records of these (site id, camera id) pairs, oldest first."""
+    def held(self, pairs: Iterable[tuple[str, str]], limit: int | None = None) -> list[Held]:
+        """The held records of these (site id, camera id) pairs, oldest first (at most
+        ``limit`` of each pair)."""
         ...
 
 
@@ -232,12 +233,12 @@ class BatchWriter:
             rows = self.conn.execute(_HELD_COUNTS).fetchall()
         return {(str(s), str(c)): int(str(n)) for s, c, n in rows}
 
-    def held(self, pairs: Iterable[tuple[str, str]]) -> list[Held]:
+    def held(self, pairs: Iterable[tuple[str, str]], limit: int | None = None) -> list[Held]:
         out: list[Held] = []
         with self.conn.transaction(), self.conn.cursor() as cur:
             for site_id, camera_id in pairs:
                 for topic, part, off, key, value, s, c, at in cur.execute(
-                    _SELECT_HELD, (site_id, camera_id)
+                    _SELECT_HELD, (site_id, camera_id, limit)
                 ).fetchall():
                     record = Record(str(topic), int(part), int(off), key, value)  # type: ignore[call-overload,arg-type]
                     out.append(Held(record, str(s), str(c), at))  # type: ignore[arg-type]

@@ -62,9 +62,10 @@ class RecordingWriter:
             counts[h.site_id, h.camera_id] = counts.get((h.site_id, h.camera_id), 0) + 1
         return counts
 
-    def held(self, pairs: object) -> list[Held]:
+    def held(self, pairs: object, limit: int | None = None) -> list[Held]:
         wanted = set(pairs)  # type: ignore[call-overload]
-        return [h for h in self.held_store if (h.site_id, h.camera_id) in wanted]
+        found = [h for h in self.held_store if (h.site_id, h.camera_id) in wanted]
+        return found[:limit]
 
 
 def records(values: list[bytes]) -> list[Record]:
@@ -178,6 +179,7 @@ def test_held_records_are_ingested_once_when_their_config_arrives() -> None:
     assert pipe.release() == 12
     written = sorted(m.frame_index for b in writer.batches for m in b)  # type: ignore[union-attr]
     assert written == list(range(1, 25, 2))
+    assert [len(b) for b in writer.batches if b] == [10, 2]  # a batch at a time
     assert writer.held_counts() == {("mall", "c2"): 13}
     assert pipe.release() == 0  # taken in once: nothing is written twice
     pipe.cameras = {"mall": frozenset({"c1", "c2"})}

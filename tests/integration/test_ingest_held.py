@@ -68,7 +68,10 @@ def test_records_of_a_site_without_config_are_held_then_taken_in_once(
     folder = tmp_path / "sites"  # another site only: demo has no config yet
     folder.mkdir()
     shutil.copy(REPO / "configs" / "sites" / "two_floor_mall.yaml", folder)
-    args = ingest_args(database_url, bootstrap_servers, ns, sites_dir=folder)
+    # small batches: held records are taken in a batch at a time (200 a camera: two each)
+    args = ingest_args(
+        database_url, bootstrap_servers, ns, "--batch-messages", "128", sites_dir=folder
+    )
     cmd = [sys.executable, "-m", "footfall.cli", *args]
 
     first = subprocess.run(
