@@ -213,6 +213,9 @@ EXCLUDED: dict[str, str] = {
     "reports/eval/int8-vs-fp32": _LONG_EVAL + " in three configurations, each calibrated",
     "footfall eval configs/eval/short.yaml": "tests/evaluation/test_eval_short.py runs it "
     "(and tests/integration/test_eval_end_to_end.py its end-to-end part)",
+    "footfall eval configs/eval/pets_multiview.yaml": "replays both PETS views and View_001's "
+    "video (~4 min); tests/evaluation/test_eval_multicam.py runs its detection-file group on 60 "
+    "frames",
     "footfall simulate --evaluate": "the option named in prose (the synopsis `footfall "
     "simulate --scenario NAME --evaluate --json` is checked); "
     "tests/evaluation/test_scratch_databases.py runs it on smoke",
