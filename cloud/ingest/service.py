@@ -210,6 +210,14 @@ def run_ingest(
         stats = pipeline.run(stop, idle_exit_s=idle_exit_s)
         analytics_timer.last = float("-inf")
         after_flush()
+        waiting = writer.held_counts()
+        if waiting:  # the last word: what still waits for a config, and how to end it
+            log.warning(
+                "stopping with %d records held (none lost, none ingested yet) of %s: %s",
+                sum(waiting.values()),
+                pipeline.describe_held(waiting),
+                fix,
+            )
     finally:
         write_conn.close()
         analytics_conn.close()

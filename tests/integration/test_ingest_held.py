@@ -82,7 +82,12 @@ def test_records_of_a_site_without_config_are_held_then_taken_in_once(
     assert counts(database_url) == (0, 0, n)
     assert f"records={n} " in first.stderr and "dead_letters=0 " in first.stderr
     assert f"held={n} released=0" in first.stderr
-    warning = next(line for line in first.stderr.splitlines() if "WARNING" in line)
+    warnings = [line for line in first.stderr.splitlines() if "WARNING" in line]
+    assert (
+        f"stopping with {n} records held (none lost, none ingested yet) of site 'demo'"
+        in (warnings[-1])
+    )
+    warning = warnings[0]
     assert f"holding {n} records (none lost, none ingested yet) of site 'demo' (no config): " in (
         warning
     )
