@@ -186,7 +186,7 @@ class _Children:
             )  # fmt: skip
         child = _Child(name, what, process, log)
         self.running.append(child)
-        click.echo(f"  {name:<10} pid {process.pid:<8} {what}  (log {log})")
+        click.echo(f"  {name:<10} pid {process.pid:<8} {what}  (log {_shown(log)})")
         return child
 
     def exited(self) -> _Child | None:
@@ -280,8 +280,10 @@ def _serve(
     stop = _Stop()
     started = datetime.now(UTC)
     children = _Children(profile.log_dir)
+    # Visits derived every second (default 5 s), so live occupancy, which counts people seen in
+    # the last 5 s, keeps up with the simulated visitors.
     children.start("ingest", "broker → TimescaleDB, both sites", "cloud", "ingest", *db, *broker,
-                   *sites)  # fmt: skip
+                   *sites, "--analytics-interval-s", "1")  # fmt: skip
     children.start("stitcher", "one visitor id across cameras, every 5 s", "cloud", "stitch",
                    *db, *sites)  # fmt: skip
     children.start("api", f"the API and dashboard on 127.0.0.1:{port}", "cloud", "api", *db,
@@ -317,11 +319,19 @@ def _serve(
     return 0
 
 
+def _shown(path: Path) -> Path:
+    """``path`` relative to the working folder when it lies under it (shorter to read)."""
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
 def died(child: _Child) -> str:
     """What the demo says when ``child`` exited on its own: which, its exit, its log."""
     return (
         f"demo stopped: the {child.name} exited on its own (exit {child.process.returncode}); "
-        f"its log {child.log} ends with:\n{_last_lines(child.log)}"
+        f"its log {_shown(child.log)} ends with:\n{_last_lines(child.log)}"
     )
 
 

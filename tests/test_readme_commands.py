@@ -227,7 +227,12 @@ EXCLUDED: dict[str, str] = {
     "[--failed-keys-per-minute 30] [--bootstrap-servers HOST:PORT] [--access-log]": "a server "
     "until SIGTERM; tests/integration/test_cloud_api.py and test_api_ops.py run it",
     "footfall eval MANIFEST": "the manifests' commands, listed one by one here",
-    "footfall demo [--site FILE]": "`make demo`'s command (excluded above)",
+    "footfall demo [--site FILE] [--frames N] [--no-serve] [--port N] [--mall-site FILE]": "`make "
+    "demo`'s command (excluded above); tests/integration/test_demo_living_dashboard.py runs it "
+    "serving, bounded to 20 frames, and tests/test_demo.py its bad input",
+    "make demo DEMO_ARGS=--no-serve": "the whole demo on the demo stack (minutes); the demo's "
+    "own tests drive `footfall demo`",
+    "make demo DEMO_ARGS='--port 8081'": "serves until Ctrl-C, as `make demo` does",
     "python bench/dashboard/page_load.py --base URL --site demo --key KEY": "benchmark of a "
     "served dashboard in Chromium",
     "footfall edge run --sink kafka": "a fragment in prose (its site and node are elsewhere); "

@@ -235,4 +235,4 @@ def _wait_drawn(page: Any, name: str) -> None:
 def _log_of(output: str, name: str) -> Path:
     found = re.search(rf"^\s+{name}\s+pid \d+\s.*\(log (\S+)\)$", output, re.M)
     assert found, output
-    return Path(found.group(1))
+    return REPO / found.group(1)  # relative to where the demo ran
