@@ -135,7 +135,9 @@ def demo(site_file: str, frames: int, serve: bool, port: int, mall_file: str) ->
     try:
         code = run_demo(site_file, frames=frames, serve=serve, port=port, mall_file=mall_file)
     except KeyboardInterrupt:
-        click.echo("\ndemo stopped (Ctrl-C) before it was serving; the stack keeps running.")
+        click.echo(
+            "\ndemo stopped (Ctrl-C or SIGTERM) before it was serving; the stack keeps running."
+        )
         code = 130
     sys.exit(code)
 

@@ -67,6 +67,16 @@ def run_demo(
     port: int = 8080,
     mall_file: str = MALL_SITE,
 ) -> int:
+    """The demo; its exit status. SIGTERM before serving stops it like Ctrl-C does
+    (KeyboardInterrupt, which the command line reports in one line)."""
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _run_demo(site_file, frames, serve, port, mall_file)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run_demo(site_file: str, frames: int, serve: bool, port: int, mall_file: str) -> int:
     # Input first, before anything starts: a bad site or a taken port is one sentence (Error:).
     site = _load(site_file, "--site")
     mall = _load(mall_file, "--mall-site")
@@ -212,16 +222,26 @@ class _Children:
         return notes
 
 
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 class _Stop:
     """SIGINT and SIGTERM ask the serving loop to stop (no KeyboardInterrupt mid-step)."""
 
     def __init__(self) -> None:
         self.signal: str | None = None
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, self._set)
+        self._previous = {sig: signal.signal(sig, self._set) for sig in SIGNALS}
+
+    def restore(self) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
 
     def _set(self, number: int, _frame: object) -> None:
         self.signal = "Ctrl-C" if number == signal.SIGINT else signal.Signals(number).name
+
+
+def _interrupt(_number: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 class DemoError(UserError):
@@ -280,36 +300,41 @@ def _serve(
     stop = _Stop()
     started = datetime.now(UTC)
     children = _Children(profile.log_dir)
-    # Visits derived every second (default 5 s), so live occupancy, which counts people seen in
-    # the last 5 s, keeps up with the simulated visitors.
-    children.start("ingest", "broker → TimescaleDB, both sites", "cloud", "ingest", *db, *broker,
-                   *sites, "--analytics-interval-s", "1")  # fmt: skip
-    children.start("stitcher", "one visitor id across cameras, every 5 s", "cloud", "stitch",
-                   *db, *sites)  # fmt: skip
-    children.start("api", f"the API and dashboard on 127.0.0.1:{port}", "cloud", "api", *db,
-                   *broker, *sites, "--port", str(port))  # fmt: skip
-    children.start(
-        "simulator",
-        f"'{mall.site.id}' ({mall.site.name}): simulated, scenario {MALL_SCENARIO}, live",
-        "simulate", "--scenario", MALL_SCENARIO, "--site", mall_file, "--live", "--publish",
-        "--duration-s", str(MALL_WINDOW_S), *broker,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    failed = _wait_until_ready(base, children, stop)
-    if failed is None and stop.signal is None:
-        failed = _wait_for_live_data(profile.database_url, mall.site.id, started, children, stop)
-    if failed is None and stop.signal is None:
-        click.echo("")
-        click.secho("  Open the dashboard (the simulated mall, live):", bold=True)
-        click.echo(f"    {base}/dashboard/{mall.site.id}/overview#key={keys[mall.site.id]}")
-        click.echo(f"  The real-footage site '{site.site.id}' (the frames above):")
-        click.echo(f"    {base}/dashboard/{site.site.id}/overview#key={keys[site.site.id]}")
-        click.echo(f"  API docs: {base}/docs (send the key as the X-API-Key header)")
-        click.echo(
-            "  Ctrl-C stops the demo; the stack keeps its data (footfall stack down stops it)."
-        )
-        failed = _supervise(children, stop)
-    notes = children.stop()
+    try:
+        # Visits derived every second (default 5 s), so live occupancy, which counts people seen in
+        # the last 5 s, keeps up with the simulated visitors.
+        children.start("ingest", "broker → TimescaleDB, both sites", "cloud", "ingest", *db,
+                       *broker, *sites, "--analytics-interval-s", "1")  # fmt: skip
+        children.start("stitcher", "one visitor id across cameras, every 5 s", "cloud", "stitch",
+                       *db, *sites)  # fmt: skip
+        children.start("api", f"the API and dashboard on 127.0.0.1:{port}", "cloud", "api", *db,
+                       *broker, *sites, "--port", str(port))  # fmt: skip
+        children.start(
+            "simulator",
+            f"'{mall.site.id}' ({mall.site.name}), scenario {MALL_SCENARIO}, live",
+            "simulate", "--scenario", MALL_SCENARIO, "--site", mall_file, "--live", "--publish",
+            "--duration-s", str(MALL_WINDOW_S), *broker,
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        failed = _wait_until_ready(base, children, stop)
+        if failed is None and stop.signal is None:
+            failed = _wait_for_live_data(
+                profile.database_url, mall.site.id, started, children, stop
+            )
+        if failed is None and stop.signal is None:
+            click.echo("")
+            click.secho("  Open the dashboard (the simulated mall, live):", bold=True)
+            click.echo(f"    {base}/dashboard/{mall.site.id}/overview#key={keys[mall.site.id]}")
+            click.echo(f"  The real-footage site '{site.site.id}' (the frames above):")
+            click.echo(f"    {base}/dashboard/{site.site.id}/overview#key={keys[site.site.id]}")
+            click.echo(f"  API docs: {base}/docs (send the key as the X-API-Key header)")
+            click.echo(
+                "  Ctrl-C stops the demo; the stack keeps its data (footfall stack down stops it)."
+            )
+            failed = _supervise(children, stop)
+    finally:  # an error here too: no child left behind, the signals as they were
+        notes = children.stop()
+        stop.restore()
     for note in notes:
         click.echo(f"  {note}", err=True)
     if failed is not None:

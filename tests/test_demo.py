@@ -81,7 +81,10 @@ def test_a_child_that_exits_on_its_own_is_named_with_its_log(tmp_path: Path) -> 
     children.start("simulator", "ends at once", "--version")
     api = children.start("api", "fails", "cloud", "api", "--port", "0")
     stop = _Stop()
-    failed = _supervise(children, stop)
+    try:
+        failed = _supervise(children, stop)
+    finally:
+        stop.restore()
     assert failed is api
     assert [c.name for c in children.running] == ["api"]
     said = died(api)
