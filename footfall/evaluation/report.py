@@ -221,11 +221,11 @@ def _counting(results: Results) -> list[Block]:
         Para(
             "True crossings and visits come from the ground-truth tracks, the system's from its "
             "own tracks on the same frames, both through the counting rules the cloud uses "
-            "(`footfall.site.rules`: crossings with hysteresis, visits with a minimum "
-            "length and a gap). `image`: lines and zones drawn in pixels on the sequence "
-            "(manifest); `floor`: the site's lines and zones in metres, feet projected through "
-            "the camera's homography, the site's counting rules (default 0.3 m, 5 s, 2 s). Error = "
-            "system − true."
+            "(`footfall.site.rules`: crossings with hysteresis between sides each established "
+            "for a time, visits with a minimum length and a gap). `image`: lines and zones drawn "
+            "in pixels on the sequence (manifest); `floor`: the site's lines and zones in metres, "
+            "feet projected through the camera's homography, the site's counting rules (default "
+            "0.3 m, 0.5 s, 5 s, 2 s). Error = system − true."
         ),
     ]
     line_rows, zone_rows = [], []
