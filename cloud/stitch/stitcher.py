@@ -178,7 +178,10 @@ class Stitcher:
             return out
         first_xy = t.first_xy
         last_xy = t.last_xy
-        order = np.lexsort((t.start, t.end))
+        # by end, then start, then key: the same decisions whatever order the rows come in
+        # (the database and the message stream list tracklets that end together differently)
+        names = np.array([f"{k[0]}/{k[1]}/{k[2]}" for k in t.keys])
+        order = np.lexsort((names, t.start, t.end))
         ends = t.end[order]
         delay = self.settings.delay_s
         i = 0

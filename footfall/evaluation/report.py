@@ -476,6 +476,28 @@ def _multi_camera(results: Results) -> list[Block]:
                 ),
                 Table(["line", "true in / out", "system in / out", "error"], lines),
             ]
+        zones = [
+            [z["zone_id"], z["true_visits"], z["system_visits"],
+             fmt(z["true_mean_dwell_s"], 1), fmt(z["system_mean_dwell_s"], 1),
+             fmt(z["true_total_dwell_s"], 0), fmt(z["system_total_dwell_s"], 0)]
+            for z in g["modes"][g["headline_mode"]]["zones"]
+        ]  # fmt: skip
+        if zones:
+            out += [
+                Para("Zone visits and dwell, the same trajectories, the site's rules."),
+                Table(
+                    [
+                        "zone",
+                        "true visits",
+                        "system visits",
+                        "true mean dwell s",
+                        "system mean dwell s",
+                        "true person-s",
+                        "system person-s",
+                    ],
+                    zones,
+                ),
+            ]
         out.append(
             Figure(
                 f"plots/multicam_{g['name']}_{g['config']}.png",
