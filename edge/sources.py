@@ -107,6 +107,8 @@ class FileSource:
     ) -> None:
         self.camera_id = camera_id
         self.path = _local_path(uri, camera_id)
+        if is_detection_file(str(self.path)):
+            raise SourceError(_no_pixels(camera_id, self.path))
         self._images = _folder_images(self.path, camera_id) if self.path.is_dir() else None
         self._capture: cv2.VideoCapture | None = None
         container_fps = 0.0
@@ -323,6 +325,13 @@ def open_source(
     )
 
 
+def _no_pixels(camera_id: str, path: Path) -> str:
+    return (
+        f"Camera {camera_id}: {path} is a detection file, a camera without pixels; it is "
+        "replayed (edge run, edge replay), not decoded."
+    )
+
+
 def _beyond_the_clip(camera_id: str, path: Path, index: int, count: int) -> str:
     return (
         f"Camera {camera_id}: there is no frame {index} in {path}: the clip has {count} frames; "
@@ -337,6 +346,8 @@ def read_frame(uri: str, camera_id: str, index: int = 0) -> np.ndarray:
     """
     if not is_stream(uri):
         path = _local_path(uri, camera_id)
+        if is_detection_file(str(path)):
+            raise SourceError(_no_pixels(camera_id, path))
         if path.is_dir():
             images = _folder_images(path, camera_id)
             if not 0 <= index < len(images):

@@ -103,3 +103,28 @@ def test_replay_tracks_projects_and_ends_tracklets_without_embeddings(tmp_path: 
         assert end.embedding is None and end.embedding_model is None and end.quality is None
         assert decode(encode(end)) == end  # valid on the wire
         assert end.frame_count >= 30
+
+
+def test_a_detection_file_is_not_decoded_as_footage(tmp_path: Path) -> None:
+    from edge.sources import FileSource, read_frame
+
+    det = _walkers(tmp_path / "det.txt", 5)
+    with pytest.raises(SourceError, match="is a detection file, a camera without pixels"):
+        read_frame(str(det), "v5", 0)
+    with pytest.raises(SourceError, match="is a detection file"):
+        FileSource(str(det), "v5")
+
+
+def test_edge_check_reports_a_detection_file_camera(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from edge.cli import _check_detection_file
+
+    camera = load_site(REPO / "configs" / "sites" / "pets_plaza.yaml").cameras[1]
+    camera = camera.model_copy(update={"source": str(_walkers(tmp_path / "det.txt", 5))})
+    assert _check_detection_file(camera, 2, 0.3) == 0
+    assert "detection file (5 frames, no pixels), frame 2: 2 people in the file" in (
+        capsys.readouterr().out
+    )
+    assert _check_detection_file(camera, 5, 0.3) == 1
+    assert "there is no frame 5" in capsys.readouterr().out
