@@ -46,17 +46,23 @@ def stack() -> None:
 @_profile_option
 @click.option(
     "--pg-port",
-    type=int,
+    type=click.IntRange(1, 65535),
     help="PostgreSQL port (default: the one this stack last started with, else 55432 demo, "
     "55442 test); status and down use the ports up recorded.",
 )
 @click.option(
     "--broker-port",
-    type=int,
+    type=click.IntRange(1, 65535),
     help="Broker port (default: the one this stack last started with, else 19092 demo, "
     "19192 test).",
 )
-@click.option("--s3-port", type=int, help="First of the S3 store's ports (demo profile only).")
+@click.option(
+    "--s3-port",
+    # SeaweedFS takes the port and the next 13, and its admin gRPC port 10004 above it.
+    type=click.IntRange(1024, 65535 - 10004),
+    help="First of the S3 store's ports (demo profile only; it also uses the next 13 and "
+    "this + 10004).",
+)
 @click.option(
     "--timeout",
     "timeout_s",

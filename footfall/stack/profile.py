@@ -9,6 +9,7 @@ from pathlib import Path
 
 from footfall import addresses
 from footfall.addresses import DATABASE, DEMO_BROKER_PORT, DEMO_PG_PORT
+from footfall.errors import UserError
 
 HOST = addresses.HOST
 
@@ -105,6 +106,27 @@ def _recorded_ports(run_dir: Path) -> dict[str, int]:
     return {k: v for k, v in data.items() if isinstance(v, int)}
 
 
+# SeaweedFS takes the S3 port, the next 13 and the one 10004 above it.
+_HIGHEST = {"pg_port": 65535, "broker_port": 65535, "s3_port": 65535 - 10004}
+
+
+class PortSettingError(UserError, ValueError):
+    """A port in the environment is not a usable port number."""
+
+
+def _env_port(variable: str, value: str, key: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        port = -1
+    if not 1 <= port <= _HIGHEST[key]:
+        raise PortSettingError(
+            f"{variable}={value!r} is not a port this stack can use; set it to a number from 1 "
+            f"to {_HIGHEST[key]}, or unset it for the default."
+        )
+    return port
+
+
 def profile_for(
     name: str,
     root: Path | None = None,
@@ -133,7 +155,7 @@ def profile_for(
         if explicit is not None:
             settings[key] = explicit
         elif env:
-            settings[key] = int(env)
+            settings[key] = _env_port(f"FOOTFALL_{name.upper()}_{key.upper()}", env, key)
     return StackProfile(
         name=name,
         run_dir=run_dir,

@@ -83,6 +83,35 @@ def test_status_of_a_stack_that_never_ran_exits_nonzero(
     assert "postgres" in result.output and "stopped" in result.output
 
 
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        (["--s3-port", "60000"], {}, "'--s3-port': 60000 is not in the range 1024<=x<=55531"),
+        (["--pg-port", "70000"], {}, "'--pg-port': 70000 is not in the range 1<=x<=65535"),
+        ([], {"FOOTFALL_DEMO_S3_PORT": "60000"}, "FOOTFALL_DEMO_S3_PORT='60000' is not a port"),
+        ([], {"FOOTFALL_DEMO_PG_PORT": "abc"}, "FOOTFALL_DEMO_PG_PORT='abc' is not a port"),
+    ],
+)
+def test_a_port_the_stack_cannot_use_is_one_sentence_before_anything_starts(
+    args: list[str],
+    env: dict[str, str],
+    expected: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An S3 port above 55531 used to end in an OverflowError traceback (SeaweedFS's admin gRPC
+    # port is 10004 above it); a bad port in the environment in a ValueError traceback.
+    monkeypatch.setenv("FOOTFALL_RUN_DIR", str(tmp_path))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(main, ["stack", "up", "--profile", "demo", *args])
+    assert result.exit_code in (1, 2)
+    assert expected in result.output
+    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit)  # a usage error or Error:, not a crash
+    assert not (tmp_path / "demo" / "logs").exists()  # nothing was started
+
+
 def test_profiles_keep_their_data_apart(tmp_path: Path) -> None:
     demo, test = profile_for("demo", root=tmp_path), profile_for("test", root=tmp_path)
     assert demo.run_dir != test.run_dir
