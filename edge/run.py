@@ -121,10 +121,6 @@ def run_node(
         overlap=overlap,
     )
     try:
-        processed = node.run(stop)
+        return node.run(stop)
     finally:
         restore()
-    for camera_id, state in node.cameras.items():
-        if state.source_error is not None:
-            log(f"  {camera_id:<20} ENDED   {state.source_error}")
-    return processed
