@@ -66,8 +66,11 @@ class AnalyticsSettings(BaseSettings):
 
     model_config = _config("FOOTFALL_API_")
 
-    occupancy_stale_s: float = 5.0
-    """A person not seen for this long no longer counts towards current occupancy."""
+    occupancy_stale_s: float = 10.0
+    """A person not seen for this long no longer counts towards current occupancy. Zone visits
+    are derived by ingest every ``analytics_interval_s`` after a batch of up to
+    ``batch_seconds``, so this must exceed both together (5 + 1 s by default), or the live
+    figure drops to zero between derivations."""
 
 
 class RetentionSettings(BaseSettings):

@@ -62,3 +62,13 @@ def test_a_bad_environment_value_is_one_sentence(monkeypatch: pytest.MonkeyPatch
     ), result.output
     assert "fix the environment variable, or give the option" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_live_occupancy_outlasts_the_gap_between_derivations() -> None:
+    # Live occupancy counts visits whose last point is within occupancy_stale_s of now; ingest
+    # extends them only every analytics_interval_s, after a batch of up to batch_seconds. With
+    # a window shorter than that gap (it was 5 s against 5 + 1 s) the zones read 0 between
+    # derivations on a busy site.
+    ingest = IngestSettings()
+    stale_s = settings.AnalyticsSettings().occupancy_stale_s
+    assert stale_s > ingest.analytics_interval_s + ingest.batch_seconds
