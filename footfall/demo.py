@@ -116,6 +116,10 @@ def _run_demo(site_file: str, frames: int, serve: bool, port: int, mall_file: st
     if _footfall("cloud", "check", *env_args) != 0:
         return 1
 
+    _step("cloud: the demo data's counting rules agree with the site configs")
+    if not adopt_rules(profile.database_url, [(site, site_file), (mall, mall_file)]):
+        return 1
+
     _step("edge: detector weights and one frame of each camera's footage through YOLOv8")
     if _footfall("edge", "check", "--site", site_file, "--frame", str(min(90, frames - 1))) != 0:
         return 1
@@ -158,6 +162,36 @@ def _run_demo(site_file: str, frames: int, serve: bool, port: int, mall_file: st
         click.echo("  stop the stack: footfall stack down")
         return 0
     return _serve(profile, site, site_file, mall, mall_file, port)
+
+
+def adopt_rules(database_url: str, sites: list[tuple[Site, str]]) -> bool:
+    """Re-derive the demo database's data of each site whose stored counting rules differ from
+    its config's (an earlier demo, before a change of the rules), so a second ``make demo``
+    after an upgrade runs instead of being refused by ingest. Only for the demo's own database:
+    elsewhere, adopting new rules is the operator's decision (``footfall cloud recompute
+    --adopt-rules``). False when a re-derivation failed (its error is shown)."""
+    from cloud.analytics.rules import stored_rules
+    from cloud.db import connect
+    from cloud.migrate import migrate
+
+    with connect(database_url) as conn:
+        migrate(conn)
+        stored = {s.site.id: stored_rules(conn, s.site.id) for s, _ in sites}
+    for s, site_file in sites:
+        before = stored[s.site.id]
+        if before is None or before == s.counting:
+            click.echo(f"  site '{s.site.id}': {s.counting.describe()}")
+            continue
+        click.echo(
+            f"  site '{s.site.id}': the demo data was derived with {before.describe()} (an "
+            f"earlier demo); re-deriving it with {site_file}'s {s.counting.describe()}"
+        )
+        if _footfall(
+            "cloud", "recompute", "--database-url", database_url, "--site", site_file,
+            "--adopt-rules",
+        ) != 0:  # fmt: skip
+            return False
+    return True
 
 
 # ---------------------------------------------------------------------- serving
