@@ -92,7 +92,11 @@ class TrackerConfig(_Strict):
         "1 - this (0.95: any overlap), so people are re-found after a short occlusion.",
     )
     appearance_thresh: float = Field(
-        default=0.3, gt=0.0, le=2.0, description="Largest cosine distance of an appearance match."
+        default=0.12,
+        gt=0.0,
+        le=2.0,
+        description="Largest cosine distance of an appearance match (0.12: only a near-certain "
+        "appearance overrides box overlap, so people who cross keep their ids).",
     )
     fuse_first_associate: bool = False
     relink: bool = Field(
@@ -138,7 +142,7 @@ class ReidConfig(_Strict):
     )
     batch_size: int = Field(default=32, ge=1, le=512)
     refresh_s: float = Field(
-        default=1.0,
+        default=0.0,
         ge=0.0,
         le=60.0,
         description="Re-ID on demand (edge/reid/schedule.py): a person walking alone, matched "
