@@ -94,6 +94,7 @@ def _table(result: dict[str, Any]) -> str:
         ("unique_visitors_error", "uniq.err"),
         ("entrance_count_error", "entr.err"),
         ("dwell_error", "dwell.err"),
+        ("line_abs_error", "line.err"),
         ("tracklets_per_s", "tracklets/s"),
     ]
     lines = [f"{'mode':<12}" + "".join(f"{h:>13}" for _, h in cols)]

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
 ESTABLISH_S = 0.5
 """Default ``line_establish_s``: chosen on every replay-evaluation sequence and the simulator
-together (see the README, "Site model")."""
+together (figures: the README, "Replay evaluation")."""
 
 ESTABLISH_S_BEFORE = 0.0
 """``line_establish_s`` of rules recorded before the setting existed: every confirmed side
@@ -101,7 +101,7 @@ class CountingRules(SiteModel):
     )
 
     def describe(self) -> str:
-        """One line for people: ``line_hysteresis_m=0.3, line_establish_s=1, …``."""
+        """One line for people: ``line_hysteresis_m=0.3, line_establish_s=0.5, …``."""
         return ", ".join(f"{k}={v:g}" for k, v in self.model_dump().items())
 
 
