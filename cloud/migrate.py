@@ -1,8 +1,10 @@
 """Versioned schema migrations: numbered SQL files under ``cloud/migrations``.
 
-Each file ``NNN_name.sql`` runs once, in its own transaction, and is recorded in the
-``schema_version`` table. A transaction-scoped advisory lock makes concurrent starts (several
-ingest processes and the API at once) safe: the first applies, the others then find nothing to do.
+Each file ``NNN_name.sql`` runs once, in version order, and is recorded in the
+``schema_version`` table; one the database has not recorded runs even when a higher version
+has (two changes made side by side). A transaction-scoped advisory lock makes concurrent starts
+(several ingest processes and the API at once) safe: the first applies, the others then find
+nothing to do.
 """
 
 from __future__ import annotations
@@ -64,8 +66,11 @@ def migrate(conn: psycopg.Connection[tuple[object, ...]]) -> list[Migration]:
                 f"The database schema is at version {have}, newer than this program knows "
                 f"({known[-1].version}); upgrade footfall before running it on this database."
             )
+        # Every migration not yet recorded, not only those above the highest: one numbered
+        # below a version a database already has (two changes made side by side) still runs.
+        done = {int(str(r[0])) for r in conn.execute("SELECT version FROM schema_version")}
         for migration in known:
-            if migration.version <= have:
+            if migration.version in done:
                 continue
             conn.execute(migration.sql.encode())
             conn.execute(
