@@ -31,6 +31,14 @@ class Errors:
     embedding_noise: float = 0.6
     """Re-ID noise: a tracklet's embedding is normalise(identity + noise·N(0, I/d));
     same-person cosine similarity is about 1/(1 + noise²)."""
+    embedding_noise_spread: float = 0.0
+    """Tracklets are not equally good (occlusion, pose, light): each tracklet's noise is
+    multiplied by exp(spread·N(0, 1)), which widens the low tail of same-person similarity."""
+    appearance_rank: int | None = None
+    """How many directions people's looks vary along (clothing colours, build…): identities span
+    a random subspace of this many dimensions, so two different people's cosine similarity
+    spreads about 1/√rank around 0, as a real embedder's does around its own mean; None: the
+    whole embedding (spread 1/√embedding_dims)."""
     lookalike_fraction: float = 0.3
     """Share of visitors who dress like someone else (their identities share a base vector)."""
     lookalike_similarity: float = 0.6
@@ -63,6 +71,12 @@ class Scenario:
     """Staff who are there the whole window, moving between their store and breaks."""
     errors: Errors = Errors()
     embedding_dims: int = 128
+    appearance_like: str = ""
+    """Which measured real Re-ID this scenario's appearance is as hard as (README, "Simulator":
+    ``bench/reid/bench_reid_separation.py`` on PETS09-S2L1 ground-truth crops)."""
+    appearance_auc: float | None = None
+    """That real embedder's AUC: the probability that two tracklets of one person are more
+    similar than two of different people; the scenario's own tracklets land near it."""
     date: str = "2026-11-20"
 
 
@@ -75,28 +89,41 @@ SCENARIOS: dict[str, Scenario] = {
     for s in (
         Scenario(
             name="smoke",
-            description="10 minutes, ~50 people, every error type; about a second",
+            description="10 minutes, ~50 people, every error type, Re-ID like OSNet x0.25; "
+            "about a second",
             site=_site("two_floor_mall.yaml"),
             visitors_per_day=2000,
             start_hour=11.0,
             duration_s=600.0,
             staff=2,
             return_fraction=0.0,
-            errors=Errors(switch_per_min=2.0),  # few people: switch often enough to be seen
+            appearance_like="OSNet x0.25 (MSMT17), a 10-crop tracklet on PETS09-S2L1",
+            appearance_auc=0.971,
+            # few people: switch often enough to be seen; appearance as hard as OSNet x0.25
+            errors=Errors(
+                switch_per_min=2.0,
+                embedding_noise=0.5,
+                embedding_noise_spread=0.6,
+                appearance_rank=8,
+            ),
         ),
         Scenario(
             name="light",
-            description="1 hour at a quiet time, few errors",
+            description="1 hour at a quiet time, few errors, Re-ID like OSNet x0.25",
             site=_site("two_floor_mall.yaml"),
             visitors_per_day=3000,
             start_hour=10.0,
             duration_s=3600.0,
+            appearance_like="OSNet x0.25 (MSMT17), a 10-crop tracklet on PETS09-S2L1",
+            appearance_auc=0.971,
             errors=Errors(
                 miss_rate=0.02,
                 position_noise_m=0.1,
                 break_per_min=0.1,
                 switch_per_min=0.2,
-                embedding_noise=0.5,
+                embedding_noise=0.5,  # appearance as hard as OSNet x0.25
+                embedding_noise_spread=0.6,
+                appearance_rank=8,
                 lookalike_fraction=0.1,
                 clock_skew_s=0.2,
                 ghost_per_camera_hour=1.0,
@@ -104,17 +131,27 @@ SCENARIOS: dict[str, Scenario] = {
         ),
         Scenario(
             name="moderate",
-            description="1.5 hours around the lunch peak, realistic errors",
+            description="1.5 hours around the lunch peak, realistic errors, Re-ID like the "
+            "offline embedder",
             site=_site("two_floor_mall.yaml"),
             visitors_per_day=6000,
             start_hour=11.5,
             duration_s=5400.0,
             staff=6,
-            errors=Errors(embedding_noise=0.8, lookalike_fraction=0.4, lookalike_similarity=0.7),
+            appearance_like="mobilenet_hist (offline), a 10-crop tracklet on PETS09-S2L1",
+            appearance_auc=0.893,
+            errors=Errors(  # appearance as hard as the offline embedder per tracklet
+                embedding_noise=0.7,
+                embedding_noise_spread=1.0,
+                appearance_rank=3,
+                lookalike_fraction=0.4,
+                lookalike_similarity=0.7,
+            ),
         ),
         Scenario(
             name="hard",
-            description="1.5 hours of the evening peak, crowded, noisy Re-ID, many look-alikes",
+            description="1.5 hours of the evening peak, crowded, many look-alikes, Re-ID like "
+            "the offline embedder on single crops",
             site=_site("two_floor_mall.yaml"),
             visitors_per_day=12000,
             start_hour=16.5,
@@ -122,12 +159,16 @@ SCENARIOS: dict[str, Scenario] = {
             staff=8,
             group_fraction=0.35,
             return_fraction=0.15,
+            appearance_like="mobilenet_hist (offline), single crops on PETS09-S2L1",
+            appearance_auc=0.850,
             errors=Errors(
                 miss_rate=0.1,
                 position_noise_m=0.3,
                 break_per_min=0.8,
                 switch_per_min=1.0,
-                embedding_noise=1.0,
+                embedding_noise=1.1,  # appearance as hard as the offline embedder per crop
+                embedding_noise_spread=1.1,
+                appearance_rank=4,
                 lookalike_fraction=0.5,
                 lookalike_similarity=0.75,
                 clock_skew_s=1.5,

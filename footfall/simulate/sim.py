@@ -98,21 +98,30 @@ class Simulation:
         """Unit appearance vectors (n, d); look-alikes share a base vector."""
         e = self.scenario.errors
         d = self.scenario.embedding_dims
-        ids = self.rng.normal(size=(n, d))
-        ids /= np.linalg.norm(ids, axis=1, keepdims=True)
+        self._basis: np.ndarray | None = None
+        if e.appearance_rank is not None and e.appearance_rank < d:
+            self._basis = np.linalg.qr(self.rng.normal(size=(d, e.appearance_rank)))[0]
+        ids = self._draw(n)
         alike = np.flatnonzero(self.rng.random(n) < e.lookalike_fraction)
         self.rng.shuffle(alike)
         s = e.lookalike_similarity
         i = 0
         while i + 1 < len(alike):
             size = min(int(self.rng.integers(2, 4)), len(alike) - i)
-            base = self.rng.normal(size=d)
-            base /= np.linalg.norm(base)
+            base = self._draw(1)[0]
             for j in alike[i : i + size]:
                 v = math.sqrt(s) * base + math.sqrt(1 - s) * ids[j]
                 ids[j] = v / np.linalg.norm(v)
             i += size
         return ids
+
+    def _draw(self, n: int) -> np.ndarray:
+        """n random unit appearance vectors (in the appearance subspace, if any)."""
+        if self._basis is None:
+            v = self.rng.normal(size=(n, self.scenario.embedding_dims))
+        else:
+            v = self.rng.normal(size=(n, self._basis.shape[1])) @ self._basis.T
+        return np.asarray(v / np.linalg.norm(v, axis=1, keepdims=True))
 
     def _ghosts(self) -> list[list[tuple[int, int, int, float, float]]]:
         """Per camera: false tracks (first frame, last frame, ghost index, x, y)."""
@@ -136,8 +145,7 @@ class Simulation:
                         x, y = px, py
                         break
                 ghost = -(len(extra) + 1)
-                v = self.rng.normal(size=self.scenario.embedding_dims)
-                extra.append(v / np.linalg.norm(v))
+                extra.append(self._draw(1)[0])
                 ghosts.append((start, start + length, ghost, float(x), float(y)))
             out.append(ghosts)
         self.ghost_identities = np.array(extra).reshape(-1, self.scenario.embedding_dims)
@@ -304,6 +312,8 @@ class Simulation:
             mix += n * self._identity(p)
         mix /= np.linalg.norm(mix)
         sigma = e.embedding_noise * math.sqrt(1.0 + 4.0 / max(total, 1))
+        if e.embedding_noise_spread > 0:
+            sigma *= math.exp(e.embedding_noise_spread * float(self.rng.normal()))
         v = mix + sigma * self.rng.normal(size=d) / math.sqrt(d)
         v = np.asarray(np.round(v / np.linalg.norm(v), 5), dtype=np.float64)
         v /= np.linalg.norm(v)
