@@ -9,6 +9,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from cloud.api.params import TimeRange
+from cloud.stitch.visitors import MIN_VISITOR_S
 
 Conn = psycopg.Connection[tuple[object, ...]]
 Rows = list[dict[str, Any]]
@@ -170,27 +171,34 @@ def visitors(conn: Conn, site: str, r: TimeRange, limit: int) -> Rows:
 
 
 def visitor_summary(conn: Conn, site: str, r: TimeRange) -> dict[str, Any]:
-    """Unique and returning visitors of the range, from stitched ids (see RETURN_GAP)."""
+    """Unique and returning visitors of the range, from stitched ids (see RETURN_GAP). A
+    visitor whose tracks in the range were seen for less than ``MIN_VISITOR_S`` in total is held
+    back from both counts (the rule of :mod:`cloud.stitch.visitors`); its tracks still count in
+    ``stitched_tracks`` and ``unstitched_tracks``."""
     rows = _rows(
         conn,
         _TRACK_VISITORS
         + f"""
-        , v AS (
+        , counted AS (
+            SELECT visitor_id FROM t GROUP BY visitor_id
+            HAVING sum(extract(epoch FROM last_at - first_at)) >= %(min_visitor_s)s
+        ), v AS (
             SELECT visitor_id, stitched, first_at,
+                   visitor_id IN (SELECT visitor_id FROM counted) AS counted,
                    max(last_at) OVER (PARTITION BY visitor_id ORDER BY first_at, camera_id
                                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
                      AS seen_before
             FROM t
         )
-        SELECT count(DISTINCT visitor_id)::int AS unique_visitors,
+        SELECT (count(DISTINCT visitor_id) FILTER (WHERE counted))::int AS unique_visitors,
                (count(DISTINCT visitor_id)
-                  FILTER (WHERE first_at - seen_before >= INTERVAL '{RETURN_GAP}'))::int
+                  FILTER (WHERE counted AND first_at - seen_before >= INTERVAL '{RETURN_GAP}'))::int
                  AS returning_visitors,
                (count(*) FILTER (WHERE stitched))::int AS stitched_tracks,
                (count(*) FILTER (WHERE NOT stitched))::int AS unstitched_tracks
         FROM v
         """,
-        _p(site, r),
+        _p(site, r, min_visitor_s=MIN_VISITOR_S),
     )
     return rows[0]
 

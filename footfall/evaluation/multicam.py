@@ -13,9 +13,11 @@ the simulator's evaluation checks equal), in every stitching mode. Scores:
   pairs the stitched visitor of its track with the person's global id; ground-truth boxes
   nobody matched count as missed (IDFN), unmatched system boxes as false (IDFP);
 * ``unique_visitors`` (stitched visitor ids seen on the site's floor plan: at least one floor
-  position of one of their tracks inside their floor's width × depth) against ``true_visitors``
-  (global ids seen); ``visitors_off_plan``: stitched visitors seen only beyond the floor plan
-  (people on the street behind a plaza are not the site's visitors);
+  position of one of their tracks inside their floor's width × depth, and counted by the
+  cloud's rule, :func:`cloud.stitch.visitors.counted`: seen long enough) against
+  ``true_visitors`` (global ids seen); ``visitors_off_plan``: stitched visitors seen only beyond
+  the floor plan (people on the street behind a plaza are not the site's visitors);
+  ``visitors_held_back``: visitors on the plan that the rule does not count;
 * re-entries: a person unseen by every camera for at least ``REENTRY_GAP_S`` who comes back;
   recognised when most of their matched boxes after the gap carry the visitor id that most of
   their earlier matched boxes carried;
@@ -104,6 +106,7 @@ def run_group(
     from cloud.stitch.stitcher import MODES, StitchSettings, stitch
     from cloud.stitch.topology import CameraTopology
     from cloud.stitch.tracklets import from_messages
+    from cloud.stitch.visitors import counted
     from edge.evaluate import hota_curve, load_mot, score
     from edge.mot import MotWriter
     from edge.pipeline import CameraResult, Identity
@@ -194,7 +197,10 @@ def run_group(
     modes: dict[str, dict[str, Any]] = {}
     for mode, ids in assignments.items():
         visitor = {(k[0], k[2]): v for k, v in zip(tracklets.keys, ids, strict=True)}
-        modes[mode] = _score_mode(site, gts, boxes, visitor, floor_points, true_paths, fps_of)
+        unique = counted(zip(ids, tracklets.start.tolist(), tracklets.end.tolist(), strict=True))
+        modes[mode] = _score_mode(
+            site, gts, boxes, visitor, floor_points, true_paths, fps_of, unique
+        )
     head = modes[HEADLINE_MODE]
     log(
         f"[{config_name}] {group.name}: MTMC IDF1 {head['mtmc_idf1']:.3f}  unique visitors "
@@ -251,6 +257,7 @@ def _score_mode(
     floor_points: dict[Key, list[tuple[int, float, float]]],
     true_paths: dict[int, dict[int, list[tuple[float, float]]]],
     fps_of: dict[str, float],
+    unique: set[str],
 ) -> dict[str, Any]:
     shared: list[tuple[str, int | None, int]] = []
     true_total = 0
@@ -315,10 +322,11 @@ def _score_mode(
         "idtp": scores.idtp,
         "idfp": scores.idfp,
         "idfn": idfn,
-        "unique_visitors": len(visitors & on_plan),
+        "unique_visitors": len(visitors & on_plan & unique),
         "visitors_off_plan": len(visitors - on_plan),
+        "visitors_held_back": len((visitors & on_plan) - unique),
         "true_visitors": len(true_people),
-        "unique_visitors_error": _rel(len(visitors & on_plan), len(true_people)),
+        "unique_visitors_error": _rel(len(visitors & on_plan & unique), len(true_people)),
         "reentries": reentries,
         "reentries_recognised": recognised,
         "lines": lines,

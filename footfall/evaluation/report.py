@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cloud.stitch.visitors import MIN_VISITOR_S
 from footfall.evaluation.runner import Results
 
 Cell = str | int | float | None
@@ -434,6 +435,7 @@ def _multi_camera(results: Results) -> list[Block]:
                 [mode, fmt(m["mtmc_idf1"]), fmt(m["idp"]), fmt(m["idr"]),
                  f"{m['unique_visitors']} ({m['true_visitors']})",
                  m.get("visitors_off_plan", 0),
+                 m.get("visitors_held_back", 0),
                  signed(m["unique_visitors"] - m["true_visitors"], 0),
                  f"{m['reentries_recognised']} / {m['reentries']}"]
             )  # fmt: skip
@@ -441,7 +443,9 @@ def _multi_camera(results: Results) -> list[Block]:
             Para(
                 "Stitching over global ids, per mode (local: every local track its own "
                 "visitor). Unique visitors: stitched visitors seen on the site's floor plan "
-                "(off the plan: seen only beyond it). MTMC IDF1: system boxes matched to "
+                "(off the plan: seen only beyond it) and seen long enough to count (held "
+                f"back: made only of fragments seen for less than {MIN_VISITOR_S:g} s in all, "
+                "the cloud's rule, cloud.stitch.visitors). MTMC IDF1: system boxes matched to "
                 "ground-truth boxes per camera and "
                 "frame at IoU ≥ 0.5, the stitched visitor against the person's global id; "
                 "missed ground-truth boxes count against it. Re-entries: people unseen by every "
@@ -456,6 +460,7 @@ def _multi_camera(results: Results) -> list[Block]:
                     "IDR",
                     "unique visitors (true)",
                     "off the plan",
+                    "held back",
                     "error",
                     "re-entries recognised",
                 ],

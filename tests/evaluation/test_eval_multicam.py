@@ -47,7 +47,11 @@ def test_two_pets_views_are_replayed_stitched_and_scored(tmp_path: Path) -> None
     modes = group["modes"]
     # stitching people seen by both cameras at once beats leaving every track on its own
     assert modes["combined"]["mtmc_idf1"] > modes["local"]["mtmc_idf1"]
-    assert modes["combined"]["unique_visitors"] < modes["local"]["unique_visitors"]
+    on_plan = {m: modes[m]["unique_visitors"] + modes[m]["visitors_held_back"] for m in modes}
+    assert on_plan["combined"] < on_plan["local"]
+    # 60 frames are 8.6 s: a track of one camera alone is too short to count as a visitor
+    # (cloud.stitch.visitors.MIN_VISITOR_S); stitched across both views a person counts
+    assert modes["local"]["unique_visitors"] == 0 < modes["combined"]["unique_visitors"]
     assert group["mtmc_idf1"] == modes["combined"]["mtmc_idf1"] > 0.5
     assert abs(group["unique_visitors"] - group["true_visitors"]) <= 3
     for line in group["lines"]:
