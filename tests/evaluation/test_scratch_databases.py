@@ -71,7 +71,7 @@ def test_simulate_evaluate_through_the_stack_drops_its_database(
     assert databases(local_stack) == before
     assert out["tracklets"] == len(sim.truth.tracks)
     assert set(out["modes"]) == {"local", "appearance", "spacetime", "combined"}
-    assert out["modes"]["combined"]["mtmc_idf1"] >= 0.9
+    assert out["modes"]["combined"]["mtmc_idf1"] >= 0.8  # Re-ID as hard as real: README
     assert any(line.startswith("ingested and derived") for line in seen)
 
 

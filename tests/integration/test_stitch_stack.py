@@ -86,7 +86,7 @@ def test_smoke_scenario_is_stitched_through_the_real_stack(
     assert rows is not None and rows[0] == len(MODES) * len(t)
     assert all(all(ids) for ids in first.values())
     result = evaluate(site, sim.truth, t, crossings, visits, MODES, assigned=first)
-    assert result["combined"]["mtmc_idf1"] >= 0.9
+    assert result["combined"]["mtmc_idf1"] >= 0.8  # Re-ID as hard as real (README, "Simulator")
     assert result["combined"]["mtmc_idf1"] > result["local"]["mtmc_idf1"] + 0.2
     assert abs(result["combined"]["unique_visitors_error"]) < 0.3
     assert abs(result["combined"]["entrance_count_error"]) <= 0.2
