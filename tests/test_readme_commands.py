@@ -82,6 +82,10 @@ RUN: dict[str, Run] = {
     "footfall simulate --scenario load --publish --start-hour 17 --duration-s 600 --json": Run(
         stack=True, prints='"messages":'
     ),
+    "footfall simulate --scenario NAME --evaluate --json --in-process": Run(
+        instance="footfall simulate --scenario smoke --evaluate --json --in-process",
+        prints='"mtmc_idf1":',
+    ),
     "python -m footfall.simulate.sitegen --wings 16": Run(prints="wrote"),
     "python -m footfall.simulate.sitegen": Run(prints="wrote"),
     "footfall eval configs/eval/all.yaml --config configs/edge/baseline.yaml --config "
@@ -235,6 +239,9 @@ EXCLUDED: dict[str, str] = {
     "make demo DEMO_ARGS='--port 8081'": "serves until Ctrl-C, as `make demo` does",
     "python bench/dashboard/page_load.py --base URL --site demo --key KEY": "benchmark of a "
     "served dashboard in Chromium",
+    "python bench/reid/bench_reid_separation.py": "benchmark (~3 min: embeds 1,549 PETS crops "
+    "twice); tests/simulate/test_appearance_calibration.py checks its figures' code and the "
+    "scenarios' calibration",
     "footfall edge run --sink kafka": "a fragment in prose (its site and node are elsewhere); "
     "tests/integration/test_eval_end_to_end.py runs it so",
 }
