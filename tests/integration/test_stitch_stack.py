@@ -32,14 +32,19 @@ EARLY = datetime(2000, 1, 1, tzinfo=UTC)
 LATE = datetime(2099, 1, 1, tzinfo=UTC)
 
 
-def stitch_all(url: str, site) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+def stitch_all(url: str, site) -> dict[str, dict[object, str]]:  # type: ignore[no-untyped-def]
+    """Per mode, the visitor id of every stored tracklet, by its key (the database lists rows in
+    no fixed order: two loads need not agree on it)."""
     with psycopg.connect(url) as conn:
         migrate(conn)
         for mode in MODES:
             stitch_pass(conn, site, StitchSettings(mode=mode), now=LATE, since=EARLY)
             conn.commit()
         t = load_tracklets(conn, site, EARLY, LATE)
-        return {mode: load_decided(conn, site.id, mode, t) for mode in MODES}
+        return {
+            mode: dict(zip(t.keys, load_decided(conn, site.id, mode, t), strict=True))
+            for mode in MODES
+        }
 
 
 def stored_tracks(url: str, site_id: str) -> dict[tuple[str, str], tuple[float, float]]:
@@ -76,7 +81,7 @@ def test_smoke_scenario_is_stitched_through_the_real_stack(
         tracks = stored_tracks(database_url, site.id)
         alone = counted((f"{c}/{k}", a, b) for (c, k), (a, b) in tracks.items())
         assert summary["unique_visitors"] == len(alone) < len(tracks)
-    first = stitch_all(database_url, site)
+    decided = stitch_all(database_url, site)
 
     with psycopg.connect(database_url) as conn:
         t = load_tracklets(conn, site, EARLY, LATE)
@@ -84,6 +89,7 @@ def test_smoke_scenario_is_stitched_through_the_real_stack(
         rows = conn.execute("SELECT count(*) FROM tracklet_visitor").fetchone()
     assert len(t) == len(sim.truth.tracks)
     assert rows is not None and rows[0] == len(MODES) * len(t)
+    first = {mode: [ids[k] for k in t.keys] for mode, ids in decided.items()}
     assert all(all(ids) for ids in first.values())
     result = evaluate(site, sim.truth, t, crossings, visits, MODES, assigned=first)
     assert result["combined"]["mtmc_idf1"] >= 0.8  # Re-ID as hard as real (README, "Simulator")
@@ -95,7 +101,7 @@ def test_smoke_scenario_is_stitched_through_the_real_stack(
     publish(bootstrap_servers, ns, chunks)
     ingest(database_url, bootstrap_servers, site, ns)
     again = stitch_all(database_url, site)
-    assert again == first
+    assert again == decided
     with psycopg.connect(database_url) as conn:
         rows = conn.execute("SELECT count(*) FROM tracklet_visitor").fetchone()
         assert rows is not None and rows[0] == len(MODES) * len(t)
