@@ -122,8 +122,19 @@ class Visitors(_Table):
 class VisitorSummary(_Answer):
     model_config = ConfigDict(populate_by_name=True)
 
-    unique_visitors: int
+    unique_visitors: int = Field(
+        description="Stitched visitors whose tracks in the range were seen for at least "
+        "counted_after_s in total."
+    )
     returning_visitors: int
+    held_back_visitors: int = Field(
+        description="Visitors seen for less than counted_after_s in the range (short fragments: "
+        "a glimpse, a false detection, a piece the stitcher could not join), not in "
+        "unique_visitors."
+    )
+    counted_after_s: float = Field(
+        description="How long a visitor's tracks must have been seen to count as a unique visitor."
+    )
     stitched_tracks: int
     unstitched_tracks: int
     returning_after: str = Field(description="Gap after which a visitor counts as returning.")

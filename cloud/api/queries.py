@@ -173,8 +173,9 @@ def visitors(conn: Conn, site: str, r: TimeRange, limit: int) -> Rows:
 def visitor_summary(conn: Conn, site: str, r: TimeRange) -> dict[str, Any]:
     """Unique and returning visitors of the range, from stitched ids (see RETURN_GAP). A
     visitor whose tracks in the range were seen for less than ``MIN_VISITOR_S`` in total is held
-    back from both counts (the rule of :mod:`cloud.stitch.visitors`); its tracks still count in
-    ``stitched_tracks`` and ``unstitched_tracks``."""
+    back from both counts (the rule of :mod:`cloud.stitch.visitors`) and counted in
+    ``held_back_visitors`` instead; its tracks still count in ``stitched_tracks`` and
+    ``unstitched_tracks``."""
     rows = _rows(
         conn,
         _TRACK_VISITORS
@@ -194,6 +195,8 @@ def visitor_summary(conn: Conn, site: str, r: TimeRange) -> dict[str, Any]:
                (count(DISTINCT visitor_id)
                   FILTER (WHERE counted AND first_at - seen_before >= INTERVAL '{RETURN_GAP}'))::int
                  AS returning_visitors,
+               (count(DISTINCT visitor_id) FILTER (WHERE NOT counted))::int
+                 AS held_back_visitors,
                (count(*) FILTER (WHERE stitched))::int AS stitched_tracks,
                (count(*) FILTER (WHERE NOT stitched))::int AS unstitched_tracks
         FROM v

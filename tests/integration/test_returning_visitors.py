@@ -66,6 +66,7 @@ def test_only_a_visitor_unseen_for_the_gap_and_seen_again_is_returning(database_
         assert summary == {
             "unique_visitors": 5,
             "returning_visitors": 1,
+            "held_back_visitors": 0,
             "stitched_tracks": 7,
             "unstitched_tracks": 2,
         }

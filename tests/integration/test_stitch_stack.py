@@ -19,7 +19,7 @@ from cloud.api.auth import create_key
 from cloud.migrate import migrate
 from cloud.stitch.stitcher import MODES, StitchSettings
 from cloud.stitch.store import load_decided, load_tracklets, stitch_pass
-from cloud.stitch.visitors import counted
+from cloud.stitch.visitors import MIN_VISITOR_S, counted
 from cloud.transport.kafka import ensure_topics
 from footfall.evaluation.stitching import evaluate
 from footfall.evaluation.stitching_stack import ingest, publish, stored_analytics
@@ -81,6 +81,8 @@ def test_smoke_scenario_is_stitched_through_the_real_stack(
         tracks = stored_tracks(database_url, site.id)
         alone = counted((f"{c}/{k}", a, b) for (c, k), (a, b) in tracks.items())
         assert summary["unique_visitors"] == len(alone) < len(tracks)
+        assert summary["held_back_visitors"] == len(tracks) - len(alone)
+        assert summary["counted_after_s"] == MIN_VISITOR_S
     decided = stitch_all(database_url, site)
 
     with psycopg.connect(database_url) as conn:
@@ -111,6 +113,7 @@ def test_smoke_scenario_is_stitched_through_the_real_stack(
         by_track = {(k[0], k[2]): v for k, v in zip(t.keys, first["combined"], strict=True)}
         unique = counted((by_track[key], a, b) for key, (a, b) in tracks.items())
         assert summary["unique_visitors"] == len(unique) < len(set(first["combined"]))
+        assert summary["held_back_visitors"] == len(set(first["combined"])) - len(unique)
         assert summary["unstitched_tracks"] == 0
         # Ten minutes of smoke: nobody can be away for the 30-minute return gap (the cases of
         # a returning visitor are in test_returning_visitors.py).

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from cloud.api import models, queries
 from cloud.api.deps import TABLE, AuthorisedSite, Db, Format, Range
 from cloud.api.render import localise, respond
+from cloud.stitch.visitors import MIN_VISITOR_S
 from footfall.contract.messages import TRACK_ID_PATTERN
 from footfall.site.base import SLUG_PATTERN
 
@@ -48,6 +49,7 @@ async def visitor_summary(site: AuthorisedSite, db: Db, r: Range) -> JSONRespons
         {
             **summary,
             "returning_after": queries.RETURN_GAP,
+            "counted_after_s": MIN_VISITOR_S,
             "from": r.start.astimezone(r.tz).isoformat(),
             "to": r.end.astimezone(r.tz).isoformat(),
         }
