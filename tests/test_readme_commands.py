@@ -564,7 +564,6 @@ def bounded(
             "FOOTFALL_RUN_DIR": str(stack.run_dir.parent),
             "FOOTFALL_TEST_PG_PORT": str(stack.pg_port),
             "FOOTFALL_TEST_BROKER_PORT": str(stack.broker_port),
-            "FOOTFALL_TEST_S3_PORT": str(stack.s3_port),
         }
         if "--database-url" in argv:
             put("--database-url", database_url)
