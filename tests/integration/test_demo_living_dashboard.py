@@ -81,9 +81,11 @@ def _is_free(port: int) -> bool:
 
 
 def _free_s3_base() -> int:
-    """A base port for SeaweedFS: it listens on base … base+4 and base+10004."""
-    for base in random.sample(range(20000, 50000, 5), 200):
-        if all(_is_free(p) for p in (*range(base, base + 5), base + 10004)):
+    """A base port for SeaweedFS: it listens on base … base+4, base+10 … base+13 (gRPC) and
+    base+10004 (footfall.stack.services checks each before starting it)."""
+    for base in random.sample(range(20000, 50000, 20), 200):
+        wanted = (*range(base, base + 5), *range(base + 10, base + 14), base + 10004)
+        if all(_is_free(p) for p in wanted):
             return base
     raise RuntimeError("no free ports for SeaweedFS")
 
