@@ -36,7 +36,7 @@ def run_stitcher(
                 for s in settings:
                     result = stitch_pass(conn, site, s)
                     conn.commit()
-                    if result.decided:
+                    if result.decided or once:  # --once always says what its pass did
                         log.info(
                             "stitched site=%s mode=%s decided=%d visitors=%d",
                             site.id,
