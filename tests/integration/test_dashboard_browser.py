@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
@@ -175,6 +176,42 @@ def test_live_occupancy_changes_without_reload(browser: Any, server: dict[str, A
     page.wait_for_function(ALL_CHARTS_READY)
     page.wait_for_timeout(1000)  # the bars' update animation
     page.screenshot(path=str(screenshot_dir() / "dashboard-overview-live.png"))
+    page.close()
+    assert not console.errors, console.errors
+
+
+def test_the_overview_shows_a_past_day_as_it_ended(browser: Any, server: dict[str, Any]) -> None:
+    """?day= (the day picker): that day's figures at 23:59, no live stream, labels that say so."""
+    import httpx
+
+    tz = ZoneInfo(SITE.site.timezone)
+    day = (datetime.now(tz) - timedelta(days=7)).date().isoformat()  # the replay's last week
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    console = Console(page)
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url))
+    _open(page, server, "overview", f"?day={day}")
+    assert page.input_value("#day") == day
+    assert page.inner_text("#kpi-entries-label").startswith("Entries on ")
+    assert "23:59" in page.inner_text("#kpi-now-label")
+    assert not [u for u in asked if "occupancy/stream" in u], "a past day has no live stream"
+    assert [u for u in asked if "/overview?at=" in u and f"{day}T23%3A59%3A59" in u], asked
+    answer = httpx.get(
+        f"{server['base']}/v1/sites/{SITE.id}/overview",
+        params={"at": f"{day}T23:59:59"},
+        headers={"X-API-Key": server["key"]},
+    ).json()
+    shown = int(page.inner_text("#kpi-entries").replace(",", ""))
+    assert shown == answer["entries"]
+    assert page.is_hidden("#problem"), page.inner_text("#problem")
+    page.wait_for_timeout(500)  # let the last animation settle for the picture
+    page.screenshot(path=str(screenshot_dir() / "dashboard-overview-past-day.png"))
+    # Picking today again goes back to the live page.
+    page.fill("#day", datetime.now(tz).date().isoformat())
+    page.dispatch_event("#day", "change")
+    page.wait_for_function("() => !location.search.includes('day=')")
+    page.wait_for_function(ALL_CHARTS_READY, timeout=20000)
+    assert page.inner_text("#kpi-entries-label") == "Entries today"
     page.close()
     assert not console.errors, console.errors
 

@@ -1,8 +1,37 @@
 // Overview: entries today against the same weekday last week, live occupancy, recent occupancy.
 import {
-  api, axis, chart, clock, every, fontPx, layout, legend, localIso, render, showProblem, stream, zoneColor,
-  zoneName,
+  api, axis, chart, clock, every, fontPx, layout, legend, localIso, params, render, showProblem, stream,
+  zoneColor, zoneName,
 } from "./common.js";
+
+// ?day=YYYY-MM-DD (a past day, site-local): the day as it ended instead of today, live.
+const today = localIso(new Date()).slice(0, 10);
+const asked = params.get("day");
+const pastDay = asked && /^\d{4}-\d{2}-\d{2}$/.test(asked) && asked < today ? asked : null;
+const dayEnd = pastDay ? `${pastDay}T23:59:59` : null;
+const dayName = pastDay
+  ? new Date(`${pastDay}T12:00:00Z`).toLocaleDateString("en-GB", { weekday: "short", day: "numeric", month: "short", year: "numeric", timeZone: "UTC" })
+  : "Today";
+const dayInput = document.getElementById("day");
+dayInput.max = today;
+dayInput.value = pastDay || today;
+dayInput.addEventListener("change", () => {
+  const q = new URLSearchParams(location.search);
+  if (!dayInput.value || dayInput.value >= today) q.delete("day");
+  else q.set("day", dayInput.value);
+  location.search = q.toString();
+});
+if (pastDay) {
+  const text = (id, value) => { document.getElementById(id).textContent = value; };
+  text("day-hint", `${dayName} as it ended (23:59); clear the day or pick today for live figures`);
+  text("kpi-entries-label", `Entries on ${dayName}`);
+  text("kpi-exits-label", `Exits on ${dayName}`);
+  text("kpi-now-label", "In the zones at 23:59");
+  text("kpi-busiest-label", "Busiest zone at 23:59");
+  text("hourly-title", `Entries per hour: ${dayName} against the same weekday the week before`);
+  text("occupancy-now-title", "Occupancy per zone at 23:59");
+  text("occupancy-trend-title", `Occupancy on ${dayName} (mean per 15 minutes; zone colours as above)`);
+}
 
 const hourly = chart(document.getElementById("hourly"));
 const now = chart(document.getElementById("occupancy-now"));
@@ -33,13 +62,13 @@ function drawFootfall(o) {
     hourly,
     {
       tooltip: { trigger: "axis" },
-      legend: legend({ data: ["Today", "Same weekday last week"] }),
+      legend: legend({ data: [dayName, "Same weekday last week"] }),
       grid: { left: "3%", right: "3%", bottom: "3%", top: fontPx(3), containLabel: true },
       xAxis: { type: "category", data: hours, ...axis() },
       yAxis: { type: "value", name: "entries", minInterval: 1, ...axis() },
       series: [
         {
-          name: "Today",
+          name: dayName,
           type: "bar",
           data: o.hourly.map((h) => (h.hour <= hourNow ? h.entries : null)),
           itemStyle: { color: "#4fc3f7" },
@@ -65,7 +94,9 @@ function drawNow(payload) {
   const kpi = document.getElementById("kpi-now");
   kpi.textContent = fmt.format(total);
   kpi.dataset.live = String(Number(kpi.dataset.live) + 1);
-  document.getElementById("kpi-now-sub").textContent = `live at ${clock(new Date(payload.at))}`;
+  document.getElementById("kpi-now-sub").textContent = pastDay
+    ? `at ${clock(new Date(payload.at))} on ${dayName}`
+    : `live at ${clock(new Date(payload.at))}`;
   const busiest = [...zones].sort((a, b) => b.n - a.n)[0];
   document.getElementById("kpi-busiest").textContent = busiest && busiest.n ? zoneName(busiest.id) : "–";
   document.getElementById("kpi-busiest-sub").textContent = busiest && busiest.n ? `${busiest.n} ${busiest.n === 1 ? "person" : "people"}` : "nobody in any zone";
@@ -95,9 +126,12 @@ function drawNow(payload) {
 async function drawTrend() {
   const end = new Date();
   const start = new Date(end - 3 * 3600e3);
-  const body = await api("occupancy", {
-    from: localIso(start), to: localIso(end), bucket: "5m",
-  });
+  const body = await api(
+    "occupancy",
+    pastDay
+      ? { from: `${pastDay}T00:00:00`, to: dayEnd, bucket: "15m" }
+      : { from: localIso(start), to: localIso(end), bucket: "5m" },
+  );
   const buckets = [...new Set(body.rows.map((r) => r.bucket))].sort();
   const byZone = new Map();
   for (const r of body.rows) {
@@ -120,7 +154,7 @@ async function drawTrend() {
       tooltip: { trigger: "axis" },
       grid: { left: "2%", right: "3%", bottom: "2%", top: fontPx(2), containLabel: true },
       // The whole three hours, also while the site has only its first minutes of data.
-      xAxis: { type: "time", min: start.getTime(), max: end.getTime(), ...axis({ axisLabel: { ...axis().axisLabel, formatter: (v) => clock(new Date(v), false) } }) },
+      xAxis: { type: "time", min: pastDay ? undefined : start.getTime(), max: pastDay ? undefined : end.getTime(), ...axis({ axisLabel: { ...axis().axisLabel, formatter: (v) => clock(new Date(v), false) } }) },
       yAxis: { type: "value", name: "people", ...axis() },
       series,
     },
@@ -129,10 +163,12 @@ async function drawTrend() {
 }
 
 every(async () => {
-  drawFootfall(await api("overview"));
+  drawFootfall(await api("overview", pastDay ? { at: dayEnd } : {}));
   await drawTrend();
 });
-api("occupancy/now")
+api("occupancy/now", pastDay ? { at: dayEnd } : {})
   .then(drawNow)
   .catch((err) => showProblem(`Could not load occupancy: ${err.message}`));
-stream("occupancy/stream", { interval_s: Number(new URLSearchParams(location.search).get("live") || 2) }, drawNow);
+if (!pastDay) {
+  stream("occupancy/stream", { interval_s: Number(new URLSearchParams(location.search).get("live") || 2) }, drawNow);
+}
