@@ -209,6 +209,12 @@ def test_make_demo_ends_on_a_living_dashboard_and_ctrl_c_stops_it(demo: Demo) ->
         page.wait_for_function(LIVE_PEOPLE, timeout=60_000)
         page.wait_for_timeout(800)
         page.screenshot(path=str(screenshot_dir() / "demo-overview.png"))
+        # The mall has a lift and restrooms on each floor: the pages name them with their floor.
+        lifts = page.evaluate(
+            "async () => { const m = await import('/dashboard/static/common.js');"
+            " return [m.zoneName('l0-lift'), m.zoneName('l1-lift')]; }"
+        )
+        assert lifts == ["Lift (Ground floor)", "Lift (First floor)"], lifts
         browser.close()
     print(f"pages drawn after (s): {drawn_after}; walk {time.monotonic() - shown:.0f} s")
     assert not console.errors, console.errors

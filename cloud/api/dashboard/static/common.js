@@ -62,7 +62,16 @@ export const layout = await api("layout");
 document.querySelector(".site-name").textContent = layout.name;
 document.title = `${document.body.dataset.title} · ${layout.name} · footfall`;
 export const tz = layout.timezone;
-export const zoneName = (id) => layout.zones.find((z) => z.id === id)?.name ?? id;
+// Zones of one name on several floors (a lift, restrooms) are told apart by their floor.
+const floorName = (id) => layout.floors.find((f) => f.id === id)?.name ?? id;
+const sharedNames = new Set(
+  layout.zones.map((z) => z.name).filter((name, i, all) => all.indexOf(name) !== i),
+);
+export const zoneName = (id) => {
+  const zone = layout.zones.find((z) => z.id === id);
+  if (!zone) return id;
+  return sharedNames.has(zone.name) ? `${zone.name} (${floorName(zone.floor)})` : zone.name;
+};
 export const cameraName = (id) => layout.cameras.find((c) => c.id === id)?.name ?? id;
 
 const live = document.getElementById("live");
