@@ -67,23 +67,37 @@ def _folder_images(path: Path, camera_id: str) -> list[Path]:
     return images
 
 
-class _Pacer:
-    """Sleeps so that frame ``index`` is handed out ``index / fps`` seconds after the first."""
+class _Clock:
+    """Paces a replayed source and stamps its frames: frame ``index`` is captured
+    ``index / fps`` seconds after frame 0, and with ``realtime`` is handed out that long after
+    the first frame was. Frame 0 is at ``start_time`` (UTC); without one, at the moment of
+    opening, or with ``realtime`` the moment the first frame is handed out (so
+    capture-to-publish latency is real)."""
 
-    def __init__(self, fps: float, realtime: bool) -> None:
-        self.period_s = 1.0 / fps
+    def __init__(
+        self, camera_id: str, fps: float, start_time: datetime | None, realtime: bool
+    ) -> None:
+        if start_time is not None and start_time.tzinfo is None:
+            raise SourceError(f"Camera {camera_id}: start time {start_time} has no UTC offset.")
+        self.fps = fps
         self.realtime = realtime
+        self.start_time = (start_time or datetime.now(UTC)).astimezone(UTC)
+        self._anchor_at_first_frame = realtime and start_time is None
         self._t0: float | None = None
 
-    def wait(self, index: int) -> None:
-        if not self.realtime:
-            return
-        now = time.monotonic()
-        if self._t0 is None:
-            self._t0 = now - index * self.period_s
-        delay = self._t0 + index * self.period_s - now
-        if delay > 0:
-            time.sleep(delay)
+    def captured_at(self, index: int) -> datetime:
+        """Wait until frame ``index`` is due (``realtime``), then its capture time."""
+        if self.realtime:
+            now = time.monotonic()
+            if self._t0 is None:
+                self._t0 = now - index / self.fps
+            delay = self._t0 + index / self.fps - now
+            if delay > 0:
+                time.sleep(delay)
+        if self._anchor_at_first_frame:
+            self._anchor_at_first_frame = False
+            self.start_time = datetime.now(UTC) - timedelta(seconds=index / self.fps)
+        return self.start_time + timedelta(seconds=index / self.fps)
 
 
 class FileSource:
@@ -121,14 +135,8 @@ class FileSource:
                 )
             container_fps = float(self._capture.get(cv2.CAP_PROP_FPS) or 0.0)
         self.fps = float(fps or container_fps or 25.0)
-        if start_time is not None and start_time.tzinfo is None:
-            raise SourceError(f"Camera {camera_id}: start time {start_time} has no UTC offset.")
-        self.start_time = (start_time or datetime.now(UTC)).astimezone(UTC)
         self.max_frames = max_frames
-        self._pacer = _Pacer(self.fps, realtime)
-        # A real-time replay without a given start time is stamped from the moment its first
-        # frame is handed out (not when it was opened), so capture-to-publish latency is real.
-        self._anchor_at_first_frame = realtime and start_time is None
+        self._clock = _Clock(camera_id, self.fps, start_time, realtime)
 
     def frame_count(self) -> int | None:
         """Frames in the source (container metadata for videos), capped by ``max_frames``."""
@@ -164,12 +172,7 @@ class FileSource:
                         "decoded; the file may be truncated or use an unsupported codec."
                     )
                 return
-            self._pacer.wait(index)
-            if self._anchor_at_first_frame:
-                self._anchor_at_first_frame = False
-                self.start_time = datetime.now(UTC) - timedelta(seconds=index / self.fps)
-            captured_at = self.start_time + timedelta(seconds=index / self.fps)
-            yield Frame(self.camera_id, index, captured_at, image)
+            yield Frame(self.camera_id, index, self._clock.captured_at(index), image)
             index += 1
 
     def close(self) -> None:
@@ -217,12 +220,8 @@ class DetectionFileSource:
         width, height = resolution
         self._blank = np.zeros((height, width, 3), np.uint8)
         self._blank.setflags(write=False)
-        if start_time is not None and start_time.tzinfo is None:
-            raise SourceError(f"Camera {camera_id}: start time {start_time} has no UTC offset.")
-        self.start_time = (start_time or datetime.now(UTC)).astimezone(UTC)
         self.max_frames = max_frames
-        self._pacer = _Pacer(self.fps, realtime)
-        self._anchor_at_first_frame = realtime and start_time is None
+        self._clock = _Clock(camera_id, self.fps, start_time, realtime)
 
     def frame_count(self) -> int | None:
         if self.max_frames is not None:
@@ -232,12 +231,8 @@ class DetectionFileSource:
     def __iter__(self) -> Iterator[Frame]:
         count = self.frame_count() or 0
         for index in range(count):
-            self._pacer.wait(index)
-            if self._anchor_at_first_frame:
-                self._anchor_at_first_frame = False
-                self.start_time = datetime.now(UTC) - timedelta(seconds=index / self.fps)
-            captured_at = self.start_time + timedelta(seconds=index / self.fps)
             found = self.detections.get(index, Detections())
+            captured_at = self._clock.captured_at(index)
             yield Frame(self.camera_id, index, captured_at, self._blank, found, pixels=False)
 
     def close(self) -> None:
