@@ -10,6 +10,7 @@ from typing import Self, TypeVar
 
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
+from footfall.site.alerts import AlertRules
 from footfall.site.base import Name, SiteModel, Slug, Text, problem
 from footfall.site.camera import Camera
 from footfall.site.floor import Floor
@@ -87,6 +88,11 @@ class Site(SiteModel):
         default_factory=CountingRules,
         description="How trajectories become counts: line hysteresis, minimum zone visit, visit "
         "gap, heatmap cell (defaults when left out).",
+    )
+    alerts: AlertRules = Field(
+        default_factory=AlertRules,
+        description="Alert rules (zone capacity, entries far from usual, silent or degraded "
+        "cameras) and the webhooks alerts are sent to (none when left out).",
     )
 
     _source_file: Path | None = PrivateAttr(default=None)
