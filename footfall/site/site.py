@@ -15,6 +15,7 @@ from footfall.site.base import Name, SiteModel, Slug, Text, problem
 from footfall.site.camera import Camera
 from footfall.site.floor import Floor
 from footfall.site.line import CountingLine
+from footfall.site.reporting import ReportingRules
 from footfall.site.rules import CountingRules
 from footfall.site.topology import Link, Topology
 from footfall.site.verify import SiteParts, verify_all
@@ -88,6 +89,11 @@ class Site(SiteModel):
         default_factory=CountingRules,
         description="How trajectories become counts: line hysteresis, minimum zone visit, visit "
         "gap, heatmap cell (defaults when left out).",
+    )
+    reporting: ReportingRules = Field(
+        default_factory=ReportingRules,
+        description="Rules behind reported figures: staff, groups, queues, opening hours "
+        "(defaults when left out).",
     )
     alerts: AlertRules = Field(
         default_factory=AlertRules,

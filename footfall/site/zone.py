@@ -25,6 +25,7 @@ class ZoneKind(StrEnum):
     STAIRS = "stairs"
     FOOD_COURT = "food_court"
     CHECKOUT = "checkout"
+    QUEUE = "queue"
     RESTROOM = "restroom"
     STAFF_ONLY = "staff_only"
     PARKING = "parking"
