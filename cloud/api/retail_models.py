@@ -1,0 +1,59 @@
+"""Request and response models of the retail resources: transactions and conversion, alerts,
+comparisons with earlier periods and the portfolio over several sites (for the OpenAPI
+document). Times are ISO 8601 strings with the site's UTC offset."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TransactionRow(_Answer):
+    store: str = Field(description="Id of the store's zone (a zone of kind store).", max_length=63)
+    start: str = Field(
+        description="Interval start, ISO 8601 (site-local if naive), on a boundary of the "
+        "interval's length.",
+        max_length=64,
+        json_schema_extra={"format": "date-time"},
+    )
+    minutes: int = Field(default=60, description="Interval length: 15, 30 or 60.")
+    transactions: int = Field(ge=0, le=10_000_000, description="Tills' transactions in it.")
+
+
+class TransactionsIn(_Answer):
+    rows: list[TransactionRow] = Field(max_length=10_000)
+
+
+class TransactionsStored(_Answer):
+    received: int = Field(description="Rows in the request.")
+    new: int = Field(description="Intervals stored for the first time.")
+    replaced: int = Field(description="Intervals sent before, whose figure was replaced.")
+
+
+class ConversionRow(_Answer):
+    bucket: datetime
+    store_id: str
+    visitors: int = Field(description="Distinct visitors who entered the store's zone.")
+    transactions: int
+    conversion: float | None = Field(description="transactions / visitors (null: no visitors).")
+    reported: bool = Field(description="Whether transactions were sent for this bucket.")
+
+
+class ConversionTotal(_Answer):
+    store_id: str
+    visitors: int = Field(description="Distinct visitors over the whole range.")
+    transactions: int
+    conversion: float | None
+
+
+class Conversion(_Answer):
+    timezone: str
+    by: str = Field(description="hour or day.")
+    staff_excluded: bool = Field(description="Whether staff were left out of the visitors.")
+    rows: list[ConversionRow]
+    stores: list[ConversionTotal]
