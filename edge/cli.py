@@ -546,3 +546,64 @@ def optimize(site_file: str, config_file: Path | None) -> None:
             f"{getattr(embedder, 'runtime', config.reid.runtime)}, "
             f"ready in {time.perf_counter() - started:.1f} s"
         )
+
+
+@edge.command()
+@click.option(
+    "--site",
+    "site_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Site YAML to set up (its cameras may have no homography yet).",
+)
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where Save writes the site YAML [default: the --site file; comments are not kept].",
+)
+@_CONFIG_OPTION
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; the page shows camera pixels, so keep it on the node's loopback "
+    "(reach it through an SSH tunnel) unless the network is the installer's own.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8765,
+    show_default=True,
+    help="TCP port of the page.",
+)
+def setup(
+    site_file: Path, out_file: Path | None, config_file: Path | None, host: str, port: int
+) -> None:
+    """Serve the site set-up page for this node's cameras: snapshots with heads blurred beside
+    the floor plan, point pairs clicked or imported from an OpenCV calibration, reprojection
+    error, field of view and people's feet on the plan, zones and counting lines; Save writes
+    the site YAML only when footfall validate-config accepts it."""
+    from edge.detection_backends import build_detector
+    from edge.setup.draft import SiteDraft
+    from edge.setup.server import SetupApp, make_server
+
+    config = _load_config(config_file)
+    draft = SiteDraft(site_file, out_file)
+    app = SetupApp(draft, lambda: build_detector(config.detector))
+    try:
+        server = make_server(app, host, port)
+    except OSError as exc:
+        raise EdgeUsageError(
+            f"Cannot listen on {host}:{port} ({exc.strerror}); choose another --port."
+        ) from None
+    click.echo(
+        f"site set-up page for {site_file} on http://{host}:{port}/ (Save writes {draft.out}); "
+        "Ctrl-C to stop"
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

@@ -11,7 +11,21 @@ import cv2
 import numpy as np
 
 from edge.detection import Detections
-from footfall.site import Camera
+from footfall.site import Camera, Distortion
+
+
+def undistort_points(points_px: np.ndarray, distortion: Distortion | None) -> np.ndarray:
+    """(N, 2) distorted pixel points → (N, 2) undistorted pixel points (``P = K``)."""
+    points = np.asarray(points_px, np.float64).reshape(-1, 1, 2)
+    if distortion is None or len(points) == 0:
+        return points.reshape(-1, 2)
+    k = np.asarray(distortion.camera_matrix, np.float64)
+    coefficients = np.asarray(distortion.coefficients, np.float64)
+    if distortion.model.value == "fisheye":
+        out = cv2.fisheye.undistortPoints(points, k, coefficients, P=k)
+    else:
+        out = cv2.undistortPoints(points, k, coefficients, P=k)
+    return np.asarray(out, np.float64).reshape(-1, 2)
 
 
 class FloorProjector:
@@ -21,20 +35,10 @@ class FloorProjector:
         self.floor_id = camera.floor
         self._camera = camera
         self._distortion = camera.distortion
-        if self._distortion is not None:
-            self._k = np.asarray(self._distortion.camera_matrix, np.float64)
-            self._coefficients = np.asarray(self._distortion.coefficients, np.float64)
 
     def undistort(self, points_px: np.ndarray) -> np.ndarray:
         """(N, 2) distorted pixel points → (N, 2) undistorted pixel points."""
-        points = np.asarray(points_px, np.float64).reshape(-1, 1, 2)
-        if self._distortion is None or len(points) == 0:
-            return points.reshape(-1, 2)
-        if self._distortion.model.value == "fisheye":
-            out = cv2.fisheye.undistortPoints(points, self._k, self._coefficients, P=self._k)
-        else:
-            out = cv2.undistortPoints(points, self._k, self._coefficients, P=self._k)
-        return np.asarray(out, np.float64).reshape(-1, 2)
+        return undistort_points(points_px, self._distortion)
 
     def project(self, detections: Detections) -> np.ndarray:
         """(N, 2) floor metres of each box's bottom-centre; NaN rows where there is none."""
