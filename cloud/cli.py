@@ -586,3 +586,40 @@ def stitch_command(
         stop,
         once=once,
     )
+
+
+@cloud.command("alerts")
+@DB_OPTION
+@site_options
+@click.option(
+    "--interval-s",
+    type=click.FloatRange(0.1),
+    default=None,
+    help="Seconds between passes [default: 15; env FOOTFALL_ALERTS_INTERVAL_S].",
+)
+@click.option("--once", is_flag=True, help="One pass (evaluate, deliver what is due), then exit.")
+def alerts_command(
+    database_url: str | None,
+    site_files: tuple[str, ...],
+    sites_dir: str | None,
+    interval_s: float | None,
+    once: bool,
+) -> None:
+    """Evaluate each site's alert rules, store fired and cleared alerts and send them to the
+    site's webhooks (signed, retried until delivered); SIGTERM stops it."""
+    import signal
+    import threading
+
+    from cloud.alerts.run import AlertSettings, run_alerts
+
+    sites = load_sites(site_files, sites_dir)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    run_alerts(
+        settings.database_url(database_url),
+        sites,
+        overriding(AlertSettings, interval_s=interval_s),
+        stop,
+        once=once,
+    )

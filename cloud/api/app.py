@@ -19,7 +19,16 @@ from cloud.api.dashboard import missing_asset_message, mount_dashboard
 from cloud.api.database import Conn, Database, DatabaseLimits, Unavailable
 from cloud.api.deps import ERROR_RESPONSES, ApiState, Problem
 from cloud.api.live import LiveOccupancy
-from cloud.api.routers import conversion, footfall, heatmap, layout, overview, visitors, zones
+from cloud.api.routers import (
+    alerts,
+    conversion,
+    footfall,
+    heatmap,
+    layout,
+    overview,
+    visitors,
+    zones,
+)
 from cloud.db import connect
 from cloud.migrate import migrate
 from cloud.settings import AnalyticsSettings
@@ -114,7 +123,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
             {"detail": str(exc)}, status_code=503, headers={"Retry-After": exc.retry_after}
         )
 
-    for module in (footfall, zones, heatmap, visitors, overview, layout, conversion):
+    for module in (footfall, zones, heatmap, visitors, overview, layout, conversion, alerts):
         app.include_router(module.router, prefix=PREFIX, responses=ERROR_RESPONSES)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the API process answers")

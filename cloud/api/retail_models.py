@@ -57,3 +57,33 @@ class Conversion(_Answer):
     staff_excluded: bool = Field(description="Whether staff were left out of the visitors.")
     rows: list[ConversionRow]
     stores: list[ConversionTotal]
+
+
+class AlertRow(_Answer):
+    id: int
+    alert_key: str = Field(description="Rule and subject, e.g. 'occupancy:food-court'.")
+    kind: str = Field(description="occupancy, entrances or camera.")
+    subject: str = Field(description="The zone, 'entrances' or the camera it is about.")
+    severity: str = Field(description="critical or warning.")
+    message: str = Field(description="Why it fired.")
+    detail: dict[str, object] = Field(description="The figures it fired on.")
+    fired_at: datetime
+    cleared_at: datetime | None = Field(description="When it cleared (null: still open).")
+    clear_message: str | None
+    deliveries: int = Field(description="Webhook deliveries queued for it (fired + cleared).")
+    delivered: int
+    pending: int = Field(description="Deliveries still being retried.")
+
+
+class AlertRule(_Answer):
+    kind: str
+    subject: str
+    description: str
+
+
+class Alerts(_Answer):
+    timezone: str
+    open: int = Field(description="Alerts open now.")
+    rules: list[AlertRule] = Field(description="The site's alert rules (its config's alerts:).")
+    webhooks: list[str] = Field(description="Names of the webhooks alerts are sent to.")
+    rows: list[AlertRow] = Field(description="Alerts open at some time in the range, newest first.")
