@@ -39,6 +39,12 @@ def key_site(conn: Conn, token: str) -> str | None:
     return str(row[0]) if row else None
 
 
+def key_sites(conn: Conn, token: str) -> list[str]:
+    """Every site a token may see (empty for an unknown token): the portfolio's sites."""
+    site = key_site(conn, token)
+    return [site] if site is not None else []
+
+
 class KeyCache:
     """Known tokens' sites for ``ttl_s`` seconds, so a request costs no key lookup query.
 
