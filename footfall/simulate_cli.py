@@ -384,6 +384,7 @@ def _evaluate(
         return {
             "tracklets": len(t),
             "modes": evaluate(site, sim.truth, t, crossings, visits, MODE_NAMES, settings),
+            "reporting": _reporting(site, sim, settings)(t, None, crossings, visits),
         }
     from footfall.evaluation.stitching_stack import evaluate_through_stack
 
@@ -398,4 +399,30 @@ def _evaluate(
             settings,
             progress=lambda line: click.echo(line, err=True),
             keep_database=keep_database,
+            reporting=_reporting(site, sim, settings),
         )
+
+
+def _reporting(site: Any, sim: Simulation, settings: StitchSettings) -> Any:
+    """Scores staff, groups, queues, footfall without staff (and, over a window from opening
+    to closing time, the occupancy balance) from tracklets, ids, crossings and visits; ids
+    None: stitched here in the served mode (``combined``)."""
+
+    def score(t: Any, ids: Any, crossings: Any, visits: Any) -> dict[str, Any]:
+        from cloud.stitch.stitcher import stitch
+        from cloud.stitch.topology import CameraTopology
+        from footfall.evaluation.reporting import evaluate_occupancy, evaluate_reporting
+
+        if ids is None:
+            mode = StitchSettings(**{**settings.__dict__, "mode": "combined", "threshold": None})
+            ids = stitch(t, CameraTopology.of(site), mode, seed=0)
+        out = evaluate_reporting(site, sim.truth, t, ids, crossings, visits)
+        hours = site.reporting.occupancy
+        start = sim.scenario.start_hour
+        if start <= hours.opens_at.hour + hours.opens_at.minute / 60:
+            out["occupancy"] = evaluate_occupancy(
+                site, sim.people, sim.t0, sim.scenario.duration_s, crossings, visits
+            )
+        return out
+
+    return score

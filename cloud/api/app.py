@@ -21,11 +21,14 @@ from cloud.api.deps import ERROR_RESPONSES, ApiState, Problem
 from cloud.api.live import LiveOccupancy
 from cloud.api.routers import (
     alerts,
+    compare,
     conversion,
     footfall,
     heatmap,
     layout,
     overview,
+    portfolio,
+    reports,
     visitors,
     zones,
 )
@@ -123,8 +126,21 @@ def create_app(settings: ApiSettings) -> FastAPI:
             {"detail": str(exc)}, status_code=503, headers={"Retry-After": exc.retry_after}
         )
 
-    for module in (footfall, zones, heatmap, visitors, overview, layout, conversion, alerts):
+    for module in (
+        footfall,
+        zones,
+        heatmap,
+        visitors,
+        overview,
+        layout,
+        conversion,
+        alerts,
+        compare,
+        reports,
+    ):
         app.include_router(module.router, prefix=PREFIX, responses=ERROR_RESPONSES)
+
+    app.include_router(portfolio.router, prefix="/v1")
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the API process answers")
     async def healthz() -> Health:

@@ -23,6 +23,7 @@ from cloud.migrate import migrate
 from cloud.settings import IngestSettings, RetentionSettings
 from cloud.stitch.stitcher import MODES, StitchSettings
 from cloud.stitch.store import load_decided, load_tracklets, stitch_pass
+from cloud.stitch.tracklets import Tracklets
 from cloud.transport.kafka import MessagePublisher, ensure_topics
 from footfall.contract import Message
 from footfall.evaluation.scratch import scratch_database
@@ -33,6 +34,10 @@ from footfall.site import Site
 log = logging.getLogger("footfall.evaluation.stitching")
 
 Progress = Callable[[str], None]
+Reporting = Callable[
+    [Tracklets, Sequence[str], Sequence[LocalCrossing], Sequence[LocalVisit]], dict[str, Any]
+]
+"""Scores more figures from the tracklets, the served mode's ids, crossings and visits."""
 
 
 def publish(
@@ -94,11 +99,13 @@ def evaluate_through_stack(
     base: StitchSettings | None = None,
     progress: Progress | None = None,
     keep_database: bool = False,
+    reporting: Reporting | None = None,
 ) -> dict[str, Any]:
     """Publish → ingest → stitch (each mode, in the database) → metrics; see the module.
 
     The scratch database (``footfall_sim_…``, on the server of ``database_url``) is dropped
-    afterwards unless ``keep_database``."""
+    afterwards unless ``keep_database``. ``reporting``, when given, scores the stored data further
+    (the ``combined`` ids); its answer is the result's ``reporting``."""
     say = progress or log.info
     base = base or StitchSettings()
     namespace = f"sim-{secrets.token_hex(4)}"
@@ -130,4 +137,6 @@ def evaluate_through_stack(
     out["modes"] = evaluate(site, truth, t, crossings, visits, modes, base, assigned)
     for mode in modes:
         out["modes"][mode]["stitch_pass_s"] = round(passes[mode], 2)
+    if reporting is not None and "combined" in assigned:
+        out["reporting"] = reporting(t, assigned["combined"], crossings, visits)
     return out

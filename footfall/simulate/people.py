@@ -303,4 +303,11 @@ class Planner:
                 for _ in range(int(self.rng.integers(1, 4))):
                     out.append(self.follower(len(out), leader))
         window_end = self.scenario.duration_s
-        return [p for p in out if p.plan.end > 0 and p.plan.t[0] < window_end]
+        kept = [p for p in out if p.plan.end > 0 and p.plan.t[0] < window_end]
+        # number the people kept 0, 1, …: a person's index is their place in the list, which the
+        # cameras' truth (tracklets) uses, so people.csv, tracklets.csv and crossings.csv agree
+        new = {p.index: i for i, p in enumerate(kept)}
+        for i, p in enumerate(kept):
+            p.index = i
+            p.group = new.get(p.group, i)
+        return kept

@@ -34,7 +34,7 @@ class StaffRules(SiteModel):
         description="Seconds in staff_only zones (back office, loading bay) that make staff.",
     )
     stay_s: Float = Field(
-        default=1500.0,
+        default=900.0,
         gt=0.0,
         description="One stay this long in a single zone of stay_zone_kinds (visits of one "
         "visitor less than stay_gap_s apart joined) makes staff, seconds; shoppers stay minutes.",
@@ -65,13 +65,13 @@ class GroupRules(SiteModel):
     model_config = ConfigDict(frozen=True)
 
     entry_window_s: Float = Field(
-        default=3.0,
+        default=2.0,
         gt=0.0,
         le=60.0,
         description="Entries on one entrance line at most this far apart may be one group, s.",
     )
     distance_m: Float = Field(
-        default=2.5,
+        default=1.2,
         gt=0.0,
         le=20.0,
         description="Members stay within this distance of each other (median), metres.",
@@ -103,7 +103,7 @@ class QueueRules(SiteModel):
         description="Visits of one visitor to a queue less than this apart are one wait, s.",
     )
     min_wait_s: Float = Field(
-        default=10.0,
+        default=20.0,
         ge=0.0,
         description="Shorter stays are passers-by, not waits, seconds.",
     )
