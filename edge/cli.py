@@ -590,7 +590,7 @@ def setup(
 
     config = _load_config(config_file)
     draft = SiteDraft(site_file, out_file)
-    app = SetupApp(draft, lambda: build_detector(config.detector))
+    app = SetupApp(draft, lambda: build_detector(config.detector, draft.footage()))
     try:
         server = make_server(app, host, port)
     except OSError as exc:

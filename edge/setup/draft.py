@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from edge.detection_file import is_detection_file
 from footfall.errors import UserError
 from footfall.site.cli import summarise
 from footfall.site.loader import check_site
@@ -133,6 +134,18 @@ class SiteDraft:
             return path
         plain = Path(path.removeprefix("file://")).expanduser()
         return str(plain if plain.is_absolute() else self.folder / plain)
+
+    def footage(self) -> list[str]:
+        """The cameras' video files and image folders that are here (for INT8 calibration)."""
+        found = []
+        for camera in self.data.get("cameras") or []:
+            source = camera.get("source") if isinstance(camera, dict) else None
+            if not isinstance(source, str) or _is_uri(source):
+                continue
+            path = self.resolve(source)
+            if Path(path).exists() and not is_detection_file(path):
+                found.append(path)
+        return sorted(set(found))
 
     def camera(self, camera_id: str) -> dict[str, Any]:
         """The raw camera entry with this id."""

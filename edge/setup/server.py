@@ -253,6 +253,8 @@ class _Handler(BaseHTTPRequestHandler):
             name = path.removeprefix("/static/")
             kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
             self._send(HTTPStatus.OK, _static(name), f"{kind}; charset=utf-8")
+        elif path == "/favicon.ico":
+            self._send(HTTPStatus.NO_CONTENT, b"", "image/x-icon")
         elif path == "/api/site":
             self._answer(self.app.site)
         elif path.startswith("/api/floors/") and path.endswith("/plan"):

@@ -160,7 +160,7 @@ function marker(svg, [x, y], label, r, colour) {
   el("circle", { cx: x, cy: y, r, fill: colour, stroke: "#fff", "stroke-width": 1.5,
     "vector-effect": "non-scaling-stroke" }, svg);
   const text = el("text", { x: x + r * 1.2, y: y - r * 1.2, "font-size": r * 2.4, fill: colour,
-    stroke: "#fff", "stroke-width": 0.5, "font-weight": "bold" }, svg);
+    stroke: "#fff", "stroke-width": r * 0.25, "paint-order": "stroke", "font-weight": "bold" }, svg);
   text.textContent = label;
 }
 
