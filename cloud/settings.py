@@ -177,12 +177,17 @@ class StitchSettings(BaseSettings):
     """Plausibility of a reappearance after a long unseen gap decays with this time constant."""
     plain_radius_m: float = 1.5
     """Without appearance: a tracklet may continue a visitor seen this far away a moment ago…"""
-    plain_spread_mps: float = 0.5
+    plain_spread_mps: float = 0.2
     """…plus this much per second of the gap…"""
-    plain_max_gap_s: float = 30.0
+    plain_max_gap_s: float = 6.0
     """…after a gap of at most this long…"""
     plain_coast_s: float = 2.0
     """…from where the visitor's last velocity carried it for at most this long."""
+    merge_fit: float | None = 0.2
+    """Two visitors, one of them without appearance, become one when a tracklet that joined one
+    fits the other on the floor better than this (a track broken a moment ago, an overlapping
+    view at the same time: the floor fit of the stitcher's module docstring, ≤ 1) and the two
+    were never in two places at once; None: visitors are never merged."""
     min_plain_frames: int = 10
     """A tracklet without appearance (no embedding) lasting this many frames keeps its visitor
     for ``ttl_s``; shorter ones are weak (``weak_ttl_s``)."""

@@ -47,11 +47,15 @@ PLAIN_TABLES: Final[dict[str, str]] = {
     # Records held until their site's config arrives: aged by the message's own time, as the
     # raw rows they would become.
     "held_record": "at",
+    # Stitched visitor ids merged into another (which anonymous ids are one person): as long
+    # as the tracklets they join, cut by when the visitors were last seen.
+    "visitor_alias": "seen_at",
 }
 """Ordinary tables with per-person rows -> the time column cut at the raw window."""
 
 NO_PERSONAL_DATA: Final[dict[str, str]] = {
-    "api_key": "sha256 hashes of API keys, the site each may read and a name",
+    "api_key": "sha256 hashes of API keys, a name, when each expires or was revoked",
+    "api_key_site": "the sites each API key may read",
     "schema_version": "which migrations ran, and when",
     "site_rules": "the counting rules each site's derived rows were made with",
 }

@@ -110,12 +110,15 @@ def flows(conn: Conn, site: str, r: TimeRange) -> Rows:
         conn,
         """
         WITH z AS (
-            SELECT coalesce(s.visitor_id, z.camera_id || '/' || z.track_id) AS visitor_id,
+            SELECT coalesce(a.merged_into, s.visitor_id, z.camera_id || '/' || z.track_id)
+                     AS visitor_id,
                    z.zone_id, z.enter_at
             FROM zone_visit z
             LEFT JOIN tracklet_visitor s
               ON s.site_id = z.site_id AND s.camera_id = z.camera_id
              AND s.track_id = z.track_id AND s.mode = 'combined'
+            LEFT JOIN visitor_alias a
+              ON a.site_id = s.site_id AND a.mode = s.mode AND a.visitor_id = s.visitor_id
             WHERE z.site_id = %(site)s AND z.enter_at >= %(lo)s - INTERVAL '12 hours'
               AND z.enter_at < %(hi)s
         ), v AS (
@@ -133,17 +136,21 @@ def flows(conn: Conn, site: str, r: TimeRange) -> Rows:
     )
 
 
-# Local tracks of the range with their stitched visitor (mode 'combined'); a track the stitcher
-# has not decided yet stands for a visitor of its own, named "<camera>/<track>".
+# Local tracks of the range with their stitched visitor (mode 'combined'; the id it was merged
+# into, if the stitcher merged it: visitor_alias); a track the stitcher has not decided yet
+# stands for a visitor of its own, named "<camera>/<track>".
 _TRACK_VISITORS = """
 WITH t AS (
     SELECT t.camera_id, t.track_id, t.first_at, t.last_at,
-           coalesce(v.visitor_id, t.camera_id || '/' || t.track_id) AS visitor_id,
+           coalesce(a.merged_into, v.visitor_id, t.camera_id || '/' || t.track_id)
+             AS visitor_id,
            v.visitor_id IS NOT NULL AS stitched
     FROM track t
     LEFT JOIN tracklet_visitor v
       ON v.site_id = t.site_id AND v.camera_id = t.camera_id AND v.track_id = t.track_id
      AND v.mode = 'combined'
+    LEFT JOIN visitor_alias a
+      ON a.site_id = v.site_id AND a.mode = v.mode AND a.visitor_id = v.visitor_id
     WHERE t.site_id = %(site)s AND t.first_at < %(hi)s AND t.last_at >= %(lo)s
 )
 """
@@ -227,12 +234,15 @@ def visitor_trajectory(conn: Conn, site: str, visitor: str) -> Rows:
         """
         SELECT o.captured_at AS at, o.camera_id, o.track_id, o.floor_id, o.x_m, o.y_m
         FROM tracklet_visitor v
+        LEFT JOIN visitor_alias a
+          ON a.site_id = v.site_id AND a.mode = v.mode AND a.visitor_id = v.visitor_id
         JOIN track t ON t.site_id = v.site_id AND t.camera_id = v.camera_id
                     AND t.track_id = v.track_id
         JOIN observation o ON o.site_id = t.site_id AND o.camera_id = t.camera_id
                           AND o.track_id = t.track_id
                           AND o.captured_at >= t.first_at AND o.captured_at <= t.last_at
-        WHERE v.site_id = %(site)s AND v.visitor_id = %(visitor)s AND v.mode = 'combined'
+        WHERE v.site_id = %(site)s AND coalesce(a.merged_into, v.visitor_id) = %(visitor)s
+          AND v.mode = 'combined'
         ORDER BY o.captured_at, o.camera_id
         """,
         {"site": site, "visitor": visitor},

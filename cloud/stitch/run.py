@@ -38,11 +38,12 @@ def run_stitcher(
                     conn.commit()
                     if result.decided or once:  # --once always says what its pass did
                         log.info(
-                            "stitched site=%s mode=%s decided=%d visitors=%d",
+                            "stitched site=%s mode=%s decided=%d visitors=%d merged=%d",
                             site.id,
                             s.mode,
                             result.decided,
                             result.visitors,
+                            result.merged,
                         )
             if once:
                 return

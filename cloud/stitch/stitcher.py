@@ -54,7 +54,10 @@ from cloud.stitch.tracklets import Tracklets
 _NEVER: Final = -1e9
 
 
-_COLUMNS = ("sum", "emb", "strong", "cam", "end", "xy", "vel", "alive", "seen")
+_COLUMNS = ("sum", "emb", "strong", "cam", "end", "xy", "vel", "alive", "seen", "first")
+
+Segment = tuple[int, float, float, np.ndarray]
+"""(camera, start s, end s, (m, 3) path) of one tracklet of a visitor."""
 
 
 class Gallery:
@@ -74,7 +77,11 @@ class Gallery:
         self.alive = np.zeros(cap, dtype=bool)
         self.seen = np.zeros(cap, dtype=bool)
         """The visitor's appearance is known (one of its tracklets had an embedding)."""
+        self.first = np.zeros(cap)
+        """When the visitor was first seen (s): of two merged visitors the older id stays."""
         self.paths: list[np.ndarray] = []
+        self.segments: list[list[Segment]] = []
+        """Per visitor, its tracklets of the last ``ttl_s`` (for where it was when)."""
         self.ids: list[str] = []
         self.size = 0
 
@@ -100,7 +107,9 @@ class Gallery:
         self.alive[col] = True
         self.vel[col] = 0.0
         self.seen[col] = False
+        self.first[col] = np.inf
         self.paths.append(np.zeros((0, 3)))
+        self.segments.append([])
         self.ids.append(visitor_id)
         return col
 
@@ -116,6 +125,7 @@ class Gallery:
                 arr = getattr(self, name)
                 arr[: len(keep)] = arr[keep]
             self.paths = [self.paths[i] for i in keep.tolist()]
+            self.segments = [self.segments[i] for i in keep.tolist()]
             self.ids = [self.ids[i] for i in keep.tolist()]
             self.size = len(keep)
 
@@ -147,12 +157,18 @@ class Stitcher:
         settings: StitchSettings,
         dims: int,
         seed: int | None = None,
+        aliases: dict[str, str] | None = None,
     ) -> None:
         self.topo = topology
         self.settings = settings
         self.gallery = Gallery(dims)
         self._random = Random(seed) if seed is not None else None
         self.peak_gallery = 0
+        self.aliases: dict[str, str] = dict(aliases or {})
+        """Visitor ids merged into another (id → the id it became): see :meth:`_merge`."""
+        self.merged = 0
+        self.merged_seen: dict[str, float] = {}
+        """Visitor ids merged by this stitcher → when the merged visitor was last seen (s)."""
         self._emb32 = np.zeros((0, dims), dtype=np.float32)
         self._has_emb = np.zeros(0, dtype=bool)
         self._quality = np.zeros(0)
@@ -197,26 +213,123 @@ class Stitcher:
             free = []
             for r in rows.tolist():
                 if r in fixed:
-                    col = by_id.get(fixed[r])
+                    vid = self.resolve(fixed[r])
+                    col = by_id.get(vid)
                     if col is None or not self.gallery.alive[col]:
-                        col = self.gallery.add(fixed[r])
-                        by_id[fixed[r]] = col
+                        col = self.gallery.add(vid)
+                        by_id[vid] = col
                     self._join(col, t, r, last_xy)
-                    out[r] = fixed[r]
+                    out[r] = vid
                 else:
                     free.append(r)
             if free:
-                for r, col in self._decide(np.array(free), t, first_xy, last_xy):
+                decided = self._decide(np.array(free), t, first_xy, last_xy)
+                for r, col in decided:
                     out[r] = self.gallery.ids[col]
                     by_id[out[r]] = col
+                if self.settings.merge_fit is not None:
+                    self._merge(decided, t, first_xy)
             self.peak_gallery = max(self.peak_gallery, len(self.gallery))
             i = j
-        return out
+        return [self.resolve(v) for v in out]
+
+    def resolve(self, visitor_id: str) -> str:
+        """The id a visitor id stands for now (itself unless it was merged into another)."""
+        seen = []
+        while visitor_id in self.aliases:
+            seen.append(visitor_id)
+            visitor_id = self.aliases[visitor_id]
+        for old in seen[:-1]:  # shorten chains
+            self.aliases[old] = visitor_id
+        return visitor_id
+
+    def _merge(self, decided: list[tuple[int, int]], t: Tracklets, first_xy: np.ndarray) -> None:
+        """Visitors this batch's tracklets show to be one person become one (module docstring):
+        a tracklet that joined visitor V and fits visitor W on the floor too (floor fit above
+        ``merge_fit``: a track broken a moment ago, an overlapping view at the same time), where
+        V and W were never in two places at once and one of them has no appearance."""
+        g = self.gallery
+        s = self.settings
+        assert s.merge_fit is not None
+        for r, col in decided:
+            if not g.alive[col]:
+                col = self._col_of(self.resolve(g.ids[col]))
+            others = np.flatnonzero(g.alive[: g.size])
+            others = others[(others != col) & (g.end[others] >= t.start[r] - s.plain_max_gap_s)]
+            if g.seen[col]:
+                others = others[~g.seen[others]]
+            if not len(others):
+                continue
+            rr = np.full(len(others), r)
+            feasible, _, gap, _, agree = self._spacetime(rr, others, t, first_xy)
+            fit = self._floor_fit(rr, others, t, first_xy, gap, agree)
+            fit = np.where(feasible, fit, -1.0)
+            for k in np.argsort(-fit).tolist():
+                w = int(others[k])
+                if fit[k] <= s.merge_fit or not g.alive[w] or not g.alive[col]:
+                    continue
+                if g.seen[col] and g.seen[w]:
+                    continue  # both have appearance: the joins decided them
+                if self._compatible(col, w):
+                    col = self._absorb(col, w)
+
+    def _col_of(self, visitor_id: str) -> int:
+        return next(c for c in range(self.gallery.size) if self.gallery.ids[c] == visitor_id)
+
+    def _compatible(self, a: int, b: int) -> bool:
+        """Visitors a and b may be one person: never in two places at once (see
+        :meth:`_together`; two tracks of one camera at once are two people here, even if they
+        met), and every way between their sightings walkable."""
+        g = self.gallery
+        s = self.settings
+        topo = self.topo
+        for sa in g.segments[a]:
+            if not self._together(sa, g.segments[b], switch=False)[0]:
+                return False
+            for sb in g.segments[b]:
+                early, late = (sa, sb) if sa[2] <= sb[2] else (sb, sa)
+                gap = late[1] - early[2]
+                if gap < -s.skew_tolerance_s or not len(early[3]) or not len(late[3]):
+                    continue
+                if topo.floor[early[0]] != topo.floor[late[0]]:
+                    if gap < topo.min_walk_s[early[0], late[0]] - s.skew_tolerance_s:
+                        return False
+                    continue
+                d = float(np.hypot(*(late[3][0, 1:] - early[3][-1, 1:])))
+                if d > s.max_speed_mps * (max(gap, 0.0) + s.skew_tolerance_s) + s.position_slack_m:
+                    return False
+        return True
+
+    def _absorb(self, a: int, b: int) -> int:
+        """Merge visitors a and b; the one first seen earlier keeps its id. Its column."""
+        g = self.gallery
+        keep, gone = (a, b) if g.first[a] <= g.first[b] else (b, a)
+        g.sum[keep] += g.sum[gone]
+        norm = np.linalg.norm(g.sum[keep])
+        if norm > 0:
+            g.emb[keep] = g.sum[keep] / norm
+        g.seen[keep] |= g.seen[gone]
+        g.strong[keep] |= g.strong[gone]
+        g.first[keep] = min(g.first[keep], g.first[gone])
+        g.segments[keep] = sorted(g.segments[keep] + g.segments[gone], key=lambda x: x[2])
+        if g.end[gone] > g.end[keep]:
+            for name in ("end", "cam", "xy", "vel"):
+                getattr(g, name)[keep] = getattr(g, name)[gone]
+            g.paths[keep] = g.paths[gone]
+        g.alive[gone] = False
+        self.aliases[g.ids[gone]] = g.ids[keep]
+        self.merged_seen[g.ids[gone]] = float(g.end[keep])
+        self.merged += 1
+        return keep
 
     def _join(self, col: int, t: Tracklets, r: int, last_xy: np.ndarray) -> None:
         g = self.gallery
+        g.segments[col].append((int(t.camera[r]), float(t.start[r]), float(t.end[r]), t.paths[r]))
+        g.first[col] = min(g.first[col], float(t.start[r]))
         if not self._has_emb[r]:  # no appearance: where and when only
-            g.strong[col] |= bool(t.frames[r] >= self.settings.min_plain_frames)
+            if t.frames[r] < self.settings.min_plain_frames and g.end[col] > -np.inf:
+                return  # a fragment of a few frames takes the id and moves nobody
+            g.strong[col] = True if t.frames[r] >= self.settings.min_plain_frames else g.strong[col]
         else:
             weak = bool(t.quality[r] < self.settings.weak_quality)
             if weak and g.end[col] > -np.inf:
@@ -393,6 +506,36 @@ class Stitcher:
     def _longest_window(self) -> float:
         return float(self.topo.max_walk_s.max()) if self.topo.max_walk_s.size else 0.0
 
+    def _together(
+        self, seg: Segment, segments: list[Segment], switch: bool = True
+    ) -> tuple[bool, float]:
+        """Whether a tracklet (``seg``) may be the visitor of ``segments`` where they were seen
+        at the same time, and the mean distance (m) of its path from the visitor's paths of
+        overlapping cameras then (NaN where none): two tracks of one camera at once are two
+        people unless they met (an identity switch hands a person from one track to the
+        other); a non-overlapping camera at the same time is someone else; an overlapping one
+        must agree within ``overlap_agree_m`` on average."""
+        s = self.settings
+        dists = []
+        # segments come in order of their end (to within a decision batch): newest first
+        for other in reversed(segments):
+            if other[2] < seg[1] - s.delay_s - s.skew_tolerance_s:
+                break
+            if not _common(seg, other, s.skew_tolerance_s):
+                continue
+            d = _distances(seg[3], other[3])
+            if other[0] == seg[0]:
+                if not switch or (d is not None and d.min() > s.switch_radius_m):
+                    return False, np.nan
+            elif not self.topo.overlap[seg[0], other[0]]:
+                return False, np.nan
+            elif d is not None:
+                dists.append(d)
+        if not dists:
+            return True, np.nan
+        mean = float(np.concatenate(dists).mean())
+        return mean <= s.overlap_agree_m, mean
+
     def _spacetime(
         self, r: np.ndarray, c: np.ndarray, t: Tracklets, first_xy: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -425,16 +568,9 @@ class Stitcher:
         feasible &= same_floor | (dt >= np.where(np.isfinite(min_walk), min_walk, 30.0) - tol)
         agree = np.full(len(r), np.nan)
         for i in np.flatnonzero(concurrent & feasible).tolist():
-            d = _distances(t.paths[int(r[i])], g.paths[int(c[i])])
-            if d is None:
-                continue
-            agree[i] = float(d.mean())
-            if same_cam[i]:
-                # two tracks of one camera at once are two people, unless they met: an
-                # identity switch hands a person from one track to the other
-                feasible[i] = bool(d.min() <= s.switch_radius_m)
-            else:
-                feasible[i] = bool(d.mean() <= s.overlap_agree_m)
+            ri = int(r[i])
+            seg = (int(cam_r[i]), float(t.start[ri]), float(t.end[ri]), t.paths[ri])
+            feasible[i], agree[i] = self._together(seg, g.segments[int(c[i])])
         handover = (linked & (dt <= window + tol)) | (same_cam & (dt <= 10.0))
         near = same_floor & (dt <= 60.0) & (dist <= 2.0 * (gap + tol) + s.position_slack_m)
         lingering = np.exp(-np.maximum(dt - np.where(linked, window, 0.0), 0.0) / s.long_gap_tau_s)
@@ -446,6 +582,11 @@ class Stitcher:
         broken = same_cam & ~concurrent & (dt <= 5.0) & (dist <= 2.0)
         plaus = np.where(broken, s.sure_plausibility, plaus)
         return feasible, plaus, gap, dist, agree
+
+
+def _common(a: Segment, b: Segment, tol: float) -> bool:
+    """The two tracklets were seen at the same time (beyond the clock-skew tolerance)."""
+    return a[1] < b[2] - tol and b[1] < a[2] - tol
 
 
 def _end_velocity(path: np.ndarray, max_speed: float, span_s: float = 2.0) -> np.ndarray:

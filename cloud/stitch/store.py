@@ -7,7 +7,9 @@ committed them. A pass (:func:`stitch_pass`) loads the tracklets of the last ``t
 ended at least ``delay_s`` before the newest one (never one later than the clock allows),
 replays the ones already decided into the gallery, decides the others and writes them with
 ``ON CONFLICT DO NOTHING`` — so passes can be repeated, run after a crash, or run while ingest
-goes on, and a decision never changes.
+goes on, and a decision never changes. Visitors the stitcher merges (later evidence showed two
+to be one person) go to ``visitor_alias`` (migration 009): the merged id → the id it became,
+read back by the next pass and resolved by the API.
 """
 
 from __future__ import annotations
@@ -82,12 +84,56 @@ def load_tracklets(conn: Conn, site: Site, lo: datetime, hi: datetime) -> Trackl
     return Tracklets.build(site, rows, paths)
 
 
+_ALIASES = """
+SELECT visitor_id, merged_into FROM visitor_alias WHERE site_id = %(site)s AND mode = %(mode)s
+"""
+
+_SAVE_ALIAS = """
+INSERT INTO visitor_alias (site_id, mode, visitor_id, merged_into, seen_at)
+VALUES (%s, %s, %s, %s, %s)
+ON CONFLICT (site_id, mode, visitor_id) DO UPDATE
+SET merged_into = EXCLUDED.merged_into, seen_at = greatest(visitor_alias.seen_at, EXCLUDED.seen_at)
+"""
+
+
+def load_aliases(conn: Conn, site_id: str, mode: str) -> dict[str, str]:
+    """Visitor ids merged into another (id → the id it became) in ``mode``."""
+    rows: list[Any] = conn.execute(_ALIASES, {"site": site_id, "mode": mode}).fetchall()
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
+def save_aliases(
+    conn: Conn,
+    site_id: str,
+    mode: str,
+    stitcher: Stitcher,
+    before: dict[str, str],
+) -> int:
+    """Write the merges of a pass: every merged id with the id it resolves to now (rows whose
+    target was merged on are rewritten, so one lookup always gives the final id)."""
+    rows = []
+    for vid in stitcher.aliases:
+        into = stitcher.resolve(vid)
+        if before.get(vid) != into:
+            seen = stitcher.merged_seen.get(vid)
+            at = EPOCH + timedelta(seconds=seen) if seen is not None else datetime.now(UTC)
+            rows.append((site_id, mode, vid, into, at))
+    if rows:
+        with conn.cursor() as cur:
+            cur.executemany(_SAVE_ALIAS, rows)
+    return len(rows)
+
+
 def load_decided(conn: Conn, site_id: str, mode: str, t: Tracklets) -> list[str]:
-    """The visitor id decided for each row of ``t`` in ``mode`` ('' where none)."""
+    """The visitor id decided for each row of ``t`` in ``mode`` ('' where none), as it stands
+    now: the id it was merged into, if it was."""
     lo = min((k[3] for k in t.keys), default=EPOCH)
     rows: list[Any] = conn.execute(
-        "SELECT camera_id, run_id, track_id, started_at, visitor_id FROM tracklet_visitor "
-        "WHERE site_id = %s AND mode = %s AND started_at >= %s",
+        "SELECT v.camera_id, v.run_id, v.track_id, v.started_at, "
+        "coalesce(a.merged_into, v.visitor_id) FROM tracklet_visitor v "
+        "LEFT JOIN visitor_alias a ON a.site_id = v.site_id AND a.mode = v.mode "
+        "AND a.visitor_id = v.visitor_id "
+        "WHERE v.site_id = %s AND v.mode = %s AND v.started_at >= %s",
         (site_id, mode, lo),
     ).fetchall()
     found = {(r[0], r[1], r[2], r[3]): str(r[4]) for r in rows}
@@ -111,6 +157,8 @@ class PassResult:
     tracklets: int
     decided: int
     visitors: int
+    merged: int = 0
+    """Visitor ids merged into another (or re-pointed) by the pass."""
 
 
 def stitch_pass(
@@ -148,7 +196,10 @@ def stitch_pass(
     decided = {(r[0], r[1], r[2], r[3]): str(r[4]) for r in decided_rows}
     fixed = {i: decided[k] for i, k in enumerate(t.keys) if k in decided}
     dims = t.embedding.shape[1] if len(t) else 1
-    ids = Stitcher(CameraTopology.of(site), settings, dims).run(t, fixed)
+    before = load_aliases(conn, site.id, settings.mode)
+    stitcher = Stitcher(CameraTopology.of(site), settings, dims, aliases=before)
+    ids = stitcher.run(t, fixed)
     new = [vid if i not in fixed else "" for i, vid in enumerate(ids)]
     save(conn, site.id, settings.mode, t, new)
-    return PassResult(len(t), sum(1 for v in new if v), len(set(ids)))
+    merged = save_aliases(conn, site.id, settings.mode, stitcher, before)
+    return PassResult(len(t), sum(1 for v in new if v), len(set(ids)), merged)

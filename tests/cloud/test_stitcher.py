@@ -172,3 +172,45 @@ def test_decided_tracklets_keep_their_ids() -> None:
     )
     out = Stitcher(TOPO, StitchSettings(), DIMS).run(t, fixed={0: "00000000cafe0001"})
     assert out == ["00000000cafe0001", "00000000cafe0001"]
+
+
+NONE = np.zeros(DIMS)
+"""The embedding of a tracklet without appearance (a camera replayed from detections)."""
+
+
+def walk(t: float, offset: float = 0.0) -> tuple[float, float]:
+    """Where someone walking across the food court is at time t (s)."""
+    return (55 + t / 3 + offset, 12 + 0.7 * t / 3)
+
+
+def test_a_later_tracklet_that_fits_two_visitors_merges_them() -> None:
+    rows: list[Row] = [
+        ("l1-food-court-west", 0, 8, NONE, walk(0), walk(8)),
+        # lost for 8 s (longer than plain_max_gap_s): without appearance a new visitor
+        ("l1-food-court-west", 16, 26, NONE, walk(16), walk(26)),
+        # the overlapping view saw the person all along: both are that person
+        ("l1-food-court-east", 1, 30, NONE, walk(1, 0.3), walk(30, 0.3)),
+    ]
+    apart = ids(rows, merge_fit=None)
+    assert apart[0] != apart[1]
+    merged = ids(rows)
+    assert len(set(merged)) == 1
+
+
+def test_two_tracks_of_one_camera_at_once_are_never_merged() -> None:
+    rows: list[Row] = [
+        # two people side by side, 1 m apart, on one camera at the same time
+        ("l1-food-court-west", 0, 20, NONE, walk(0), walk(20)),
+        ("l1-food-court-west", 0, 20, NONE, walk(0, 1.0), walk(20, 1.0)),
+        # the overlapping view's track lies between them: it agrees with both
+        ("l1-food-court-east", 1, 24, NONE, walk(1, 0.5), walk(24, 0.5)),
+    ]
+    out = ids(rows)
+    assert out[0] != out[1]
+    assert out[2] in (out[0], out[1])
+
+
+def test_merged_visitor_ids_resolve_to_the_visitor_they_became() -> None:
+    t = tracklets([("l1-food-court-west", 0, 8, NONE, walk(0), walk(8))])
+    st = Stitcher(TOPO, StitchSettings(), DIMS, aliases={"00000000cafe0002": "00000000cafe0001"})
+    assert st.run(t, fixed={0: "00000000cafe0002"}) == ["00000000cafe0001"]
