@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings
 from cloud import settings
 from cloud.api.database import DatabaseLimits
 from cloud.db import connect, timescaledb_version
+from cloud.deepstream.cli import deepstream_bridge
 from cloud.settings import (
     AnalyticsSettings,
     IngestSettings,
@@ -623,3 +624,6 @@ def alerts_command(
         stop,
         once=once,
     )
+
+
+cloud.add_command(deepstream_bridge)

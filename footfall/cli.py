@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from footfall.deepstream.cli import deepstream
 from footfall.errors import Group
 from footfall.evaluation.cli import eval_command
 from footfall.extras import missing_extra_message, missing_modules
@@ -84,6 +85,7 @@ main.add_command(eval_command)
 main.add_command(validate_config, name="validate-config")
 main.add_command(site_group)
 main.add_command(simulate)
+main.add_command(deepstream)
 
 
 @main.command()

@@ -164,6 +164,23 @@ RUN: dict[str, Run] = {
     "footfall simulate --scenario NAME --evaluate --json": Run(
         stack=True, instance="footfall simulate --scenario smoke --evaluate --json", prints="idf1"
     ),
+    "footfall deepstream config --site FILE --camera ID [--camera ID …] [--out DIR] [--kafka "
+    "HOST:PORT] [--topic NAME] [--mux-size WxH] [--people-per-m2 1]": Run(
+        prints="wrote",
+        instance="footfall deepstream config --site configs/sites/demo.yaml --camera pets-view1 "
+        "--camera intel-entrance --out deepstream --kafka 10.0.0.5:9092 --topic "
+        "footfall.deepstream.v1 --mux-size 1920x1080 --people-per-m2 1",
+    ),
+    "footfall cloud deepstream-bridge [--site FILE…] [--topic NAME] [--schema "
+    "auto|minimal|full|protobuf] [--box-size WxH] [--label Person] [--track-timeout-s 2] "
+    "[--frame-wait-s 1] [--heartbeat-interval-s 30] [--node-id deepstream] [--embedding-model "
+    "deepstream] [--state-file FILE] [--group-id ID] [--topic-namespace NS] [--idle-exit-s S]": Run(
+        stack=True,
+        instance="footfall cloud deepstream-bridge --site configs/sites/demo.yaml --topic "
+        "footfall.deepstream.v1 --schema minimal --box-size 1920x1080 --label Person "
+        "--track-timeout-s 2 --frame-wait-s 1 --heartbeat-interval-s 30 --node-id deepstream "
+        "--embedding-model deepstream --group-id readme --topic-namespace NS --idle-exit-s 3",
+    ),
     "footfall site from-calibration CALIBRATION.json --view KEY --id ID --floor ID --source FILE "
     "--fps F --resolution W H [--unit-m 1] [--offset X Y] [--floor-size W D]": Run(
         data=True,

@@ -84,12 +84,14 @@ def ensure_topics(
     partitions: int = topics.RECOMMENDED_PARTITIONS,
     timeout_ms: int = 10_000,
     namespace: str = "",
+    extra_topics: Sequence[str] = (),
 ) -> list[str]:
-    """Create the contract's topics that do not exist yet; returns the ones created."""
+    """Create the contract's topics (and ``extra_topics``) that do not exist yet; returns the
+    ones created."""
     admin = _admin(bootstrap_servers, timeout_ms)
     try:
         existing = set(admin.list_topics())
-        names = [topic_name(t, namespace) for t in topics.ALL_TOPICS]
+        names = [topic_name(t, namespace) for t in (*topics.ALL_TOPICS, *extra_topics)]
         wanted = [name for name in names if name not in existing]
         created = []
         for name in wanted:
@@ -515,3 +517,39 @@ class MessagePublisher:
     def close(self) -> None:
         self._producer.flush(timeout=120)
         self._producer.close(timeout=10)
+
+
+class ConfirmedPublisher(MessagePublisher):
+    """A :class:`MessagePublisher` whose :meth:`confirm` returns only once the broker has
+    every message sent since the last confirm (acknowledged by the leader), or raises
+    :class:`BrokerError`: for a process that commits its input only after its output is stored
+    (``footfall cloud deepstream-bridge``)."""
+
+    def __init__(self, bootstrap_servers: str, namespace: str = "") -> None:
+        super().__init__(bootstrap_servers, namespace)
+        self._servers = bootstrap_servers
+        self._pending: list[object] = []
+
+    def send(self, messages: Sequence[Message]) -> None:
+        for msg in messages:
+            value = encode(msg)
+            future = self._producer.send(
+                topic_name(topics.topic_for(msg), self._namespace),
+                key=topics.partition_key(msg),
+                value=value,
+            )
+            self._pending.append(future)
+            self.bytes += len(value)
+        self.sent += len(messages)
+
+    def confirm(self, timeout_s: float = 120.0) -> None:
+        self._producer.flush(timeout=timeout_s)
+        pending, self._pending = self._pending, []
+        for future in pending:
+            try:
+                future.get(timeout=timeout_s)  # type: ignore[attr-defined]
+            except KafkaError as exc:
+                raise BrokerError(
+                    f"The broker at {self._servers} did not store a message: {exc}; the input "
+                    "was not committed and is read again on restart"
+                ) from exc
