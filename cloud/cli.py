@@ -23,6 +23,7 @@ from cloud.settings import (
     overriding,
 )
 from cloud.transport.kafka import ensure_topics, list_topics, topic_name
+from footfall.broker_security import BrokerSecurity
 from footfall.contract import topics
 from footfall.errors import Group
 from footfall.site import Site
@@ -131,7 +132,9 @@ def check(
     present = list_topics(servers)
     names = [topic_name(t, topic_namespace) for t in topics.ALL_TOPICS]
     ours = sorted(t for t in names if t in present)
-    click.echo(f"broker    ok  {servers}  (topics: {', '.join(ours) or 'none'})")
+    over = BrokerSecurity.from_env()
+    how = "" if over.security_protocol == "PLAINTEXT" else f"{over.describe()}; "
+    click.echo(f"broker    ok  {servers}  ({how}topics: {', '.join(ours) or 'none'})")
     if created:
         click.echo(f"          created {', '.join(created)}")
 

@@ -3,6 +3,9 @@
 Only this module imports ``kafka``. Errors a user can cause (broker down, wrong address) become
 ``BrokerError`` with one sentence naming the address and the fix.
 
+Every client here connects with the TLS / SASL settings of :mod:`footfall.broker_security`
+(env ``FOOTFALL_KAFKA_*``, or a :class:`~footfall.broker_security.BrokerSecurity` passed in).
+
 Dead letters (:class:`KafkaDeadLetters`) are small whatever the record was (key and value cut,
 with the source topic, partition, offset, original size and sha256 in headers: see
 :func:`dead_letter_record`), a failure to publish one is logged and counted instead of raised,
@@ -32,6 +35,7 @@ from kafka.errors import (
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from cloud.transport.types import DeadLetter, DeadLetterResult, Offsets, Record
+from footfall.broker_security import BrokerSecurity
 from footfall.contract import Message, encode, topics
 from footfall.errors import UserError
 
@@ -47,23 +51,46 @@ class BrokerError(UserError, RuntimeError):
     """The broker cannot be reached or refused a request."""
 
 
-def _admin(bootstrap_servers: str, timeout_ms: int) -> KafkaAdminClient:
+def _security(security: BrokerSecurity | None) -> BrokerSecurity:
+    """The given settings, else those of the environment (``FOOTFALL_KAFKA_*``)."""
+    return security if security is not None else BrokerSecurity.from_env()
+
+
+def unreachable(bootstrap_servers: str, security: BrokerSecurity) -> BrokerError:
+    """The error for a broker that did not answer (or not the way the settings expect)."""
+    if security.security_protocol == "PLAINTEXT":
+        return BrokerError(
+            f"No Kafka-protocol broker answers at {bootstrap_servers}; start one with "
+            "`footfall stack up` or pass the right address with --bootstrap-servers."
+        )
+    return BrokerError(
+        f"No Kafka-protocol broker answers at {bootstrap_servers} over "
+        f"{security.describe()}; check the address, that the broker (or its TLS proxy) "
+        "serves this protocol there, and the FOOTFALL_KAFKA_* settings (CA file, user, "
+        "password)."
+    )
+
+
+def _admin(
+    bootstrap_servers: str, timeout_ms: int, security: BrokerSecurity | None = None
+) -> KafkaAdminClient:
+    secure = _security(security)
     try:
         return KafkaAdminClient(
             bootstrap_servers=bootstrap_servers,
             client_id="footfall-cloud-admin",
             request_timeout_ms=timeout_ms,
+            **secure.kafka_options(),
         )
     except KafkaError:  # kafka-python 3 raises KafkaTimeoutError("Unable to bootstrap …")
-        raise BrokerError(
-            f"No Kafka-protocol broker answers at {bootstrap_servers}; start one with "
-            "`footfall stack up` or pass the right address with --bootstrap-servers."
-        ) from None
+        raise unreachable(bootstrap_servers, secure) from None
 
 
-def list_topics(bootstrap_servers: str, timeout_ms: int = 10_000) -> set[str]:
+def list_topics(
+    bootstrap_servers: str, timeout_ms: int = 10_000, security: BrokerSecurity | None = None
+) -> set[str]:
     """Names of the topics the broker knows."""
-    admin = _admin(bootstrap_servers, timeout_ms)
+    admin = _admin(bootstrap_servers, timeout_ms, security)
     try:
         return set(admin.list_topics())
     except KafkaError as exc:
@@ -85,10 +112,11 @@ def ensure_topics(
     timeout_ms: int = 10_000,
     namespace: str = "",
     extra_topics: Sequence[str] = (),
+    security: BrokerSecurity | None = None,
 ) -> list[str]:
     """Create the contract's topics (and ``extra_topics``) that do not exist yet; returns the
     ones created."""
-    admin = _admin(bootstrap_servers, timeout_ms)
+    admin = _admin(bootstrap_servers, timeout_ms, security)
     try:
         existing = set(admin.list_topics())
         names = [topic_name(t, namespace) for t in (*topics.ALL_TOPICS, *extra_topics)]
@@ -130,7 +158,9 @@ class KafkaSource:
         session_timeout_ms: int = 6000,
         auto_offset_reset: str = "earliest",
         unsettled_warning_s: float = 60.0,
+        security: BrokerSecurity | None = None,
     ) -> None:
+        secure = _security(security)
         self._revoke: Callable[[], None] | None = None
         self._group_id = group_id
         self._unsettled_warning_s = unsettled_warning_s
@@ -150,12 +180,10 @@ class KafkaSource:
                 # one that could not be fetched would stop its partition for good).
                 fetch_max_bytes=FETCH_MAX_BYTES,
                 max_partition_fetch_bytes=FETCH_MAX_BYTES,
+                **secure.kafka_options(),
             )
         except KafkaError:
-            raise BrokerError(
-                f"No Kafka-protocol broker answers at {bootstrap_servers}; start one with "
-                "`footfall stack up` or pass the right address with --bootstrap-servers."
-            ) from None
+            raise unreachable(bootstrap_servers, secure) from None
         self._consumer.subscribe(list(topic_names), listener=_Listener(self))
 
     def poll(self, timeout_s: float) -> list[Record]:
@@ -320,8 +348,10 @@ class KafkaDeadLetters:
         namespace: str = "",
         lookback: int = 10_000,
         timeout_s: float = 30.0,
+        security: BrokerSecurity | None = None,
     ) -> None:
         self._servers = bootstrap_servers
+        self._client_options = _security(security).kafka_options()
         self._topic = topic_name(topics.DEADLETTER_TOPIC, namespace)
         self._lookback = lookback
         self._timeout_s = timeout_s
@@ -399,6 +429,7 @@ class KafkaDeadLetters:
                 max_in_flight_requests_per_connection=1,  # in order, also across retries
                 request_timeout_ms=int(self._timeout_s * 1000),
                 max_block_ms=int(self._timeout_s * 1000),
+                **self._client_options,
             )
         return self._producer
 
@@ -415,6 +446,7 @@ class KafkaDeadLetters:
                 fetch_max_wait_ms=100,
                 max_partition_fetch_bytes=4 * 1024 * 1024,
                 request_timeout_ms=int(self._timeout_s * 1000),
+                **self._client_options,
             )
             tps = [
                 TopicPartition(self._topic, p)
@@ -481,8 +513,11 @@ class MessagePublisher:
     """Publishes contract messages to their topics, keyed by camera (the simulator's and the
     load generator's producer: batched, uncompressed, acks from the leader)."""
 
-    def __init__(self, bootstrap_servers: str, namespace: str = "") -> None:
+    def __init__(
+        self, bootstrap_servers: str, namespace: str = "", security: BrokerSecurity | None = None
+    ) -> None:
         self._namespace = namespace
+        secure = _security(security)
         try:
             self._producer = KafkaProducer(
                 bootstrap_servers=bootstrap_servers,
@@ -491,12 +526,10 @@ class MessagePublisher:
                 linger_ms=20,
                 batch_size=1024 * 1024,
                 max_request_size=8 * 1024 * 1024,
+                **secure.kafka_options(),
             )
         except KafkaError:
-            raise BrokerError(
-                f"No Kafka-protocol broker answers at {bootstrap_servers}; start one with "
-                "`footfall stack up` or pass the right address with --bootstrap-servers."
-            ) from None
+            raise unreachable(bootstrap_servers, secure) from None
         self.sent = 0
         self.bytes = 0
 

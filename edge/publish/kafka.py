@@ -26,6 +26,10 @@ starts on the same spool.
 
 When the broker is unreachable, one warning names the address; when it answers again, one line
 says how many spooled messages are being drained.
+
+TLS and SASL: the producer and the read-back consumer connect with one
+:class:`~footfall.broker_security.BrokerSecurity` (env ``FOOTFALL_KAFKA_*`` unless one is passed);
+the log lines name the protocol, never a password.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from kafka.partitioner.default import murmur2
 
 from edge.publish.record import OutgoingRecord, pack, unpack
 from edge.publish.spool import FsyncPolicy, Spool
+from footfall.broker_security import BrokerSecurity
 from footfall.contract import Message
 
 __all__ = ["SPOOL_HEADER", "KafkaPublisher", "best_compression"]
@@ -137,7 +142,10 @@ class KafkaPublisher:
         client_id: str = "footfall-edge",
         quiet_client_logs: bool = True,
         topic_namespace: str = "",
+        security: BrokerSecurity | None = None,
     ) -> None:
+        self.security = security if security is not None else BrokerSecurity.from_env()
+        """TLS / SASL settings of both clients (the password never leaves them)."""
         codec = best_compression() if compression == "auto" else compression
         if codec not in _CODECS:
             raise ValueError(f"unknown compression {compression!r}; use auto, {', '.join(_CODECS)}")
@@ -335,6 +343,7 @@ class KafkaPublisher:
                 max_block_ms=int(self.send_timeout_s * 1000),
                 bootstrap_timeout_ms=3000,
                 reconnect_backoff_max_ms=1000,
+                **self.security.kafka_options(),
             )
         except kafka_errors.KafkaError as exc:
             raise _BrokerUnavailable(_describe(exc)) from None
@@ -503,6 +512,7 @@ class KafkaPublisher:
                 bootstrap_timeout_ms=3000,
                 request_timeout_ms=10000,
                 fetch_max_wait_ms=100,
+                **self.security.kafka_options(),
             )
         except kafka_errors.KafkaError as exc:
             raise _BrokerUnavailable(_describe(exc)) from None
@@ -565,9 +575,10 @@ class KafkaPublisher:
             return
         self._down_since = time.monotonic()
         log.warning(
-            "Kafka broker at %s is unreachable (%s); spooling messages in %s (%d waiting) and "
-            "retrying in the background",
+            "Kafka broker at %s (%s) is unreachable (%s); spooling messages in %s (%d waiting) "
+            "and retrying in the background",
             self.bootstrap_servers,
+            self.security.describe(),
             reason,
             self._spool.directory,
             self._spool.pending,
