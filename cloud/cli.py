@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import click
 from pydantic_settings import BaseSettings
@@ -356,26 +356,75 @@ def recompute(
 
 @cloud.group()
 def apikey() -> None:
-    """API keys (stored as sha256 hashes, each scoped to one site)."""
+    """API keys (stored as sha256 hashes; each reads one or more sites; revocable)."""
+
+
+class Expiry(click.ParamType[datetime]):
+    """When a key stops working: a duration from now (``90m``, ``12h``, ``30d``, ``8w``), a date
+    (``2027-01-31``: from 00:00 UTC that day) or an ISO 8601 time with an offset."""
+
+    name = "expiry"
+    UNITS: Final = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        text = str(value).strip()
+        now = datetime.now(UTC)
+        when: datetime | None = None
+        if text[:-1].isdigit() and text[-1:] in self.UNITS:
+            when = now + timedelta(seconds=int(text[:-1]) * self.UNITS[text[-1]])
+        else:
+            try:
+                when = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "zZ" else text)
+            except ValueError:
+                when = None
+            if when is not None and when.tzinfo is None:
+                when = when.replace(tzinfo=UTC) if len(text) == 10 else None
+        if when is None:
+            self.fail(
+                f"{value!r} is not an expiry; use a duration (90m, 12h, 30d, 8w), a date "
+                "(2027-01-31, from 00:00 UTC) or a time with its offset (2027-01-31T18:00+01:00)",
+                param,
+                ctx,
+            )
+        if when <= now:
+            self.fail(f"{value!r} is in the past; give a later time or a duration", param, ctx)
+        return when
 
 
 @apikey.command("create")
 @DB_OPTION
-@click.option("--site", "site_id", required=True, help="Site id the key may read.")
+@click.option(
+    "--site",
+    "site_ids",
+    required=True,
+    multiple=True,
+    help="Site id the key may read (repeat for a key of several sites).",
+)
 @click.option("--name", default="default", show_default=True, help="What the key is for.")
+@click.option(
+    "--expires",
+    type=Expiry(),
+    help="When the key stops working: 30d, 12h, 2027-01-31 (00:00 UTC) or an ISO time with "
+    "offset [default: never].",
+)
 @click.option(
     "--site-config",
     "site_files",
     multiple=True,
     type=click.Path(dir_okay=False),
     help="Config of the sites the API serves (repeat for several; default: the sites folder's); "
-    "--site must be one of them.",
+    "each --site must be one of them.",
 )
 @SITES_DIR_OPTION
 def apikey_create(
     database_url: str | None,
-    site_id: str,
+    site_ids: tuple[str, ...],
     name: str,
+    expires: datetime | None,
     site_files: tuple[str, ...],
     sites_dir: str | None,
 ) -> None:
@@ -384,20 +433,93 @@ def apikey_create(
     from cloud.migrate import migrate
 
     configured = sorted(s.id for s in load_sites(site_files, sites_dir))
-    if site_id not in configured:
+    unknown = [s for s in site_ids if s not in configured]
+    if unknown:
         where = (
             ", ".join(site_files)
             if site_files
             else f"the sites folder {resolve_sites_dir(sites_dir)}"
         )
         raise click.ClickException(
-            f"site {site_id!r} is not a configured site (configured in {where}: "
+            f"site {unknown[0]!r} is not a configured site (configured in {where}: "
             f"{', '.join(configured)}); pass its config with --site-config FILE (or its folder "
             "with --sites-dir), or use one of those ids"
         )
     with connect(settings.database_url(database_url)) as conn:
         migrate(conn)
-        click.echo(create_key(conn, site_id, name))
+        click.echo(create_key(conn, site_ids, name, expires))
+
+
+def _when(at: datetime | None) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if at is not None else "-"
+
+
+@apikey.command("list")
+@DB_OPTION
+@click.option("--site", "site_id", help="Only the keys that may read this site.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per key, one a line.")
+def apikey_list(database_url: str | None, site_id: str | None, as_json: bool) -> None:
+    """List the keys: id, state (active, expired, revoked), sites, name, created, expires."""
+    import json
+
+    from cloud.api.auth import list_keys
+    from cloud.migrate import migrate
+
+    with connect(settings.database_url(database_url)) as conn:
+        migrate(conn)
+        keys = list_keys(conn, site_id)
+    now = datetime.now(UTC)
+    if as_json:
+        for k in keys:
+            click.echo(
+                json.dumps(
+                    {
+                        "id": k.id,
+                        "state": k.state(now),
+                        "sites": list(k.sites),
+                        "name": k.name,
+                        "created_at": k.created_at.isoformat(),
+                        "expires_at": k.expires_at.isoformat() if k.expires_at else None,
+                        "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
+                    }
+                )
+            )
+        return
+    if not keys:
+        click.echo("no API keys" + (f" for site {site_id}" if site_id else ""))
+        return
+    rows = [
+        (k.id, k.state(now), ",".join(k.sites), k.name, _when(k.created_at), _when(k.expires_at))
+        for k in keys
+    ]
+    head = ("ID", "STATE", "SITES", "NAME", "CREATED", "EXPIRES")
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head) - 1)]
+    for row in [head, *rows]:
+        click.echo(
+            "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1]
+        )
+
+
+@apikey.command("revoke")
+@DB_OPTION
+@click.argument("key")
+def apikey_revoke(database_url: str | None, key: str) -> None:
+    """Revoke KEY (its id from `apikey list`, or the token): refused at once by every API."""
+    from cloud.api.auth import KeyNotFound, revoke_key
+    from cloud.migrate import migrate
+
+    with connect(settings.database_url(database_url)) as conn:
+        migrate(conn)
+        try:
+            found = revoke_key(conn, key)
+        except KeyNotFound as exc:
+            raise click.ClickException(
+                f"{exc}; see the ids with footfall cloud apikey list (or give the whole token)"
+            ) from None
+    click.echo(
+        f"revoked {found.id} ({found.name}; sites {', '.join(found.sites)}) at "
+        f"{_when(found.revoked_at)}"
+    )
 
 
 @cloud.command()

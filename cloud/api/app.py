@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from cloud.analytics.rules import agree_rules
-from cloud.api.auth import FailedKeyLimiter, KeyCache
+from cloud.api.auth import FailedKeyLimiter, KeyCache, RevocationListener
 from cloud.api.dashboard import missing_asset_message, mount_dashboard
 from cloud.api.database import Conn, Database, DatabaseLimits, Unavailable
 from cloud.api.deps import ERROR_RESPONSES, ApiState, Problem
@@ -69,7 +69,7 @@ class ApiSettings:
     stream_lifetime_s: float = 3600.0
     """A live stream ends after this long (the dashboard reconnects), so none lives forever."""
     key_cache_s: float = 60.0
-    """A key is looked up once per this long; a deleted key stops working within it."""
+    """A key is looked up once per this long; a revoked or expired one is refused at once."""
     failed_keys_per_minute: int = 30
     """Wrong keys one client address may send a minute before it gets 429."""
     bootstrap_servers: str | None = None
@@ -89,11 +89,13 @@ def create_app(settings: ApiSettings) -> FastAPI:
         db = Database(settings.database_url, settings.limits)
         db.open()
         live = LiveOccupancy(db, settings.analytics.occupancy_stale_s, settings.stream_tick_s)
+        keys = KeyCache(settings.key_cache_s)
+        revocations = RevocationListener(settings.database_url, keys)
         app.state.footfall = ApiState(
             db,
             {s.id: s for s in settings.sites},
             settings.analytics,
-            KeyCache(settings.key_cache_s),
+            keys,
             FailedKeyLimiter(settings.failed_keys_per_minute),
             live,
             settings.stream_lifetime_s,
@@ -102,6 +104,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
             yield
         finally:
             await live.close()
+            revocations.close()
             db.close()
 
     app = FastAPI(

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, Header, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel
 
-from cloud.api.auth import FailedKeyLimiter, KeyCache, key_site
+from cloud.api.auth import FailedKeyLimiter, KeyCache, key_scope
 from cloud.api.database import Database
 from cloud.api.live import LiveOccupancy
 from cloud.api.params import DATE_TIME, TimeRange
@@ -40,8 +40,8 @@ class Problem(BaseModel):
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"model": Problem, "description": "No API key, or an unknown one."},
-    403: {"model": Problem, "description": "The key belongs to another site."},
+    401: {"model": Problem, "description": "No API key, or an unknown, revoked or expired one."},
+    403: {"model": Problem, "description": "The key belongs to other sites."},
     404: {"model": Problem, "description": "The site (or the resource) does not exist here."},
     422: {"model": Problem, "description": "A parameter is missing, malformed or out of range."},
     429: {
@@ -111,14 +111,18 @@ async def _site(
         raise HTTPException(
             401, "missing API key; send it in the X-API-Key header (footfall cloud apikey create)"
         )
-    scope = await state.keys.site(token, lambda t: state.db.run(key_site, t))
+    scope = await state.keys.scope(token, lambda t: state.db.run(key_scope, t))
     if scope is None:
         state.limiter.failed(client)
         raise HTTPException(
-            401, "unknown API key; check it or create one with footfall cloud apikey create"
+            401,
+            "unknown, revoked or expired API key; check it or create one with footfall cloud "
+            "apikey create",
         )
-    if scope != site:
-        raise HTTPException(403, f"this API key is for site {scope!r}, not {site!r}")
+    if site not in scope.sites:
+        allowed = ", ".join(repr(s) for s in sorted(scope.sites))
+        plural = "s" if len(scope.sites) > 1 else ""
+        raise HTTPException(403, f"this API key is for site{plural} {allowed}, not {site!r}")
     found = state.sites.get(site)
     if found is None:
         raise HTTPException(404, f"site {site!r} is not configured in this API")
