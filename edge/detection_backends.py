@@ -19,17 +19,21 @@ import importlib.util
 import logging
 import os
 import shutil
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from edge.config import DetectorConfig
+from edge.config import CameraDetectionConfig, DetectorConfig, EdgeConfig
 from edge.detection import Detector, YoloPersonDetector
 from edge.openvino_runtime import DEFAULT_CACHE_DIR as CACHE_ROOT
 from edge.quiet import quiet_conversion
 from edge.weights import sha256_of, verified_weights
 from footfall.errors import UserError
+
+if TYPE_CHECKING:
+    from footfall.site import Camera
 
 log = logging.getLogger(__name__)
 
@@ -251,4 +255,53 @@ def build_detector(config: DetectorConfig, calibration: Sequence[str] = ()) -> D
             f"Unknown detector backend '{config.backend}'; valid choices: {valid}."
         )
     check_device(config.device)
-    return factory(config, verified_weights(config.weights, config.sha256), calibration)
+    weights = verified_weights(config.weights, config.sha256, config.model)
+    if config.weights is not None:
+        log.info("detector weights %s, sha256 %s", weights, sha256_of(weights))
+    return factory(config, weights, calibration)
+
+
+def weights_identity(config: DetectorConfig) -> dict[str, str]:
+    """Which model a detector config runs: ``model`` (packaged name or the file's name),
+    ``weights`` (path) and ``sha256`` (of the file, checked), for reports and logs."""
+    weights = verified_weights(config.weights, config.sha256, config.model)
+    name = config.model if config.weights is None else f"operator:{weights.name}"
+    return {"model": name, "weights": str(weights), "sha256": sha256_of(weights)}
+
+
+def build_camera_detector(
+    config: EdgeConfig,
+    calibration: Sequence[str] = (),
+    cameras: Mapping[str, Camera | None] | None = None,
+) -> Detector:
+    """The detector of a node or replay serving ``cameras`` (id → site camera, or None when
+    the footage has no site): the plain configured detector when no camera has settings of its
+    own (``config.cameras``), else a :class:`edge.tiling.PerCameraDetector` with each camera's
+    plan (input size, confidence, ROI, tiles), one model per input size, built on first use."""
+    from edge.tiling import PerCameraDetector, plan_camera
+
+    cameras = dict(cameras or {})
+    own = {cid: s for cid, s in config.cameras.items() if cid in cameras or not cameras}
+    default = plan_camera(None, config.detector)
+    plans = {cid: plan_camera(s, config.detector, cameras.get(cid)) for cid, s in own.items()}
+    if config.detector.auto_image_size:
+        auto = CameraDetectionConfig(image_size="auto")
+        for cid, camera in cameras.items():
+            if cid in plans or camera is None:
+                continue
+            plan = plan_camera(auto, config.detector, camera)
+            if plan.image_size > default.image_size:  # auto never shrinks the configured input
+                plans[cid] = plan
+    if not plans:
+        return build_detector(config.detector, calibration)
+    for cid, plan in plans.items():
+        log.info("camera %s: detection %s", cid, plan.describe())
+    lowest = min([default.confidence, *(p.confidence for p in plans.values())])
+
+    def detector_for(image_size: int) -> Detector:
+        settings = config.detector.model_copy(
+            update={"image_size": image_size, "confidence": lowest}
+        )
+        return build_detector(settings, calibration)
+
+    return PerCameraDetector(default, plans, detector_for)

@@ -193,6 +193,9 @@ class Engine:
             ]
         started = time.perf_counter()
         try:
+            per_camera = getattr(self.detector, "detect_cameras", None)  # edge/tiling.py
+            if per_camera is not None:
+                return list(per_camera([f.camera_id for f in frames], [f.image for f in frames]))
             return list(self.detector.detect([f.image for f in frames]))
         except Exception as exc:  # isolate the frame that fails: one call per frame
             if len(frames) == 1:

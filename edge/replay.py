@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from edge.config import EdgeConfig
 from edge.detection import Detections
-from edge.detection_backends import build_detector
+from edge.detection_backends import build_camera_detector
 from edge.pipeline import CameraResult, Engine, Identity, Overlapped, camera_pipeline
 from edge.reid import build_embedder
 from edge.sources import DetectionFileSource, FileSource, open_source, prefetched
@@ -79,7 +79,11 @@ def replay(
         min_score=config.detector.confidence,
     )
     pixels = not isinstance(frames, DetectionFileSource)
-    detector = build_detector(config.detector, calibration or [source]) if pixels else _NoDetector()
+    detector = (
+        build_camera_detector(config, calibration or [source], {camera_id: camera})
+        if pixels
+        else _NoDetector()
+    )
     embedder = build_embedder(config.reid) if pixels else None
     pipeline = camera_pipeline(
         config,

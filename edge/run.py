@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 from edge.config import EdgeConfig
-from edge.detection_backends import build_detector
+from edge.detection_backends import build_camera_detector
 from edge.detection_file import is_detection_file
 from edge.frames import FrameSource
 from edge.metrics import NodeMetrics
@@ -98,7 +98,7 @@ def run_node(
         if c.id in sources
     }
     footage = [c.source for c in site.cameras if not is_detection_file(c.source)]
-    detector = build_detector(config.detector, footage)
+    detector = build_camera_detector(config, footage, {c.id: c for c in cameras})
     engine = Engine(detector, embedder, pipelines, config.reid.batch_size)
     stop = stop or threading.Event()
     restore: Callable[[], None] = lambda: None  # noqa: E731

