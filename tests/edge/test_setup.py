@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
+import subprocess
+import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
@@ -218,3 +222,44 @@ def test_draft_errors_are_one_sentence(tmp_path: Path) -> None:
     bad.write_text("site: {id: x}\n")
     with pytest.raises(DraftError, match="has no floors"):
         SiteDraft(bad)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_the_command_serves_the_page(tmp_path: Path) -> None:
+    site = _site(tmp_path)
+    port = _free_port()
+    footfall = str(Path(sys.executable).parent / "footfall")
+    process = subprocess.Popen(
+        [footfall, "edge", "setup", "--site", str(site), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert process.poll() is None, process.communicate()[0]
+            try:
+                status, answer = _call(f"http://127.0.0.1:{port}", "/api/site")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "footfall edge setup did not serve in 120 s"
+                time.sleep(0.5)
+        assert status == 200 and answer["file"] == str(site)
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=30)[0]
+    assert f"http://127.0.0.1:{port}/" in output
+    bad = subprocess.run(
+        [footfall, "edge", "setup", "--site", str(tmp_path / "none.yaml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode == 1
+    assert bad.stderr.strip().startswith("Error: Site file") and "Traceback" not in bad.stderr
