@@ -240,6 +240,9 @@ EXCLUDED: dict[str, str] = {
     "footfall simulate --evaluate": "the option named in prose (the synopsis `footfall "
     "simulate --scenario NAME --evaluate --json` is checked); "
     "tests/evaluation/test_scratch_databases.py runs it on smoke",
+    "footfall edge setup --site FILE [--out FILE] [--config FILE] [--host 127.0.0.1] "
+    "[--port 8765]": "a server until Ctrl-C; tests/edge/test_setup.py runs the command and its "
+    "API, tests/integration/test_site_setup_browser.py drives its page in Chromium",
     "footfall edge optimize --site FILE [--config FILE]": "calibrates the INT8 detector on 150 "
     "frames of the site's cameras and times it (a minute or more); `edge run` and `edge check`, "
     "which do the same on first use, run here",
