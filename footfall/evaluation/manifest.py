@@ -76,6 +76,9 @@ class SequenceEntry(_Strict):
     site: str | None = Field(default=None, description="Site YAML: count on its floor too.")
     camera: str | None = Field(default=None, description="The sequence's camera in that site.")
     counting: Counting | None = None
+    detection_stride: int = Field(
+        default=1, ge=1, description="With detection_only: detect every n-th frame."
+    )
     note: str = ""
 
     @model_validator(mode="after")
@@ -147,6 +150,11 @@ class Manifest(_Strict):
     crowd: list[CrowdEntry] = []
     end_to_end: EndToEnd | None = None
     multi_camera: list[MultiCameraEntry] = []
+    detection_only: bool = Field(
+        default=False,
+        description="Run the detector alone on the sequences (every detection_stride-th frame): "
+        "precision and recall per person-height band and the detector's fps, no tracking.",
+    )
 
     base_dir: Path = Field(default=Path("."), exclude=True)
 

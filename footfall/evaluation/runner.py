@@ -53,6 +53,7 @@ class Results:
     crowd: list[dict[str, Any]] = field(default_factory=list)
     end_to_end: dict[str, Any] | None = None
     multi_camera: list[dict[str, Any]] = field(default_factory=list)
+    detection: list[dict[str, Any]] = field(default_factory=list)
     environment: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -236,7 +237,12 @@ def run_sequence(
     scores = score(gt, hyp, frames)
     alpha, hota, deta = hota_curve(gt, hyp)
     counting = count_sequence(manifest, entry, gt, hyp, fps)
+    from edge.sources import read_frame
+    from footfall.evaluation.detection import score_mot
+
+    frame_height = read_frame(str(manifest.path(entry.source)), "eval", 0).shape[0]
     return {
+        "detection": score_mot(gt, hyp, frames, frame_height),
         "config": config_name,
         "sequence": entry.name,
         "frames": summary.frames,
@@ -250,14 +256,20 @@ def run_sequence(
 
 
 def run_crowd(manifest: Manifest, entry: CrowdEntry, config: Any) -> dict[str, Any]:
-    from edge.detection_backends import build_detector
-    from footfall.evaluation.crowd import count_people, frame_files, load_mall
+    """People per frame of a crowd entry, detected as a camera named after the entry (its
+    settings in the edge config's ``cameras``), split by distance with the perspective map."""
+    from edge.detection_backends import build_camera_detector, weights_identity
+    from footfall.evaluation.crowd import count_people, frame_files, load_mall, load_perspective
 
     heads, mask = load_mall(manifest.path(entry.gt), manifest.path(entry.roi))
     files = frame_files(manifest.path(entry.frames))
-    detector = build_detector(config.detector, calibration_footage(manifest))
+    camera_id = entry.name
+    detector = build_camera_detector(config, calibration_footage(manifest), {camera_id: None})
+    per_camera = getattr(detector, "detect_cameras", None)
 
     def detect(images: list[np.ndarray]) -> list[np.ndarray]:
+        if per_camera is not None:
+            return [d.xyxy for d in per_camera([camera_id] * len(images), images)]
         return [d.xyxy for d in detector.detect(images)]
 
     result = count_people(
@@ -269,14 +281,46 @@ def run_crowd(manifest: Manifest, entry: CrowdEntry, config: Any) -> dict[str, A
         max_frames=entry.max_frames,
         head_fraction=entry.head_fraction,
         desc=entry.name,
+        perspective=load_perspective(manifest.path(entry.roi)),
     )
     return {
         "name": entry.name,
+        "detector": weights_identity(config.detector),
+        "camera_settings": (
+            config.cameras[camera_id].model_dump(mode="json")
+            if camera_id in config.cameras
+            else None
+        ),
         "stride": entry.stride,
         "frames_available": min(len(files), len(heads)),
         "head_fraction": entry.head_fraction,
         **result.as_dict(),
     }
+
+
+def run_detection_only(
+    manifest: Manifest, entry: SequenceEntry, config_name: str, config: Any
+) -> dict[str, Any]:
+    """The detector alone on every ``detection_stride``-th frame of a sequence, scored per
+    person-height band (:mod:`.detection`)."""
+    from edge.evaluate import load_mot
+    from footfall.evaluation.detection import run_detection
+
+    assert entry.source is not None
+    found = site_camera(manifest, entry)
+    camera_id = entry.camera or entry.name.lower()
+    result = run_detection(
+        str(manifest.path(entry.source)),
+        camera_id,
+        load_mot(manifest.path(entry.gt), ground_truth=True),
+        config,
+        camera=found[1] if found is not None else None,
+        calibration=calibration_footage(manifest, entry),
+        stride=entry.detection_stride,
+        max_frames=entry.max_frames,
+        desc=f"{config_name} {entry.name}",
+    )
+    return {"config": config_name, "sequence": entry.name, "camera": camera_id, **result}
 
 
 def run_manifest(
@@ -324,6 +368,14 @@ def run_manifest(
         for seq in manifest.sequences:
             if seq.source is None:
                 continue
+            if manifest.detection_only:
+                results.detection.append(run_detection_only(manifest, seq, entry.name, config))
+                d = results.detection[-1]
+                log(
+                    f"[{entry.name}] {seq.name}: detection precision {d['precision'] or 0:.3f}  "
+                    f"recall {d['recall'] or 0:.3f}  {d['fps'] or 0:.1f} fps"
+                )
+                continue
             log(f"[{entry.name}] {seq.name}: replaying")
             run = run_sequence(manifest, seq, entry.name, config, work_dir)
             t = run["tracking"]
@@ -335,7 +387,13 @@ def run_manifest(
     detector_done: dict[str, dict[str, Any]] = {}
     for entry, config in configs:
         for crowd in manifest.crowd:
-            key = json.dumps([crowd.name, config.detector.model_dump(mode="json")], sort_keys=True)
+            own = config.cameras.get(crowd.name)
+            settings = [
+                crowd.name,
+                config.detector.model_dump(mode="json"),
+                own.model_dump(mode="json") if own is not None else None,
+            ]
+            key = json.dumps(settings, sort_keys=True)
             if key not in detector_done:
                 log(f"[{entry.name}] {crowd.name}: counting people per frame")
                 detector_done[key] = run_crowd(manifest, crowd, config)

@@ -1,0 +1,69 @@
+"""Detection precision / recall per person-height band, and the crowd count by distance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from footfall.evaluation.crowd import count_people
+from footfall.evaluation.detection import DetectionScore, band_of, match, score_mot
+
+
+def test_bands_are_fractions_of_the_frame_height() -> None:
+    # 576-px frame: small < 72, medium 72-144, large >= 144.
+    assert band_of(np.array([50.0, 71.9, 72.0, 143.0, 144.0, 400.0]), 576).tolist() == [
+        0, 0, 1, 1, 2, 2
+    ]  # fmt: skip
+
+
+def test_match_is_one_to_one_at_iou_half() -> None:
+    gt = np.array([[0, 0, 10, 20], [100, 0, 110, 20]], float)
+    found = np.array([[1, 0, 11, 20], [0, 0, 10, 20], [300, 0, 310, 20]], float)
+    gt_hit, found_hit = match(gt, found)
+    assert gt_hit.tolist() == [True, False]
+    assert found_hit.sum() == 1 and not found_hit[2]
+
+
+def test_band_precision_and_recall() -> None:
+    score = DetectionScore(frame_height=400)
+    small = [0, 0, 10, 40]  # 40 px of 400: small
+    large = [100, 0, 150, 200]  # 200 px: large
+    # Frame 1: both found; frame 2: the small one missed and a small false box.
+    score.add(np.array([small, large]), np.array([small, large]))
+    score.add(np.array([small, large]), np.array([large, [300, 0, 310, 30]]))
+    d = score.as_dict()
+    assert d["recall"] == pytest.approx(3 / 4) and d["precision"] == pytest.approx(3 / 4)
+    assert d["bands"]["small"]["recall"] == pytest.approx(1 / 2)
+    assert d["bands"]["small"]["precision"] == pytest.approx(1 / 2)
+    assert d["bands"]["large"]["recall"] == 1.0 and d["bands"]["large"]["precision"] == 1.0
+    assert d["bands"]["medium"]["recall"] is None and d["bands"]["medium"]["gt_boxes"] == 0
+
+
+def test_score_mot_rows() -> None:
+    gt = np.array([[1, 1, 0, 0, 10, 40, 1, -1, -1, -1], [2, 1, 0, 0, 10, 40, 1, -1, -1, -1]], float)
+    hyp = np.array([[1, 7, 0, 0, 10, 40, 0.9, -1, -1, -1]], float)
+    d = score_mot(gt, hyp, [1, 2], 400)
+    assert d["recall"] == pytest.approx(0.5) and d["precision"] == 1.0 and d["frames"] == 2
+
+
+def test_crowd_count_split_by_distance(tmp_path: Path) -> None:
+    files = []
+    for i in range(2):
+        files.append(tmp_path / f"seq_{i:06d}.jpg")
+        cv2.imwrite(str(files[-1]), np.zeros((90, 100, 3), np.uint8))
+    mask = np.ones((90, 100), bool)
+    # Perspective larger at the top (far): rows 0-29 far, 30-59 middle, 60-89 near.
+    perspective = np.repeat(np.array([3.0] * 30 + [2.0] * 30 + [1.0] * 30)[:, None], 100, 1)
+    heads = [np.array([[10.0, 10.0], [10.0, 40.0], [10.0, 70.0]])] * 2
+    # The detector finds the near and middle people (head point 10 % down the box), not the far.
+    found = np.array([[5.0, 38.0, 15.0, 58.0], [5.0, 68.0, 15.0, 88.0]])
+    result = count_people(
+        files, heads, mask, lambda images: [found] * len(images), perspective=perspective
+    )
+    dist = result.as_dict()["distance"]
+    assert dist["far"]["found_ratio"] == 0.0 and dist["far"]["true_mean"] == 1.0
+    assert dist["middle"]["found_ratio"] == 1.0 and dist["near"]["found_ratio"] == 1.0
+    assert result.mae == pytest.approx(1.0)
