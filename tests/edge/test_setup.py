@@ -25,7 +25,7 @@ import yaml
 from edge.detection import Detections
 from edge.setup.draft import DraftError, SiteDraft
 from edge.setup.fitting import field_of_view, fit_report
-from edge.setup.server import SetupApp, make_server
+from edge.setup.server import RequestError, SetupApp, make_server
 from edge.setup.snapshot import take_snapshot
 from footfall.site import load_site
 
@@ -113,6 +113,20 @@ def test_page_and_site_are_served(served: dict[str, Any]) -> None:
     assert "entrance" in site["zone_kinds"]
     status, _ = _call(served["base"], "/static/../draft.py")
     assert status == 404
+
+
+def test_floor_plan_image_is_served(tmp_path: Path) -> None:
+    site = _site(tmp_path)
+    data = yaml.safe_load(site.read_text())
+    cv2.imwrite(str(tmp_path / "plan.png"), np.full((50, 100, 3), 200, np.uint8))
+    data["floors"][0]["plan"] = {"image": "plan.png", "pixels_per_metre": 5}
+    site.write_text(yaml.safe_dump(data))
+    app = SetupApp(SiteDraft(site), None)
+    image, kind = app.plan("f0")
+    assert kind == "image/png"
+    assert cv2.imdecode(np.frombuffer(image, np.uint8), cv2.IMREAD_COLOR).shape == (50, 100, 3)
+    with pytest.raises(RequestError, match="no plan image"):
+        SetupApp(SiteDraft(_site(tmp_path / "other")), None).plan("f0")
 
 
 def test_snapshot_blurs_heads_and_gives_feet(served: dict[str, Any], tmp_path: Path) -> None:

@@ -161,6 +161,10 @@ def test_calibrate_by_clicks_draw_save_and_validate(
     truth = _truth()
     floors = apply_homography(truth, np.array(CLICKED, np.float64))
     assert np.all((floors >= 0) & (floors <= [32, 30])), "the clicked points lie on the plaza"
+    page.click("#save")  # nothing calibrated yet: refused, with validate-config's reasons
+    page.wait_for_function("() => document.getElementById('save-status').dataset.ok === '0'")
+    assert "homography" in page.inner_text("#save-status")
+    assert not setup_server["out"].exists()
     people = int(page.locator("#image circle.foot").count())
     assert people >= 2, "the detector finds the people in frame 0 of View_001"
     for (u, v), (x, y) in zip(CLICKED, floors, strict=True):
