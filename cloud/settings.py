@@ -187,7 +187,8 @@ class StitchSettings(BaseSettings):
     """Two visitors, one of them without appearance, become one when a tracklet that joined one
     fits the other on the floor better than this (a track broken a moment ago, an overlapping
     view at the same time: the floor fit of the stitcher's module docstring, ≤ 1) and the two
-    were never in two places at once; None: visitors are never merged."""
+    were never in two places at once (``combined`` mode only); None: visitors are never
+    merged."""
     min_plain_frames: int = 10
     """A tracklet without appearance (no embedding) lasting this many frames keeps its visitor
     for ``ttl_s``; shorter ones are weak (``weak_ttl_s``)."""

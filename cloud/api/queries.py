@@ -177,12 +177,14 @@ def visitors(conn: Conn, site: str, r: TimeRange, limit: int) -> Rows:
     )
 
 
-def visitor_summary(conn: Conn, site: str, r: TimeRange) -> dict[str, Any]:
+def visitor_summary(
+    conn: Conn, site: str, r: TimeRange, min_visitor_s: float = MIN_VISITOR_S
+) -> dict[str, Any]:
     """Unique and returning visitors of the range, from stitched ids (see RETURN_GAP). A
-    visitor whose tracks in the range were seen for less than ``MIN_VISITOR_S`` in total is held
-    back from both counts (the rule of :mod:`cloud.stitch.visitors`) and counted in
-    ``held_back_visitors`` instead; its tracks still count in ``stitched_tracks`` and
-    ``unstitched_tracks``."""
+    visitor whose tracks in the range were seen for less than ``min_visitor_s`` (the site's
+    ``counting.min_visitor_s``) in total is held back from both counts (the rule of
+    :mod:`cloud.stitch.visitors`) and counted in ``held_back_visitors`` instead; its tracks
+    still count in ``stitched_tracks`` and ``unstitched_tracks``."""
     rows = _rows(
         conn,
         _TRACK_VISITORS
@@ -208,7 +210,7 @@ def visitor_summary(conn: Conn, site: str, r: TimeRange) -> dict[str, Any]:
                (count(*) FILTER (WHERE NOT stitched))::int AS unstitched_tracks
         FROM v
         """,
-        _p(site, r, min_visitor_s=MIN_VISITOR_S),
+        _p(site, r, min_visitor_s=min_visitor_s),
     )
     return rows[0]
 

@@ -29,6 +29,16 @@ for up to ``plain_coast_s`` (the nearer, and the shorter the gap, the better). S
 moves its visitor's last camera, time, position and velocity like any other, and is strong (it
 keeps its visitor for ``ttl_s``) when it lasted ``min_plain_frames`` frames.
 
+Decisions are final, but visitors may merge (``combined`` mode, one of them without appearance,
+``merge_fit``): a tracklet that joined V and fits another visitor W on the floor as well (seen by
+an overlapping camera at the same time, or continuing W's broken track) shows V and W to be one
+person, unless they were ever in two places at once (two tracks of one camera at the same time,
+non-overlapping or disagreeing views at once, a walk too fast between sightings). The one first
+seen keeps its id; the other id becomes an alias of it (:attr:`Stitcher.aliases`; the database
+keeps them in ``visitor_alias``), and :meth:`Stitcher.run` answers every row's id as it stands
+after the merges. A tracklet seen at the same time as a visitor is compared with all of the
+visitor's tracklets of that time, not only its last.
+
 Feasible means: T does not start before V's last sighting ended (by more than the clock-skew
 tolerance) unless the two cameras overlap and the positions agree where both saw someone
 (nobody is in two places at once); on the same floor, the straight-line distance from p to T's
@@ -227,7 +237,7 @@ class Stitcher:
                 for r, col in decided:
                     out[r] = self.gallery.ids[col]
                     by_id[out[r]] = col
-                if self.settings.merge_fit is not None:
+                if self.settings.merge_fit is not None and self.settings.mode == "combined":
                     self._merge(decided, t, first_xy)
             self.peak_gallery = max(self.peak_gallery, len(self.gallery))
             i = j

@@ -197,7 +197,8 @@ def run_group(
     modes: dict[str, dict[str, Any]] = {}
     for mode, ids in assignments.items():
         visitor = {(k[0], k[2]): v for k, v in zip(tracklets.keys, ids, strict=True)}
-        unique = counted(zip(ids, tracklets.start.tolist(), tracklets.end.tolist(), strict=True))
+        spans = zip(ids, tracklets.start.tolist(), tracklets.end.tolist(), strict=True)
+        unique = counted(spans, site.counting.min_visitor_s)
         modes[mode] = _score_mode(
             site, gts, boxes, visitor, floor_points, true_paths, fps_of, unique
         )

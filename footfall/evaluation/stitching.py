@@ -9,7 +9,7 @@ own visitor, the state before this issue):
   (:mod:`~footfall.evaluation.stitch_metrics`).
 * ``unique_visitors_error`` -- (stitched ids counted as unique visitors − true people seen by
   any camera) / true people; a visitor seen for less than
-  :data:`cloud.stitch.visitors.MIN_VISITOR_S` in total is held back from the count, as the API
+  the site's ``counting.min_visitor_s`` (12 s) in total is held back from the count, as the API
   does (``visitors`` the ids counted, ``visitors_held_back`` the others).
 * ``entrance_count_error`` -- (entries counted − true entries) / true entries, on the counting
   lines of entrance zones; an entry of a visitor on the same line within 30 s of the visitor's
@@ -218,7 +218,8 @@ def score_mode(
     true_dwell = [v.dwell_s for v in truth.visits if v.zone_id in zones]
     mean_true = float(np.mean(true_dwell)) if true_dwell else 0.0
     mean_pred = float(np.mean(dwell)) if dwell else 0.0
-    unique = counted_visitors(zip(ids, t.start.tolist(), t.end.tolist(), strict=True))
+    seen = zip(ids, t.start.tolist(), t.end.tolist(), strict=True)
+    unique = counted_visitors(seen, site.counting.min_visitor_s)
     return {
         "mtmc_idf1": round(scores.idf1, 4),
         "idp": round(scores.idp, 4),

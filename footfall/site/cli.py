@@ -60,8 +60,8 @@ def validate_config(files: tuple[Path, ...]) -> None:
     """Check site configuration FILE(s): report every problem with file:line:column and a fix.
 
     A valid file's summary ends with its counting rules: the optional counting: section
-    (line_hysteresis_m 0.3, line_establish_s 0.5, min_visit_s 5, visit_gap_s 2, heatmap_cell_m 0.5
-    when left out).
+    (line_hysteresis_m 0.3, line_establish_s 0.5, min_visit_s 5, visit_gap_s 2, min_visitor_s 12,
+    heatmap_cell_m 0.5 when left out).
     The cloud records them with the data they produce and refuses a config whose rules differ
     (footfall cloud recompute --adopt-rules changes them).
 

@@ -51,6 +51,10 @@ ESTABLISH_S = 0.5
 """Default ``line_establish_s``: chosen on every replay-evaluation sequence and the simulator
 together (figures: the README, "Replay evaluation")."""
 
+MIN_VISITOR_S = 12.0
+"""Default ``min_visitor_s``: chosen on the PETS two-view site and the simulator's ``moderate``
+and ``hard`` together (README, "Stitching figures")."""
+
 ESTABLISH_S_BEFORE = 0.0
 """``line_establish_s`` of rules recorded before the setting existed: every confirmed side
 counted at once (:func:`footfall.site.rules.stored_counting_rules`)."""
@@ -92,6 +96,15 @@ class CountingRules(SiteModel):
         ge=0.0,
         description="A track outside a zone (or unseen) for up to this long is still in its "
         "visit (jitter at the edge), seconds.",
+    )
+    min_visitor_s: Float = Field(
+        default=MIN_VISITOR_S,
+        ge=0.0,
+        le=3600.0,
+        description="A stitched visitor counts as a unique visitor once its tracks were seen "
+        "for this long in all (seconds, every track from its start to its end, summed): short "
+        "fragments (a false detection, a glimpse at the edge of a view) are held back. Lower it "
+        "on a site whose cameras see people only briefly (entrances only).",
     )
     heatmap_cell_m: Float = Field(
         default=0.5,

@@ -16,6 +16,7 @@ from footfall.simulate.truth import person_truth
 from footfall.site import CountingLine, CountingRules, Side, SiteConfigError, load_site
 from footfall.site.rules import (
     ESTABLISH_S,
+    MIN_VISITOR_S,
     LineState,
     Track,
     line_crossings,
@@ -237,3 +238,16 @@ def test_rules_recorded_before_line_establish_s_read_as_derived_without_it() -> 
     assert stored_counting_rules(old) == CountingRules(line_establish_s=0.0)
     assert stored_counting_rules(old) != CountingRules()
     assert stored_counting_rules(CountingRules().model_dump()) == CountingRules()
+
+
+def test_the_unique_visitor_threshold_is_a_site_setting(tmp_path: Path) -> None:
+    """counting.min_visitor_s (default 12 s) is the site's; rules recorded before it existed
+    read as the default, which changes no derived row, so their data stays valid."""
+    assert CountingRules().min_visitor_s == MIN_VISITOR_S == 12.0
+    site = load_site(write_site(tmp_path, {"min_visitor_s": 4}))
+    assert site.counting.min_visitor_s == 4.0
+    with pytest.raises(SiteConfigError, match=r"counting\.min_visitor_s"):
+        load_site(write_site(tmp_path, {"min_visitor_s": -1}))
+    old = CountingRules().model_dump()
+    del old["min_visitor_s"]
+    assert stored_counting_rules(old) == CountingRules()

@@ -40,7 +40,7 @@ def test_examples_are_valid() -> None:
     assert "2 floors, 13 cameras" in result.output
     assert (
         "    counting: line_hysteresis_m=0.3, line_establish_s=0.5, min_visit_s=5, visit_gap_s=2, "
-        "heatmap_cell_m=0.5 (defaults)" in result.output
+        "min_visitor_s=12, heatmap_cell_m=0.5 (defaults)" in result.output
     )
 
 

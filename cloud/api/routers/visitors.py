@@ -12,7 +12,6 @@ from fastapi.responses import JSONResponse
 from cloud.api import models, queries
 from cloud.api.deps import TABLE, AuthorisedSite, Db, Format, Range
 from cloud.api.render import localise, respond
-from cloud.stitch.visitors import MIN_VISITOR_S
 from footfall.contract.messages import TRACK_ID_PATTERN
 from footfall.site.base import SLUG_PATTERN
 
@@ -44,12 +43,13 @@ async def visitors(
     summary="Unique and returning visitors in the range, from stitched visitor ids",
 )
 async def visitor_summary(site: AuthorisedSite, db: Db, r: Range) -> JSONResponse:
-    summary = await db.run(queries.visitor_summary, site.id, r)
+    min_visitor_s = site.counting.min_visitor_s
+    summary = await db.run(queries.visitor_summary, site.id, r, min_visitor_s)
     return JSONResponse(
         {
             **summary,
             "returning_after": queries.RETURN_GAP,
-            "counted_after_s": MIN_VISITOR_S,
+            "counted_after_s": min_visitor_s,
             "from": r.start.astimezone(r.tz).isoformat(),
             "to": r.end.astimezone(r.tz).isoformat(),
         }
