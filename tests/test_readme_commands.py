@@ -146,11 +146,15 @@ RUN: dict[str, Run] = {
     "footfall cloud recompute --adopt-rules [--from T --to T]": Run(
         stack=True, instance="footfall cloud recompute --adopt-rules"
     ),
-    "footfall cloud apikey create --site ID [--name TEXT] [--site-config FILE…] "
-    "[--sites-dir DIR]": Run(
+    "footfall cloud apikey create --site ID [--site ID …] [--name TEXT] [--expires "
+    "30d|DATE|TIME] [--site-config FILE…] [--sites-dir DIR]": Run(
         stack=True,
-        instance="footfall cloud apikey create --site riverside-mall --name readme "
-        "--site-config configs/sites/two_floor_mall.yaml",
+        instance="footfall cloud apikey create --site riverside-mall --site demo --name readme "
+        "--expires 30d --site-config configs/sites/two_floor_mall.yaml --site-config "
+        "configs/sites/demo.yaml",
+    ),
+    "footfall cloud apikey list [--site ID] [--json]": Run(
+        stack=True, instance="footfall cloud apikey list --site demo --json"
     ),
     "footfall simulate --scenario NAME …": Run(
         instance="footfall simulate --scenario smoke --seed 2", prints="smoke"
@@ -195,6 +199,11 @@ RUN: dict[str, Run] = {
 _SETUP = "set-up: `make test` runs `make setup` (all of these) before pytest, and CI runs it"
 _LONG_EVAL = "replays every sequence of the manifest"
 EXCLUDED: dict[str, str] = {
+    "footfall cloud apikey revoke KEY": "needs the id of a key made before it; "
+    "tests/integration/test_apikey_lifecycle.py creates, lists and revokes keys with it",
+    "footfall simulate --scenario moderate --evaluate --json": "the full moderate evaluation "
+    "through the stack takes minutes; the synopsis `footfall simulate --scenario NAME "
+    "--evaluate --json` runs on smoke, and tests/cloud/test_reports.py checks the report rules",
     "make demo": "runs the whole demo on the demo stack and then serves until Ctrl-C; its "
     "parts (stack, edge, ingest, stitch, API) run here one by one, and the demo's own tests "
     "drive `footfall demo`",

@@ -35,7 +35,7 @@ class Groups(BaseModel):
 class QueueRow(BaseModel):
     bucket: str
     zone_id: str
-    length: int = Field(description="People waiting at the end of the bucket (or now).")
+    length: int = Field(description="The most people waiting at once in the bucket.")
     waits: int = Field(description="Waits that ended in the bucket.")
     mean_s: float | None = Field(description="Mean wait, seconds.")
     p90_s: float | None = Field(description="90th percentile wait, seconds.")

@@ -149,19 +149,20 @@ def queues(conn: Conn, site: Site, r: TimeRange, now: datetime) -> dict[str, Any
     zones = queues_.queue_zones(site)
     edges = _buckets(r)
     rows = []
+    starts = [e.timestamp() for e in edges]
     for zone in zones:
+        peaks = queues_.peak_lengths(ws, zone, starts)
         per: dict[int, list[queues_.Wait]] = defaultdict(list)
         for w in ws:
             left = datetime.fromtimestamp(w.left_s, r.start.tzinfo)
             if w.zone_id == zone and r.start <= left < r.end:
                 per[_bucket_of(edges, left)].append(w)
         for i, edge in enumerate(edges):
-            at = min(edge + r.bucket, now).timestamp()
             rows.append(
                 {
                     "bucket": edge,
                     "zone_id": zone,
-                    "length": queues_.length_at(ws, zone, at),
+                    "length": peaks[i],
                     **queues_.stats(per.get(i, [])),
                 }
             )
@@ -204,7 +205,8 @@ def occupancy_site(conn: Conn, site: Site, day_start: datetime) -> dict[str, Any
     if not known:
         return {"minutes": [], "residual": None}
     minutes = []
-    at = day_start
+    opens = datetime.combine(day_start.date(), site.reporting.occupancy.opens_at, day_start.tzinfo)
+    at = min(known[0], max(opens, day_start))
     last = known[-1]
     while at <= last:
         minutes.append(at)

@@ -6,7 +6,7 @@ the zone less than ``join_gap_s`` apart joined, kept when at least ``min_wait_s`
 (:class:`footfall.site.reporting.QueueRules`). A visitor is the stitched id of the visit's
 local track, or the local track itself (``visitor_of`` absent or without it). Waits are
 summarised per interval of their leaving time (count, mean, p90); the queue length at a moment is
-the number of waits under way then.
+the number of waits under way then, and an interval's length the most at once.
 """
 
 from __future__ import annotations
@@ -80,6 +80,28 @@ def stats(ws: Sequence[Wait]) -> dict[str, float | int | None]:
         "mean_s": round(float(s.mean()), 1),
         "p90_s": round(float(np.quantile(s, 0.9)), 1),
     }
+
+
+def peak_lengths(ws: Sequence[Wait], zone_id: str, edges: Sequence[float]) -> list[int]:
+    """The most people waiting at once in ``zone_id`` in each interval [edges[i], edges[i+1])
+    (the last interval open-ended); seconds since the epoch."""
+    events = sorted(
+        [(w.joined_s, 1) for w in ws if w.zone_id == zone_id]
+        + [(w.left_s, -1) for w in ws if w.zone_id == zone_id]
+    )
+    out = [0] * len(edges)
+    level = 0
+    k = 0
+    for i in range(len(edges)):
+        hi = edges[i + 1] if i + 1 < len(edges) else float("inf")
+        peak = level
+        while k < len(events) and events[k][0] < hi:
+            level += events[k][1]
+            if events[k][0] >= edges[i]:
+                peak = max(peak, level)
+            k += 1
+        out[i] = max(peak, 0)
+    return out
 
 
 def length_at(ws: Sequence[Wait], zone_id: str, at_s: float) -> int:

@@ -99,6 +99,8 @@ def test_waits_join_visits_and_leave_out_staff_and_passers_by() -> None:
     assert [(w.visitor_id, w.wait_s) for w in ws] == [(f"{cam}/1", 120.0)]
     assert queues.stats(ws) == {"waits": 1, "mean_s": 120.0, "p90_s": 120.0}
     assert queues.length_at(ws, "l0-checkout", T0.timestamp() + 50) == 1
+    edges = [T0.timestamp() + s for s in (-60, 0, 60, 200)]
+    assert queues.peak_lengths(ws, "l0-checkout", edges) == [0, 1, 1, 0]
     assert "l0-checkout" in queues.queue_zones(SITE)
 
 

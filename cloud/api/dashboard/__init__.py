@@ -64,6 +64,7 @@ PAGES = {
     "dwell": "Dwell time",
     "flows": "Flows",
     "cameras": "Cameras",
+    "queues": "Queues and groups",
 }
 
 
