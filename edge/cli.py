@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -601,9 +602,14 @@ def setup(
         f"site set-up page for {site_file} on http://{host}:{port}/ (Save writes {draft.out}); "
         "Ctrl-C to stop"
     )
+
+    def _stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM (systemd, kill) ends it as Ctrl-C does
+
+    signal.signal(signal.SIGTERM, _stop)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
-        pass
+        click.echo("site set-up page stopped")
     finally:
         server.server_close()

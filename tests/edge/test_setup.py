@@ -268,7 +268,8 @@ def test_the_command_serves_the_page(tmp_path: Path) -> None:
     finally:
         process.terminate()
         output = process.communicate(timeout=30)[0]
-    assert f"http://127.0.0.1:{port}/" in output
+    assert f"http://127.0.0.1:{port}/" in output and "stopped" in output
+    assert process.returncode == 0
     bad = subprocess.run(
         [footfall, "edge", "setup", "--site", str(tmp_path / "none.yaml")],
         capture_output=True,
