@@ -198,6 +198,12 @@ class CameraDetectionConfig(_Strict):
         "that makes the far person min_person_px tall; off: the whole frame only.",
     )
     tile_overlap: float = Field(default=0.25, ge=0.0, le=0.5)
+    tile_area: tuple[int, int, int, int] | None = Field(
+        default=None,
+        description="[x1, y1, x2, y2] frame pixels the tiles cover (default the whole frame): "
+        "e.g. only the far part of the floor, where people are small; the whole frame finds "
+        "the near ones.",
+    )
     full_frame: bool = Field(
         default=True, description="With tiles, also detect on the whole frame (large people)."
     )
@@ -225,11 +231,27 @@ class CameraDetectionConfig(_Strict):
         size = self.image_size
         if isinstance(size, int) and (size < 160 or size > 2048 or size % 32):
             raise ValueError(f"image_size {size} must be a multiple of 32 between 160 and 2048")
+        area = self.tile_area
+        if area is not None and not (0 <= area[0] < area[2] and 0 <= area[1] < area[3]):
+            raise ValueError(
+                f"tile_area {list(area)} must be [x1, y1, x2, y2] with x1 < x2, y1 < y2"
+            )
         if isinstance(self.tiles, tuple) and not all(1 <= n <= 8 for n in self.tiles):
             raise ValueError(f"tiles {list(self.tiles)} must be [columns, rows], each 1-8")
         if any(len(polygon) < 3 for polygon in self.roi):
             raise ValueError("every roi polygon needs at least 3 [x, y] points")
         return self
+
+
+APPEARANCE_GATES: dict[str, dict[str, float]] = {
+    # Cosine distances mean different things for each embedder: between two people, OSNet's
+    # are ~0.5-0.9, the offline MobileNetV2 + histogram's ~0.15-0.3 (same person: ~0.1-0.3 and
+    # ~0.1-0.15). Swept on PETS09-S2L1, TUD-Campus and TUD-Stadtmitte (bench/edge/README.md).
+    "mobilenet_hist": {"appearance_thresh": 0.12, "appearance_veto": 0.0},
+    "osnet_onnx": {"appearance_thresh": 0.3, "appearance_veto": 0.5},
+    "osnet_torchreid": {"appearance_thresh": 0.3, "appearance_veto": 0.5},
+}
+"""Per Re-ID backend, the tracker's appearance settings that an edge config leaves out."""
 
 
 class EdgeConfig(_Strict):

@@ -54,16 +54,28 @@ class DetectionPlan:
     full_frame: bool = True
     roi: tuple[tuple[tuple[float, float], ...], ...] = ()
     far_person_px: float | None = None
+    tile_area: tuple[int, int, int, int] | None = None
     merge_iou: float = 0.55
 
     @property
     def tiled(self) -> bool:
         return self.tiles != (1, 1)
 
+    def windows(self, width: int, height: int) -> list[tuple[int, int, int, int]]:
+        """The tile windows of a ``width`` x ``height`` frame (inside ``tile_area``, if set)."""
+        x1, y1, x2, y2 = self.tile_area or (0, 0, width, height)
+        x2, y2 = min(x2, width), min(y2, height)
+        return [
+            (a + x1, b + y1, c + x1, d + y1)
+            for a, b, c, d in tile_windows(x2 - x1, y2 - y1, self.tiles, self.overlap)
+        ]
+
     def describe(self) -> str:
         parts = [f"{self.image_size} px", f"conf {self.confidence:g}"]
         if self.tiled:
             parts.append(f"tiles {self.tiles[0]}x{self.tiles[1]} ({self.overlap:g} overlap)")
+            if self.tile_area is not None:
+                parts.append(f"tiled area {list(self.tile_area)}")
         if self.roi:
             parts.append(f"ROI {len(self.roi)} polygon(s)")
         if self.far_person_px is not None:
@@ -198,7 +210,7 @@ class PerCameraDetector:
             if plan.full_frame or not plan.tiled:
                 jobs.append((None, image))
             if plan.tiled:
-                for window in tile_windows(width, height, plan.tiles, plan.overlap):
+                for window in plan.windows(width, height):
                     if plan.roi and not _window_in_roi(window, plan.roi):
                         continue
                     jobs.append((window, image[window[1] : window[3], window[0] : window[2]]))
@@ -328,4 +340,5 @@ def plan_camera(
         roi=tuple(tuple((float(x), float(y)) for x, y in polygon) for polygon in own.roi),
         far_person_px=far,
         merge_iou=own.merge_iou,
+        tile_area=own.tile_area,
     )

@@ -189,3 +189,20 @@ def test_the_node_keeps_the_plain_detector_unless_a_camera_needs_more(monkeypatc
     wide = detection_backends.build_camera_detector(EdgeConfig(), [], {"pets-view1": far})
     assert isinstance(wide, PerCameraDetector)
     assert wide.plan("pets-view1").image_size > 640 and wide.plan("pets-view1").tiles == (1, 1)
+
+
+def test_tiles_can_cover_only_the_far_part_of_the_frame() -> None:
+    plan = DetectionPlan(640, 0.1, tiles=(2, 1), overlap=0.25, tile_area=(0, 0, 640, 240))
+    windows = plan.windows(640, 480)
+    assert len(windows) == 2
+    assert all(w[1] == 0 and w[3] == 240 for w in windows)
+    assert windows[0][0] == 0 and windows[-1][2] == 640
+    fake = FakeDetector()
+    image = np.zeros((480, 640, 3), np.uint8)
+    image[20:50, 500:508] = 255  # far and small, inside the tiled area
+    detector = PerCameraDetector(DetectionPlan(640, 0.1), {"cam": plan}, lambda s: fake)
+    found = detector.detect_cameras(["cam"], [image])[0]
+    assert len(found) == 1 and found.xyxy[0].tolist() == pytest.approx([500, 20, 508, 50])
+    assert len(fake.calls[0]) == 3  # the whole frame and two tiles
+    with pytest.raises(ValueError, match="tile_area"):
+        CameraDetectionConfig(tile_area=(10, 0, 5, 100))
