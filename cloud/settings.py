@@ -183,6 +183,15 @@ class StitchSettings(BaseSettings):
     """…after a gap of at most this long…"""
     plain_coast_s: float = 2.0
     """…from where the visitor's last velocity carried it for at most this long."""
+    appearance_baselines: dict[str, float] = {
+        "mobilenetv2_imagenet+hsv3": 0.775,
+        "osnet_x0_25": 0.559,
+    }
+    """Per embedder (``embedding_model``, by name prefix): the mean cosine similarity of two
+    different people's tracklets, measured on PETS09-S2L1 (``bench/reid/
+    bench_reid_separation.py``, 10-crop tracklets). Appearance scores are put on one scale,
+    (cos − mean) / (1 − mean), so ``threshold`` means the same for every embedder (the
+    simulator's embeddings have mean 0); an embedder not listed is taken as it is."""
     merge_fit: float | None = 0.2
     """Two visitors, one of them without appearance, become one when a tracklet that joined one
     fits the other on the floor better than this (a track broken a moment ago, an overlapping

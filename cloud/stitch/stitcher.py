@@ -182,6 +182,7 @@ class Stitcher:
         self._emb32 = np.zeros((0, dims), dtype=np.float32)
         self._has_emb = np.zeros(0, dtype=bool)
         self._quality = np.zeros(0)
+        self._baseline = np.zeros(0)
 
     def _new_id(self) -> str:
         if self._random is None:
@@ -198,6 +199,7 @@ class Stitcher:
         self._emb32 = t.embedding.astype(np.float32)  # half the memory traffic of float64
         self._has_emb = t.has_embedding
         self._quality = t.quality
+        self._baseline = self._baselines(t)
         fixed = fixed or {}
         out = [""] * len(t)
         if not len(t):
@@ -473,15 +475,32 @@ class Stitcher:
         together = np.where(np.isfinite(agree), 1.0 - agree / s.overlap_agree_m, -1.0)
         return np.asarray(np.where(concurrent, np.where(overlap, together, -1.0), later))
 
+    def _baselines(self, t: Tracklets) -> np.ndarray:
+        """Per row, the cosine similarity its embedder gives two different people on average
+        (``appearance_baselines``, by the longest name prefix; 0 where not listed)."""
+        known = sorted(self.settings.appearance_baselines.items(), key=lambda kv: -len(kv[0]))
+        out = np.zeros(len(t))
+        cache: dict[str | None, float] = {}
+        models = t.models if len(t.models) == len(t) else [None] * len(t)
+        for i, name in enumerate(models):
+            if name not in cache:
+                cache[name] = next((m for k, m in known if name and name.startswith(k)), 0.0)
+            out[i] = cache[name]
+        return out
+
     def _appearance(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """Appearance scores (len(rows), len(cols)): cosine similarity, plus the leniency for a
-        weak tracklet's noisier embedding; exactly the threshold where a side has no appearance
-        (see the module docstring)."""
+        """Appearance scores (len(rows), len(cols)): cosine similarity on one scale for every
+        embedder ((cos − m) / (1 − m), m the embedder's different-person mean: 0 for two
+        unrelated people, 1 for the same embedding), plus the leniency for a weak tracklet's
+        noisier embedding; exactly the threshold where a side has no appearance (see the module
+        docstring)."""
         s = self.settings
         g = self.gallery
         # a weak tracklet's embedding is noisier: its own visitor scores lower
         lenient = np.where(self._quality[rows] < s.weak_quality, s.weak_leniency, 0.0)
-        app = self._emb32[rows] @ g.emb[cols].T + lenient[:, None]
+        cos = self._emb32[rows] @ g.emb[cols].T
+        m = self._baseline[rows][:, None]
+        app = (cos - m) / (1.0 - m) + lenient[:, None]
         plain = ~(self._has_emb[rows][:, None] & g.seen[cols][None, :])
         return np.asarray(np.where(plain, s.join_threshold, app))
 

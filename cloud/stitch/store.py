@@ -31,7 +31,7 @@ Conn = psycopg.Connection[tuple[object, ...]]
 
 _TRACKLETS = """
 SELECT e.camera_id, e.run_id, e.track_id, e.started_at, e.ended_at, e.frame_count,
-       e.quality, v.vector
+       e.quality, v.vector, e.embedding_model
 FROM tracklet_end e
 LEFT JOIN embedding v ON v.site_id = e.site_id AND v.camera_id = e.camera_id
  AND v.run_id = e.run_id AND v.track_id = e.track_id AND v.kind = 'tracklet_end'
@@ -81,7 +81,7 @@ def load_tracklets(conn: Conn, site: Site, lo: datetime, hi: datetime) -> Trackl
             arr = np.array([r[2:] for r in points[start:i]], dtype=np.float64)
             paths[(points[start][0], points[start][1])] = downsample(arr)
             start = i
-    return Tracklets.build(site, rows, paths)
+    return Tracklets.build(site, [r[:8] for r in rows], paths, [r[8] for r in rows])
 
 
 _ALIASES = """

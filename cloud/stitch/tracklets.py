@@ -45,6 +45,8 @@ class Tracklets:
     frames: np.ndarray
     paths: list[np.ndarray] = field(default_factory=list)
     """Per row: (m, 3) array of (seconds, x, y), m ≥ 0, time-ordered."""
+    models: list[str | None] = field(default_factory=list)
+    """Per row: the name of the embedder that made the embedding (None: none, or not known)."""
 
     @property
     def has_embedding(self) -> np.ndarray:
@@ -70,11 +72,15 @@ class Tracklets:
             tuple[str, str, str, datetime, datetime, int, float | None, Sequence[float] | None]
         ],
         paths: dict[tuple[str, str], np.ndarray],
+        models: Sequence[str | None] | None = None,
     ) -> Tracklets:
         """From (camera_id, run_id, track_id, started_at, ended_at, frames, quality, embedding)
         rows and trajectories keyed by (camera_id, track_id); unknown cameras are skipped.
-        Quality and embedding are None for a tracklet without appearance."""
+        Quality and embedding are None for a tracklet without appearance. ``models``: per row,
+        the embedder's name (``embedding_model``)."""
         cams = {c.id: i for i, c in enumerate(site.cameras)}
+        names = list(models) if models is not None else [None] * len(rows)
+        names = [m for r, m in zip(rows, names, strict=True) if r[0] in cams]
         rows = [r for r in rows if r[0] in cams]
         dims = next((len(r[7]) for r in rows if r[7] is not None), 1)
         emb = np.array(
@@ -92,6 +98,7 @@ class Tracklets:
             np.array([r[6] or 0.0 for r in rows], dtype=np.float64),
             np.array([r[5] for r in rows], dtype=np.int64),
             [paths.get((r[0], r[2]), empty) for r in rows],
+            names,
         )
 
 
@@ -140,4 +147,5 @@ def from_messages(site: Site, messages: Iterable[Message]) -> Tracklets:
         )
         for e in ends.values()
     ]
-    return Tracklets.build(site, rows, paths)
+    models = [e.embedding_model for e in ends.values()]
+    return Tracklets.build(site, rows, paths, models)

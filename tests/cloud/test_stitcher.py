@@ -214,3 +214,21 @@ def test_merged_visitor_ids_resolve_to_the_visitor_they_became() -> None:
     t = tracklets([("l1-food-court-west", 0, 8, NONE, walk(0), walk(8))])
     st = Stitcher(TOPO, StitchSettings(), DIMS, aliases={"00000000cafe0002": "00000000cafe0001"})
     assert st.run(t, fixed={0: "00000000cafe0002"}) == ["00000000cafe0001"]
+
+
+def test_appearance_is_scaled_by_the_embedders_different_person_mean() -> None:
+    """A real embedder gives two different people a high cosine similarity (0.775 on average
+    for the offline one): 0.85 is one person for the simulator's embeddings, not for it."""
+    a, b = np.eye(DIMS)[0], np.eye(DIMS)[1]
+    near = 0.85 * a + np.sqrt(1 - 0.85**2) * b
+    rows: list[Row] = [
+        ("l0-north-entrance", 0, 10, a, (60, 4), (58, 10)),
+        ("l0-mall-west", 30, 50, near, (45, 20), (35, 28)),
+    ]
+    t = tracklets(rows)
+    settings = StitchSettings(mode="appearance")
+    assert len(set(stitch(t, TOPO, settings, seed=1))) == 1  # no model named: as it is
+    t.models = ["mobilenetv2_imagenet+hsv3", "mobilenetv2_imagenet+hsv3"]
+    assert len(set(stitch(t, TOPO, settings, seed=1))) == 2
+    unlisted = StitchSettings(mode="appearance", appearance_baselines={})
+    assert len(set(stitch(t, TOPO, unlisted, seed=1))) == 1
