@@ -92,9 +92,10 @@ class CameraState:
     tracks: dict[str, TrackState] = field(default_factory=dict)
     heartbeat_from: datetime | None = None
     heartbeat_frames: int = 0
-    # wall clock (not saved): when the open frame opened, when the last message came
-    open_wall: float = 0.0
-    last_wall: float = 0.0
+    # wall clock (not saved; None after a restart until the next tick): when the open frame
+    # opened, when the camera's last message came
+    open_wall: float | None = None
+    last_wall: float | None = None
 
 
 @dataclass
@@ -271,10 +272,14 @@ class Bridge:
 
     def tick(self, now_wall: float) -> list[Message]:
         """Complete frames that waited ``frame_wait_s`` and end the tracks of cameras whose
-        messages stopped ``track_timeout_s`` ago (wall clock)."""
+        messages stopped ``track_timeout_s`` ago (wall clock). Call it only when the input is
+        caught up (a poll returned nothing): while a backlog is read, a camera whose records
+        come later than others' is not silent."""
         out: list[Message] = []
         for key, cam in self.state.cameras.items():
             site, camera = self.sensors.lookup(key)
+            if cam.open_wall is None or cam.last_wall is None:  # restored: count from now
+                cam.open_wall = cam.last_wall = now_wall
             if cam.open_at is not None and now_wall - cam.open_wall >= self.settings.frame_wait_s:
                 out += self._close_frame(site, camera, cam)
             if cam.tracks and now_wall - cam.last_wall >= self.settings.track_timeout_s:

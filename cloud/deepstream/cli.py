@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import click
@@ -10,6 +11,7 @@ import click
 from cloud import settings
 from cloud.deepstream.bridge import BridgeSettings
 from cloud.deepstream.payloads import Schema
+from footfall.contract.messages import EMBEDDING_MODEL_PATTERN, SLUG_PATTERN
 from footfall.deepstream.config import DEEPSTREAM_TOPIC
 from footfall.site.folder import load_sites
 
@@ -130,6 +132,16 @@ def deepstream_bridge(
     exactly once; bad payloads go to the dead-letter topic with the reason."""
     from cloud.deepstream.service import run_bridge
 
+    if not re.fullmatch(SLUG_PATTERN, node_id):
+        raise click.BadParameter(
+            f"{node_id!r} is not a node id: lowercase letters, digits, - and _",
+            param_hint="--node-id",
+        )
+    if not re.fullmatch(EMBEDDING_MODEL_PATTERN, embedding_model):
+        raise click.BadParameter(
+            f"{embedding_model!r} is not a model name: lowercase letters, digits, . _ + -",
+            param_hint="--embedding-model",
+        )
     sites = load_sites(site_files, sites_dir)
     if state_file is None:
         run_dir = Path(os.environ.get("FOOTFALL_RUN_DIR", ".run"))

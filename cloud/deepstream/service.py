@@ -136,7 +136,8 @@ def run_bridge(
                     bad.append(DeadLetter(record, f"DeepStream payload: {exc}"))
             if records:
                 last_record = now
-            out += bridge.tick(now)
+            else:  # caught up: wall-clock waits apply (not while a backlog is read)
+                out += bridge.tick(now)
             if records or out:
                 finish(out, offsets, bad)
             if idle_exit_s is not None and now - last_record >= idle_exit_s:

@@ -211,3 +211,19 @@ def test_schema_proto_and_the_python_descriptor_agree() -> None:
                 fields.append((m.group(3), int(m.group(4)), kind, bool(m.group(1))))
         found[name] = fields
     assert found == FIELDS
+
+
+def test_a_restored_bridge_waits_before_ending_tracks_by_the_wall_clock() -> None:
+    payloads = encode(reference(seconds=20), "minimal")
+    first = Bridge([SITE], BridgeSettings(track_timeout_s=2.0))
+    for p in payloads[:30]:
+        first.feed(parse(p), 100.0)
+    assert first.tick(101.0) == []  # 1 s of silence: tracks stay open
+    ended = [m for m in first.tick(102.5) if isinstance(m, TrackletEnded)]
+    assert ended  # 2.5 s of silence: they end
+    again = Bridge([SITE], BridgeSettings())
+    for p in payloads[:30]:
+        again.feed(parse(p), 100.0)
+    restored = Bridge([SITE], BridgeSettings(), BridgeState.from_json(again.state.to_json()))
+    assert restored.tick(5000.0) == []  # just restarted: silence counts from now
+    assert [m for m in restored.tick(5003.0) if isinstance(m, TrackletEnded)]

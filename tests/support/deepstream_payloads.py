@@ -121,8 +121,9 @@ def image_frames(
 ) -> list[FrameObservations]:
     """``frames`` (with floor positions) as a camera would see them: integer boxes whose bottom
     centre is the floor position mapped into the image, and the floor position that bottom
-    centre maps back to (as the edge and the bridge compute it). People outside the image are
-    left out. Every box is whole pixels, so every DeepStream schema carries it exactly."""
+    centre maps back to (as the edge and the bridge compute it). A track ends where it first
+    leaves the image (no gaps: a tracker would give it a new id when it came back). Every box
+    is whole pixels, so every DeepStream schema carries it exactly."""
     import numpy as np
 
     from footfall.deepstream.geometry import CameraView
@@ -130,6 +131,8 @@ def image_frames(
 
     assert isinstance(site, Site)
     views: dict[str, CameraView] = {}
+    seen: set[tuple[str, str]] = set()
+    left: set[tuple[str, str]] = set()  # tracks that walked out of the image: ended there
     out = []
     for frame in frames:
         camera = site.camera(frame.camera_id)
@@ -138,9 +141,14 @@ def image_frames(
         tracks = []
         for t in frame.tracks:
             assert t.floor_xy is not None
+            if (camera.id, t.track_id) in left:
+                continue
             u, v = (round(float(c)) for c in view.to_image([t.floor_xy])[0])
             if not (box_w <= u <= width - box_w and box_h < v <= height):
+                if (camera.id, t.track_id) in seen:
+                    left.add((camera.id, t.track_id))
                 continue
+            seen.add((camera.id, t.track_id))
             box = (float(u - box_w // 2), float(v - box_h), float(u + box_w // 2), float(v))
             fx, fy = camera.project_to_floor(np.array([[u, v]], dtype=np.float64))[0]
             tracks.append(t.model_copy(update={"box": box, "floor_xy": (float(fx), float(fy))}))
