@@ -55,6 +55,9 @@ from footfall.contract import (
 )
 from footfall.site import Camera, Site
 
+UNTRACKED_IDS = frozenset({"", "-1", str(2**64 - 1)})
+"""Tracking ids of objects the tracker does not follow (DeepStream's UNTRACKED_OBJECT_ID is
+the largest 64-bit integer): left out, like the edge's unconfirmed detections."""
 EMBEDDINGS_FOR_FULL_QUALITY = 10
 """A tracklet embedding averaged over this many object embeddings has quality 1."""
 
@@ -249,7 +252,11 @@ class Bridge:
         site, camera = self.sensors.lookup(frame.sensor_id)
         cam = self._camera_state(site, camera, frame.captured_at)
         cam.last_wall = now_wall
-        people = [o for o in frame.objects if o.label.lower() in self._labels]
+        people = [
+            o
+            for o in frame.objects
+            if o.label.lower() in self._labels and o.tracking_id not in UNTRACKED_IDS
+        ]
         self.counts.other_objects += len(frame.objects) - len(people)
         self.counts.objects += len(people)
         at = frame.captured_at

@@ -177,7 +177,7 @@ def _minimal(doc: dict[str, Any]) -> DsFrame:
     )
 
 
-_FULL_KINDS: Final = ("person", "vehicle", "face")
+_FULL_NOT_KINDS: Final = frozenset({"bbox", "location", "coordinate", "pose", "embedding"})
 
 
 def _full(doc: dict[str, Any]) -> DsFrame:
@@ -193,12 +193,14 @@ def _full(doc: dict[str, Any]) -> DsFrame:
     keys = ("topleftx", "toplefty", "bottomrightx", "bottomrighty")
     if any(k not in bbox for k in keys):
         raise PayloadError("'object.bbox' needs topleftx, toplefty, bottomrightx, bottomrighty")
+    # The object's kind is the key of its attribute object: "person", "vehicle", "face" from
+    # event metadata; the detector's label (e.g. "Person") from frame metadata (msg2p-new-api).
     label, confidence = "", None
-    for kind in _FULL_KINDS:
-        if isinstance(obj.get(kind), dict):
+    for kind, value in obj.items():
+        if kind not in _FULL_NOT_KINDS and isinstance(value, dict):
             label = kind
-            if "confidence" in obj[kind]:
-                confidence = _number(obj[kind]["confidence"], f"object.{kind}.confidence")
+            if "confidence" in value:
+                confidence = _number(value["confidence"], f"object.{kind}.confidence")
             break
     tracking_id = obj.get("id")
     if not isinstance(tracking_id, str | int) or str(tracking_id) == "":

@@ -227,3 +227,35 @@ def test_a_restored_bridge_waits_before_ending_tracks_by_the_wall_clock() -> Non
     restored = Bridge([SITE], BridgeSettings(), BridgeState.from_json(again.state.to_json()))
     assert restored.tick(5000.0) == []  # just restarted: silence counts from now
     assert [m for m in restored.tick(5003.0) if isinstance(m, TrackletEnded)]
+
+
+def test_frame_metadata_payloads_and_untracked_objects() -> None:
+    """With msg2p-new-api the full schema names the object's attributes by the detector's
+    label ("Person"); objects the tracker does not follow carry UNTRACKED_OBJECT_ID."""
+    doc = {
+        "messageid": "m",
+        "mdsversion": "1.0",
+        "@timestamp": "2026-11-20T09:00:00.200Z",
+        "sensor": {"id": "pets-view1"},
+        "object": {
+            "id": "5",
+            "speed": 0,
+            "Person": {"confidence": 0.7},
+            "bbox": {"topleftx": 10, "toplefty": 20, "bottomrightx": 50, "bottomrighty": 120},
+            "location": {},
+            "coordinate": {},
+        },
+    }
+    frame = parse(json.dumps(doc).encode())
+    assert frame.objects[0].label == "Person" and frame.objects[0].confidence == 0.7
+    untracked = f"{2**64 - 1}|1|2|30|40|Person"
+    minimal = {
+        "version": "4.0",
+        "id": "3",
+        "@timestamp": "2026-11-20T09:00:00.200Z",
+        "sensorId": "pets-view1",
+        "objects": [untracked, "8|1|2|30|40|person"],
+    }
+    bridge = Bridge([SITE], BridgeSettings())
+    out = bridge.feed(parse(json.dumps(minimal).encode()), 0.0)
+    assert [len(m.tracks) for m in out if isinstance(m, FrameObservations)] == [1]
