@@ -146,8 +146,8 @@ RUN: dict[str, Run] = {
     "footfall cloud recompute --adopt-rules [--from T --to T]": Run(
         stack=True, instance="footfall cloud recompute --adopt-rules"
     ),
-    "footfall cloud apikey create --site ID [--site ID …] [--name TEXT] [--expires "
-    "30d|DATE|TIME] [--site-config FILE…] [--sites-dir DIR]": Run(
+    "footfall cloud apikey create --site ID [--site ID …] [--name TEXT] [--expires WHEN] "
+    "[--site-config FILE…] [--sites-dir DIR]": Run(
         stack=True,
         instance="footfall cloud apikey create --site riverside-mall --site demo --name readme "
         "--expires 30d --site-config configs/sites/two_floor_mall.yaml --site-config "
