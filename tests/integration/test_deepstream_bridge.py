@@ -16,7 +16,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -35,6 +35,7 @@ from footfall.contract import (
     Message,
     TrackletEnded,
     TrackletStarted,
+    TrackObservation,
     partition_key,
     topic_for,
     topics,
@@ -257,3 +258,114 @@ def test_deepstream_payloads_give_the_same_counts_visits_and_dwell(
         "set nvmsgconv's [sensorN] id to the camera id (footfall deepstream config writes it), "
         "or '<site>/<camera>' when two sites share the camera id",
     ]
+
+
+PETS_DETECTIONS = (
+    REPO / ".." / "shared" / "data" / "pets2009_s2l1_multiview" / "det" / "View_001.txt"
+)
+TABLES = {
+    # the derived tables, without the track ids (random on the edge, an HMAC on the bridge)
+    "line_crossing": "line_id, camera_id, at, direction",
+    "zone_visit": "zone_id, camera_id, enter_at, exit_at, dwell_s",
+    "footfall_minute": "line_id, minute, ins, outs",
+    "occupancy_minute": "zone_id, minute, occupancy",
+    "heatmap_minute": "floor_id, minute, cell_x, cell_y, samples",
+}
+
+
+def replayed_frames(mot: Path) -> list[FrameObservations]:
+    """``footfall edge replay`` output (MOTChallenge rows) as the edge's frame messages, boxes
+    to whole pixels (what the full schema carries), floor positions from their bottom centre,
+    every frame of the replay (empty ones too), time stamped to the millisecond."""
+    camera = SITE.camera("pets-view1")
+    rows: dict[int, list[tuple[int, tuple[float, float, float, float], float]]] = {}
+    for line in mot.read_text().splitlines():
+        f, tid, x, y, w, h, conf = line.split(",")[:7]
+        box = tuple(float(round(v)) for v in (float(x), float(y), float(x) + float(w)))
+        box = (*box[:2], box[2], float(round(float(y) + float(h))))
+        rows.setdefault(int(f), []).append((int(tid), box, float(conf)))  # type: ignore[arg-type]
+    width, height = camera.resolution
+    frames = []
+    for index in range(1, max(rows) + 1):
+        tracks = []
+        for tid, (x1, y1, x2, y2), conf in rows.get(index, []):
+            x1, x2 = max(x1, 0.0), min(x2, float(width))
+            y1, y2 = max(y1, 0.0), min(y2, float(height))
+            if not (x2 > x1 and y2 > y1):
+                continue
+            fx, fy = camera.project_to_floor([[(x1 + x2) / 2, y2]])[0]
+            tracks.append(
+                TrackObservation(
+                    track_id=f"{tid:016x}",
+                    box=(x1, y1, x2, y2),
+                    confidence=min(1.0, conf),
+                    floor_id=camera.floor,
+                    floor_xy=(float(fx), float(fy)),
+                )
+            )
+        frames.append(
+            FrameObservations(
+                site_id=SITE.id,
+                camera_id=camera.id,
+                node_id="replay",
+                run_id="0" * 31 + "1",
+                frame_index=index - 1,
+                captured_at=T0 + timedelta(milliseconds=round((index - 1) * 1000 / camera.fps)),
+                image_width=width,
+                image_height=height,
+                tracks=tuple(tracks),
+            )
+        )
+    return frames
+
+
+def tables(database_url: str) -> dict[str, list[tuple[object, ...]]]:
+    with psycopg.connect(database_url) as conn:
+        return {
+            table: conn.execute(f"SELECT {cols} FROM {table} ORDER BY {cols}").fetchall()
+            for table, cols in TABLES.items()
+        }
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.skipif(not PETS_DETECTIONS.exists(), reason="needs ../shared/data (PETS09 detections)")
+def test_an_edge_replay_reencoded_as_deepstream_gives_identical_tables(
+    bootstrap_servers: str, make_database: Callable[[], str], tmp_path: Path
+) -> None:
+    """The edge's tracks of PETS09-S2L1 (``footfall edge replay`` of its detection file) sent
+    as the edge's frame messages and as DeepStream full-schema payloads (one message per
+    object) derive identical crossings, visits and per-minute tables."""
+    mot = tmp_path / "replay.txt"
+    replay = footfall(
+        "edge", "replay", str(PETS_DETECTIONS), "--camera", "pets-view1", "--site",
+        str(SITE_FILE), "--mot-out", str(mot), "--fast", "--max-frames", "400",
+    )  # fmt: skip
+    assert subprocess.run(replay, cwd=REPO, capture_output=True, timeout=300).returncode == 0
+    frames = replayed_frames(mot)
+    run = uuid.uuid4().hex[:8]
+    ns = {"edge": f"replay-edge-{run}", "full": f"replay-full-{run}"}
+    databases = {way: make_database() for way in ns}
+    for way in ns:
+        ensure_topics(bootstrap_servers, namespace=ns[way], extra_topics=[DEEPSTREAM_TOPIC])
+    edge = [*frames, *tracklets(frames)]
+    records = [
+        (topic_name(topic_for(m), ns["edge"]), partition_key(m), encode_message(m)) for m in edge
+    ]
+    produce(bootstrap_servers, records + deepstream_records(frames, "full", ns["full"]))
+    wait_all([subprocess.Popen(bridge_cmd(bootstrap_servers, ns["full"], tmp_path / "s.json"),
+                               cwd=REPO)])  # fmt: skip
+    wait_all(
+        [
+            subprocess.Popen(
+                footfall(
+                    *ingest_args(databases[w], bootstrap_servers, ns[w], "--idle-exit-s", "8")
+                ),
+                cwd=REPO,
+            )
+            for w in ns
+        ]
+    )
+    expected, got = tables(databases["edge"]), tables(databases["full"])
+    assert len(expected["line_crossing"]) > 0 and len(expected["zone_visit"]) > 0
+    for table in TABLES:
+        assert got[table] == expected[table], table
