@@ -7,7 +7,7 @@ so an empty file (or no file) gives the node's recommended settings. Units are i
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -110,9 +110,19 @@ class TrackerConfig(_Strict):
         gt=0.0,
         le=2.0,
         description="Largest cosine distance of an appearance match (0.12: only a near-certain "
-        "appearance overrides box overlap, so people who cross keep their ids).",
+        "appearance overrides box overlap, so people who cross keep their ids). Left out of an "
+        "edge config: the embedder's own (APPEARANCE_GATES).",
     )
     fuse_first_associate: bool = False
+    appearance_veto: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=2.0,
+        description="Above 0: a track and a box whose appearances are further apart than this "
+        "(cosine distance) are never matched, whatever their overlap, so a track does not jump "
+        "to another person at a crossing; 0: off. Left out of an edge config: the embedder's "
+        "own (APPEARANCE_GATES).",
+    )
     relink: bool = Field(
         default=False,
         description="Give new tracks the id of a recently lost one they match (edge/relink.py); "
@@ -275,6 +285,20 @@ class EdgeConfig(_Strict):
         description="Per-camera detection settings by camera id (input size, confidence, "
         "region of interest, tiles); cameras not listed use detector's.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _appearance_gates_of_the_embedder(cls, data: Any) -> Any:
+        """Tracker appearance settings left out: the configured embedder's (APPEARANCE_GATES)."""
+        if not isinstance(data, dict):
+            return data
+        reid = data.get("reid")
+        backend = reid.get("backend") if isinstance(reid, dict) else getattr(reid, "backend", None)
+        gates = APPEARANCE_GATES.get(str(backend or ReidConfig().backend))
+        tracker = data.get("tracker", {})
+        if gates is None or not isinstance(tracker, dict):
+            return data
+        return {**data, "tracker": {**gates, **tracker}}
 
     @model_validator(mode="after")
     def _verify_tracklets_outlive_the_tracker(self) -> EdgeConfig:

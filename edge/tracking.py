@@ -9,7 +9,7 @@ person), or the id of a recently lost track it is relinked to (:mod:`edge.relink
 from __future__ import annotations
 
 import logging
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -33,6 +33,33 @@ def _neutral(dim: int) -> np.ndarray:
     return np.asarray(signs / np.sqrt(dim), np.float32)
 
 
+def _vetoing_botsort(base: type) -> type:
+    """boxmot's BotSort whose first association never matches a track and a box that look like
+    different people (``appearance_veto``, see :class:`edge.config.TrackerConfig`)."""
+    from boxmot.trackers.common.association.matching import embedding_distance
+
+    class VetoingBotSort(base):  # type: ignore[misc]
+        appearance_veto = 0.0
+        neutral: np.ndarray | None = None
+
+        def _first_association_cost(self, tracks: list[Any], detections: list[Any]) -> np.ndarray:
+            cost: np.ndarray = super()._first_association_cost(tracks, detections)
+            if not self.use_embeddings or self.appearance_veto <= 0.0 or not cost.size:
+                return cost
+            appearance = embedding_distance(tracks, detections)
+            far = appearance > self.appearance_veto
+            if self.neutral is not None:
+                # A box or a track with only the neutral placeholder (nothing embedded) says
+                # nothing about appearance: never vetoed.
+                det = np.asarray([d.curr_feat for d in detections], np.float32)
+                trk = np.asarray([t.smooth_feat for t in tracks], np.float32)
+                far &= (np.abs(trk @ self.neutral) < 0.9)[:, None]
+                far &= (np.abs(det @ self.neutral) < 0.9)[None, :]
+            return np.where(far, 1.0, cost)
+
+    return VetoingBotSort
+
+
 class BotSortTracker:
     """boxmot BoT-SORT with our embeddings (computed outside, batched across cameras).
 
@@ -45,7 +72,7 @@ class BotSortTracker:
 
         logging.getLogger("boxmot").setLevel(logging.WARNING)  # it logs its settings at INFO
         self.use_embeddings = use_embeddings
-        self._tracker = BotSort(
+        self._tracker = _vetoing_botsort(BotSort)(
             track_high_thresh=config.track_high_thresh,
             track_low_thresh=config.track_low_thresh,
             new_track_thresh=config.new_track_thresh,
@@ -61,6 +88,7 @@ class BotSortTracker:
             cmc_method=config.cmc_method,
             use_embeddings=use_embeddings,
         )
+        self._tracker.appearance_veto = config.appearance_veto
         self._relinker = Relinker(
             fps,
             new_track_id,
@@ -87,6 +115,8 @@ class BotSortTracker:
                 # No box was embedded (an empty frame, or only low scores that BoT-SORT matches
                 # by overlap alone): neutral placeholders (below).
                 vectors = np.zeros((len(dets), self._dim), np.float32)
+            if vectors.shape[1] != self._dim or self._tracker.neutral is None:
+                self._tracker.neutral = _neutral(vectors.shape[1])
             self._dim = vectors.shape[1]
             missing = np.linalg.norm(vectors, axis=1) < 0.5
             if missing.any():

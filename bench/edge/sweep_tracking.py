@@ -11,8 +11,10 @@ box scored 0.3 or more (``--cache``, default ``.run/sweep-tracking``). Then ever
 the ``--set`` values (edge config settings, dotted names; the defaults otherwise) is tracked on
 those boxes with the node's own code (``edge.reid.schedule.ReidSchedule`` deciding which boxes
 are embedded, ``edge.tracking.BotSortTracker``) and scored with ``edge.evaluate`` (TrackEval,
-IoU >= 0.5). It prints, per detector and setting, IDF1 / MOTA and id switches per sequence and
-the mean IDF1, then per setting the mean IDF1 over all detectors: settings are chosen on all
+IoU >= 0.5). It prints, per detector and setting, IDF1 / MOTA and id switches per sequence,
+the mean IDF1 and the line-count errors (|system - true| crossings of every line of
+``configs/eval/all.yaml``, image and floor, counted as ``footfall eval`` counts them; their sum
+first), then per setting the mean IDF1 over all detectors: settings are chosen on all
 sequences and on more than one detector, because which identities swap on these short clips is
 fragile (a slightly different detector moves a crossing).
 
@@ -61,11 +63,11 @@ Frames = tuple[tuple[int, ...], list[tuple[np.ndarray, np.ndarray, np.ndarray | 
 def edge_config(values: dict[str, Any]) -> Any:
     from edge.config import EdgeConfig
 
-    base = EdgeConfig().model_dump()
+    data: dict[str, dict[str, Any]] = {}
     for dotted, value in values.items():
         section, name = dotted.split(".", 1)
-        base[section][name] = value
-    return EdgeConfig.model_validate(base)
+        data.setdefault(section, {})[name] = value
+    return EdgeConfig.model_validate(data)  # what is left out: the defaults (of the embedder)
 
 
 def detections(clip: Clip, config: Any, cache: Path) -> Frames:
@@ -161,7 +163,29 @@ def track(clip: Clip, config: Any, frames: Frames, out: Path) -> dict[str, float
                          f"{float(tracks.confidence[i]):.3f},-1,-1,-1\n")  # fmt: skip
     out.write_text("".join(lines))
     scores = evaluate(out, clip.gt)
-    return {"idf1": scores.idf1, "mota": scores.mota, "idsw": scores.id_switches}
+    return {
+        "idf1": scores.idf1,
+        "mota": scores.mota,
+        "idsw": scores.id_switches,
+        "lines": line_errors(clip, out),
+    }
+
+
+def line_errors(clip: Clip, result: Path) -> dict[str, int]:
+    """|system - true| crossings per line of ``configs/eval/all.yaml`` (image lines and the
+    demo site's floor lines), as ``footfall eval`` counts them."""
+    from edge.evaluate import load_mot
+    from footfall.evaluation.manifest import load_manifest
+    from footfall.evaluation.runner import count_sequence
+
+    manifest = load_manifest(REPO / "configs" / "eval" / "all.yaml")
+    entry = next(s for s in manifest.sequences if s.name == clip.name)
+    gt = load_mot(clip.gt, ground_truth=True)
+    return {
+        c.line_id: abs(c.system_in - c.true_in) + abs(c.system_out - c.true_out)
+        for result in count_sequence(manifest, entry, gt, load_mot(result), clip.fps)
+        for c in result.lines
+    }
 
 
 def parse_value(text: str) -> Any:
@@ -208,21 +232,25 @@ def main() -> int:
     work = args.cache / "results"
     work.mkdir(parents=True, exist_ok=True)
     means: dict[str, list[float]] = {}
-    print(f"{'detector':<10}{'setting':<48}{'mean IDF1':>10}" + "".join(
-        f"{c.name + ' IDF1/MOTA/IDsw':>34}" for c in CLIPS))  # fmt: skip
+    print(f"{'detector':<10}{'setting':<48}{'mean IDF1':>10}"
+          + "".join(f"{c.name + ' IDF1/MOTA/IDsw':>34}" for c in CLIPS)
+          + "   line |error| (per line)")  # fmt: skip
     for det in detectors:
         label = f"{det['detector.precision']}:{det['detector.image_size']}"
         for setting in settings:
             config = edge_config({**det, **setting})
-            cells, idf1 = [], []
+            cells, idf1, errors = [], [], {}
             for clip in CLIPS:
                 s = track(clip, config, detections(clip, config, args.cache), work / "out.txt")
                 idf1.append(s["idf1"])
+                errors.update(s["lines"])
                 cells.append(f"{s['idf1']:.3f} / {s['mota']:.3f} / {s['idsw']:>3}")
             name = " ".join(f"{k.split('.')[-1]}={v}" for k, v in setting.items()) or "defaults"
             means.setdefault(name, []).append(float(np.mean(idf1)))
+            line_text = " ".join(f"{k}:{v}" for k, v in errors.items())
             print(f"{label:<10}{name:<48}{np.mean(idf1):>10.3f}"
-                  + "".join(f"{c:>34}" for c in cells), flush=True)  # fmt: skip
+                  + "".join(f"{c:>34}" for c in cells)
+                  + f"   {sum(errors.values()):>3} ({line_text})", flush=True)  # fmt: skip
     print(f"\nmean IDF1 over the {len(CLIPS)} sequences and {len(detectors)} detectors:")
     for name, values in sorted(means.items(), key=lambda kv: -float(np.mean(kv[1]))):
         print(f"  {name:<48}{np.mean(values):.3f}")

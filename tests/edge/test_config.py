@@ -37,3 +37,16 @@ def test_mistakes_are_one_sentence(tmp_path: Path, text: str, message: str) -> N
     with pytest.raises(EdgeConfigError, match=message) as info:
         load_edge_config(path)
     assert "\n" not in str(info.value)
+
+
+def test_appearance_gates_follow_the_embedder_unless_given() -> None:
+    offline = EdgeConfig().tracker
+    assert (offline.appearance_thresh, offline.appearance_veto) == (0.12, 0.0)
+    osnet = EdgeConfig.model_validate({"reid": {"backend": "osnet_onnx"}}).tracker
+    assert (osnet.appearance_thresh, osnet.appearance_veto) == (0.3, 0.5)
+    given = EdgeConfig.model_validate(
+        {"reid": {"backend": "osnet_onnx"}, "tracker": {"appearance_veto": 0.0}}
+    ).tracker
+    assert (given.appearance_thresh, given.appearance_veto) == (0.3, 0.0)
+    evaluation = load_edge_config(REPO / "configs" / "edge" / "osnet-eval.yaml").tracker
+    assert (evaluation.appearance_thresh, evaluation.appearance_veto) == (0.3, 0.5)

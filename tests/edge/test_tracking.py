@@ -56,3 +56,34 @@ def test_ids_are_random_per_run() -> None:
         assert tracks.tracker_id is not None and len(tracks) == 1
         runs.append(str(tracks.tracker_id[0]))
     assert runs[0] != runs[1]
+
+
+def _track_ids(config: TrackerConfig, vectors: list[np.ndarray]) -> list[str]:
+    """A box that steps 10 px right in the fourth frame (still overlapping: IoU 0.6) with,
+    frame by frame, the given embedding; the track id published each frame ("" for none)."""
+    from edge.detection import Detections
+
+    image = np.zeros((200, 200, 3), np.uint8)
+    tracker = BotSortTracker(config, fps=10, use_embeddings=True)
+    ids = []
+    for frame, vector in enumerate(vectors):
+        x = 50 if frame < 3 else 60
+        dets = Detections(
+            np.array([[x, 20, x + 40, 180]], np.float32), np.array([0.9], np.float32)
+        ).with_embedding(vector[None].astype(np.float32), fresh=np.ones(1, bool))
+        tracks = tracker.update(dets, image)
+        assert tracks.tracker_id is not None and len(tracks) <= 1
+        ids.append(str(tracks.tracker_id[0]) if len(tracks) else "")  # "": not yet confirmed
+    return ids
+
+
+def test_appearance_veto_splits_a_track_whose_box_changes_person() -> None:
+    one, other = np.eye(8)[0], np.eye(8)[1]  # cosine distance 1
+    vectors = [one, one, one, other, other]
+    plain = _track_ids(TrackerConfig(new_track_thresh=0.5), vectors)
+    assert len(set(plain)) == 1 and plain[0]  # box overlap alone: the same track throughout
+    vetoed = _track_ids(TrackerConfig(new_track_thresh=0.5, appearance_veto=0.5), vectors)
+    # the old track is not matched; the other appearance starts a new one
+    assert len(set(vetoed[:3])) == 1 and vetoed[3] == "" and vetoed[4] not in ("", vetoed[0])
+    # the same appearance is never vetoed
+    assert len(set(_track_ids(TrackerConfig(appearance_veto=0.5), [one] * 4))) == 1
