@@ -12,14 +12,16 @@ connect the same way. Settings (env ``FOOTFALL_KAFKA_*``; never in a site file):
 - ``SASL_MECHANISM``: ``PLAIN``, ``SCRAM-SHA-256`` or ``SCRAM-SHA-512``; ``SASL_USERNAME``;
   ``SASL_PASSWORD``, or better ``SASL_PASSWORD_FILE`` (a file readable by the service only).
 
-Secrets are :class:`pydantic.SecretStr` (``repr`` and ``str`` print ``**********``), and
+Secrets are :class:`pydantic.SecretStr` (``repr`` and ``str`` print ``**********``),
 :meth:`BrokerSecurity.describe` (what processes log) names the protocol, mechanism, user and CA
-file, never a password. A wrong combination is a :class:`BrokerSecurityError` naming the
-variable and the fix.
+file, never a password, and kafka-python's admin client, which logs its whole configuration at
+DEBUG, has the passwords handed to it replaced by ``**********`` in its log records. A wrong
+combination is a :class:`BrokerSecurityError` naming the variable and the fix.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,6 +34,31 @@ ENV_PREFIX = "FOOTFALL_KAFKA_"
 
 Protocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 Mechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+
+
+CLIENT_LOGGERS = ("kafka.admin.client",)
+"""kafka-python loggers that print a client's whole configuration (at DEBUG)."""
+
+
+class _Redact(logging.Filter):
+    """Replaces the secrets it knows with ``**********`` in records of the logger it sits on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if any(secret in text for secret in self.secrets):
+            for secret in self.secrets:
+                text = text.replace(secret, "**********")
+            record.msg, record.args = text, None
+        return True
+
+
+_REDACT = _Redact()
+for _name in CLIENT_LOGGERS:
+    logging.getLogger(_name).addFilter(_REDACT)
 
 
 class BrokerSecurityError(UserError, ValueError):
@@ -175,6 +202,9 @@ class BrokerSecurity(BaseSettings):
             options["sasl_mechanism"] = self.sasl_mechanism
             options["sasl_plain_username"] = self.sasl_username
             options["sasl_plain_password"] = self.sasl_password.get_secret_value()
+        for name in ("ssl_password", "sasl_plain_password"):
+            if options.get(name):
+                _REDACT.secrets.add(options[name])
         return options
 
     def describe(self) -> str:

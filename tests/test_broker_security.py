@@ -64,6 +64,25 @@ def test_sasl_scram_password_from_a_file_is_never_printed(
         assert SECRET not in text
 
 
+def test_kafka_pythons_debug_log_of_its_configuration_hides_the_password(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    security = BrokerSecurity(
+        security_protocol="SASL_SSL",
+        sasl_mechanism="SCRAM-SHA-256",
+        sasl_username="edge-02",
+        sasl_password=SECRET,  # type: ignore[arg-type]
+    )
+    options = security.kafka_options()
+    with caplog.at_level(logging.DEBUG, logger="kafka.admin.client"):
+        # What KafkaAdminClient.__init__ logs, word for word.
+        logging.getLogger("kafka.admin.client").debug(
+            "Starting KafkaAdminClient with configuration: %s", options
+        )
+    assert "Starting KafkaAdminClient" in caplog.text and "edge-02" in caplog.text
+    assert SECRET not in caplog.text
+
+
 @pytest.mark.parametrize("mechanism", ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"])
 def test_every_mechanism_is_passed_on(mechanism: str) -> None:
     security = BrokerSecurity(

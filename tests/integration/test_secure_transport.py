@@ -6,10 +6,12 @@ advertises the address of a TLS-terminating proxy in front of it, with a certifi
 made for the test. The edge's :class:`KafkaPublisher` and the ``footfall cloud ingest`` process
 connect through the proxy with ``FOOTFALL_KAFKA_SECURITY_PROTOCOL=SSL`` and the CA file.
 
-SASL is not tested end to end: Tansu 0.6.0 answers kafka-python's SaslHandshake for
-SCRAM-SHA-512 with "unsupported mechanism" while listing that very mechanism (and with
-``--authentication`` its own ``tansu user create`` cannot log in), so no SASL exchange with it
-succeeds. The SASL settings are checked in ``tests/test_broker_security.py``.
+SASL is not tested end to end: Tansu 0.6.0 lets no SASL exchange succeed. Without
+``--authentication`` it answers kafka-python's SaslHandshake for SCRAM-SHA-512 with "unsupported
+mechanism" while listing that very mechanism; with it (users made by ``tansu user create`` first,
+on S3 storage, the broker then restarted) the SCRAM exchange ends in ``e=unknown-user``, and
+DescribeUserScramCredentials gets no answer. The SASL settings are checked in
+``tests/test_broker_security.py``.
 """
 
 from __future__ import annotations
