@@ -64,13 +64,24 @@ def test_tracklets_without_embeddings_are_ingested_and_stitched_in_the_database(
     settings = StitchSettings(mode="combined")
     with psycopg.connect(database_url) as conn:
         migrate(conn)
-        stitch_pass(conn, site, settings, now=LATE, since=EARLY)
+        first = stitch_pass(conn, site, settings, now=LATE, since=EARLY)
+        conn.commit()
+        again = stitch_pass(conn, site, settings, now=LATE, since=EARLY)  # nothing new
         conn.commit()
         stored = load_tracklets(conn, site, EARLY, LATE)
         decided = load_decided(conn, site.id, "combined", stored)
+        aliases = conn.execute(
+            "SELECT visitor_id, merged_into FROM visitor_alias WHERE site_id = %s", (site.id,)
+        ).fetchall()
     assert len(stored) == len(ends) and not stored.has_embedding.any()
     assert all(decided)  # every tracklet without appearance has its visitor
     assert len(set(decided)) < len(stored)  # and the overlapping views were joined
+
+    # later evidence merged visitors decided apart: recorded once, each pointing at a visitor
+    # that stands (no chains), and the second pass neither decided nor merged anything
+    assert first.merged == len(aliases) > 0 and (again.decided, again.merged) == (0, 0)
+    assert not {into for _, into in aliases} & {vid for vid, _ in aliases}
+    assert {into for _, into in aliases} <= set(decided)
 
     in_process = from_messages(site, messages)
     ids = stitch(in_process, CameraTopology.of(site), settings, seed=0)
