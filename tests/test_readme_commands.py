@@ -200,7 +200,7 @@ _SETUP = "set-up: `make test` runs `make setup` (all of these) before pytest, an
 _LONG_EVAL = "replays every sequence of the manifest"
 EXCLUDED: dict[str, str] = {
     "footfall cloud deepstream-bridge": "named in the status table; its synopsis under "
-    "'DeepStream edge' is run (tests/integration/test_deepstream_bridge.py drives it fully)",
+    "'DeepStream edge' is run (tests/integration/test_deepstream_stack.py drives it fully)",
     "footfall cloud apikey revoke KEY": "needs the id of a key made before it; "
     "tests/integration/test_apikey_lifecycle.py creates, lists and revokes keys with it",
     "footfall simulate --scenario moderate --evaluate --json": "the full moderate evaluation "

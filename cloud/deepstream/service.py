@@ -43,6 +43,9 @@ from footfall.site import Site
 
 log = logging.getLogger("footfall.cloud.deepstream")
 
+REPORT_EVERY_S = 60.0
+"""A progress line (frames, objects, tracklets … so far) this often."""
+
 
 class StateFileError(UserError):
     """The bridge's state file cannot be read or written."""
@@ -100,7 +103,7 @@ def run_bridge(
     publisher = ConfirmedPublisher(bootstrap_servers, namespace)
     letters = KafkaDeadLetters(bootstrap_servers, namespace)
     skipped = dead = 0
-    last_record = time.monotonic()
+    last_record = last_report = time.monotonic()
     log.info("bridging %s → the contract topics (state %s)", ", ".join(in_topics), state_file)
 
     def finish(out: list[Message], offsets: Offsets, bad: list[DeadLetter]) -> None:
@@ -140,6 +143,9 @@ def run_bridge(
                 out += bridge.tick(now)
             if records or out:
                 finish(out, offsets, bad)
+            if now - last_report >= REPORT_EVERY_S:
+                last_report = now
+                log.info("%s, dead letters %d", _counts(bridge), dead)
             if idle_exit_s is not None and now - last_record >= idle_exit_s:
                 log.info("no records for %.0f s: ending open tracklets and stopping", idle_exit_s)
                 finish(bridge.flush(), {}, [])
@@ -148,14 +154,17 @@ def run_bridge(
         source.close()
         publisher.close()
         letters.close()
-    counts = asdict(bridge.counts)
     log.info(
         "deepstream-bridge stopped: %s, dead letters %d, records already in the state %d",
-        ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items()),
+        _counts(bridge),
         dead,
         skipped,
     )
     return bridge
+
+
+def _counts(bridge: Bridge) -> str:
+    return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in asdict(bridge.counts).items())
 
 
 def _stop_on_signals(stop: threading.Event) -> None:
