@@ -80,6 +80,7 @@ def _admin(
             bootstrap_servers=bootstrap_servers,
             client_id="footfall-cloud-admin",
             request_timeout_ms=timeout_ms,
+            bootstrap_timeout_ms=timeout_ms,  # kafka-python's default waits 30 s
             **secure.kafka_options(),
         )
     except KafkaError:  # kafka-python 3 raises KafkaTimeoutError("Unable to bootstrap …")
