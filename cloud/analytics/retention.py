@@ -26,9 +26,9 @@ Window = Literal["raw", "embeddings", "rollups"]
 log = logging.getLogger("footfall.cloud.retention")
 
 RAW_TABLES = ("observation", "frame", "heartbeat", "tracklet_start", "tracklet_end")
-DERIVED_TABLES = ("line_crossing", "zone_visit", "tracklet_visitor")
-"""Per-person rows derived from raw ones (crossings, visits, stitched visitor ids): they share
-the raw retention, as they cannot be rebuilt without the raw rows."""
+DERIVED_TABLES = ("line_crossing", "zone_visit", "tracklet_visitor", "staff_track")
+"""Per-person rows derived from raw ones (crossings, visits, stitched visitor ids, staff
+tracks): they share the raw retention, as they cannot be rebuilt without the raw rows."""
 ROLLUP_TABLES = ("footfall_minute", "occupancy_minute", "heatmap_minute")
 
 HYPERTABLES: Final[dict[str, Window]] = {

@@ -7,7 +7,7 @@ goes through :class:`cloud.api.database.Database`, which never blocks the event 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Header, HTTPException, Path, Query, Request, Response
@@ -168,3 +168,19 @@ async def _range(
 
 Range = Annotated[TimeRange, Depends(_range)]
 Format = Annotated[str, Query(pattern="^(json|csv)$", description="json or csv.")]
+
+
+async def _staff(
+    staff: Annotated[
+        Literal["exclude", "include"],
+        Query(
+            description="Staff (recognised from their trajectories, see /staff) are left out "
+            "of visitor figures unless `include`."
+        ),
+    ] = "exclude",
+) -> bool:
+    return staff == "include"
+
+
+IncludeStaff = Annotated[bool, Depends(_staff)]
+"""True when the request asks for staff to be counted (``?staff=include``)."""

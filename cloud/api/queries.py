@@ -24,18 +24,52 @@ def _p(site: str, r: TimeRange, **extra: Any) -> dict[str, Any]:
     return {"site": site, "lo": r.start, "hi": r.end, "bucket": r.bucket, "tz": r.tz.key, **extra}
 
 
-def footfall(conn: Conn, site: str, r: TimeRange) -> Rows:
+def footfall(conn: Conn, site: str, r: TimeRange, staff: bool = False) -> Rows:
+    """Entries and exits per bucket and line; the crossings of staff tracks (``staff_track``)
+    taken out unless ``staff``."""
+    if staff:
+        return _rows(
+            conn,
+            """
+            SELECT time_bucket(%(bucket)s, minute, %(tz)s) AS bucket, line_id,
+                   sum(ins)::int AS ins, sum(outs)::int AS outs
+            FROM footfall_minute
+            WHERE site_id = %(site)s AND minute >= %(lo)s AND minute < %(hi)s
+            GROUP BY 1, 2 ORDER BY 1, 2
+            """,
+            _p(site, r),
+        )
     return _rows(
         conn,
         """
-        SELECT time_bucket(%(bucket)s, minute, %(tz)s) AS bucket, line_id,
-               sum(ins)::int AS ins, sum(outs)::int AS outs
-        FROM footfall_minute
-        WHERE site_id = %(site)s AND minute >= %(lo)s AND minute < %(hi)s
-        GROUP BY 1, 2 ORDER BY 1, 2
+        WITH f AS (
+            SELECT time_bucket(%(bucket)s, minute, %(tz)s) AS bucket, line_id,
+                   sum(ins)::int AS ins, sum(outs)::int AS outs
+            FROM footfall_minute
+            WHERE site_id = %(site)s AND minute >= %(lo)s AND minute < %(hi)s
+            GROUP BY 1, 2
+        ), s AS (
+            SELECT time_bucket(%(bucket)s, date_trunc('minute', c.at), %(tz)s) AS bucket,
+                   c.line_id, (count(*) FILTER (WHERE c.direction = 1))::int AS ins,
+                   (count(*) FILTER (WHERE c.direction = -1))::int AS outs
+            FROM line_crossing c
+            WHERE c.site_id = %(site)s AND c.at >= %(lo)s AND c.at < %(hi)s
+              AND EXISTS (SELECT 1 FROM staff_track st WHERE st.site_id = c.site_id
+                          AND st.camera_id = c.camera_id AND st.track_id = c.track_id)
+            GROUP BY 1, 2
+        )
+        SELECT f.bucket, f.line_id, greatest(f.ins - coalesce(s.ins, 0), 0) AS ins,
+               greatest(f.outs - coalesce(s.outs, 0), 0) AS outs
+        FROM f LEFT JOIN s ON s.bucket = f.bucket AND s.line_id = f.line_id
+        ORDER BY 1, 2
         """,
         _p(site, r),
     )
+
+
+_NOT_STAFF = """NOT EXISTS (SELECT 1 FROM staff_track st WHERE st.site_id = {t}.site_id
+                  AND st.camera_id = {t}.camera_id AND st.track_id = {t}.track_id)"""
+"""A row's local track is not a staff track (``staff_track``), for a table aliased {t}."""
 
 
 def occupancy_history(conn: Conn, site: str, r: TimeRange) -> Rows:
@@ -68,15 +102,17 @@ def occupancy_now(conn: Conn, site: str, since: datetime, until: datetime) -> Ro
     )
 
 
-def dwell(conn: Conn, site: str, r: TimeRange) -> Rows:
+def dwell(conn: Conn, site: str, r: TimeRange, staff: bool = False) -> Rows:
+    """Visits and dwell per zone; staff tracks' visits left out unless ``staff``."""
+    no_staff = "" if staff else "AND " + _NOT_STAFF.format(t="z")
     return _rows(
         conn,
-        """
+        f"""
         SELECT zone_id, count(*)::int AS visits, avg(dwell_s) AS mean_s,
                percentile_cont(0.5) WITHIN GROUP (ORDER BY dwell_s) AS median_s,
                percentile_cont(0.9) WITHIN GROUP (ORDER BY dwell_s) AS p90_s
-        FROM zone_visit
-        WHERE site_id = %(site)s AND enter_at >= %(lo)s AND enter_at < %(hi)s
+        FROM zone_visit z
+        WHERE site_id = %(site)s AND enter_at >= %(lo)s AND enter_at < %(hi)s {no_staff}
         GROUP BY zone_id ORDER BY zone_id
         """,
         _p(site, r),
@@ -151,7 +187,7 @@ WITH t AS (
      AND v.mode = 'combined'
     LEFT JOIN visitor_alias a
       ON a.site_id = v.site_id AND a.mode = v.mode AND a.visitor_id = v.visitor_id
-    WHERE t.site_id = %(site)s AND t.first_at < %(hi)s AND t.last_at >= %(lo)s
+    WHERE t.site_id = %(site)s AND t.first_at < %(hi)s AND t.last_at >= %(lo)s {no_staff}
 )
 """
 
@@ -163,7 +199,7 @@ def visitors(conn: Conn, site: str, r: TimeRange, limit: int) -> Rows:
     """Anonymous visitors (stitched across cameras where decided) seen in the range."""
     return _rows(
         conn,
-        _TRACK_VISITORS
+        _TRACK_VISITORS.format(no_staff="")
         + """
         SELECT visitor_id, bool_and(stitched) AS stitched, min(first_at) AS first_at,
                max(last_at) AS last_at, count(*)::int AS tracks,
@@ -178,16 +214,17 @@ def visitors(conn: Conn, site: str, r: TimeRange, limit: int) -> Rows:
 
 
 def visitor_summary(
-    conn: Conn, site: str, r: TimeRange, min_visitor_s: float = MIN_VISITOR_S
+    conn: Conn, site: str, r: TimeRange, min_visitor_s: float = MIN_VISITOR_S, staff: bool = False
 ) -> dict[str, Any]:
-    """Unique and returning visitors of the range, from stitched ids (see RETURN_GAP). A
+    """Unique and returning visitors of the range, from stitched ids (see RETURN_GAP); staff
+    tracks (``staff_track``) left out unless ``staff``. A
     visitor whose tracks in the range were seen for less than ``min_visitor_s`` (the site's
     ``counting.min_visitor_s``) in total is held back from both counts (the rule of
     :mod:`cloud.stitch.visitors`) and counted in ``held_back_visitors`` instead; its tracks
     still count in ``stitched_tracks`` and ``unstitched_tracks``."""
     rows = _rows(
         conn,
-        _TRACK_VISITORS
+        _TRACK_VISITORS.format(no_staff="" if staff else "AND " + _NOT_STAFF.format(t="t"))
         + f"""
         , counted AS (
             SELECT visitor_id FROM t GROUP BY visitor_id
@@ -300,18 +337,22 @@ def entries_between(
     return (int(row[0]), int(row[1])) if row else (0, 0)  # type: ignore[call-overload]
 
 
-def dwell_distribution(conn: Conn, site: str, r: TimeRange, edges: list[float]) -> Rows:
-    """Per zone: visits, dwell quantiles (5, 25, 50, 75, 95 %) and counts per histogram bin.
+def dwell_distribution(
+    conn: Conn, site: str, r: TimeRange, edges: list[float], staff: bool = False
+) -> Rows:
+    """Per zone: visits, dwell quantiles (5, 25, 50, 75, 95 %) and counts per histogram bin
+    (staff tracks' visits left out unless ``staff``).
 
     ``bin`` is ``width_bucket(dwell_s, edges)``: 0 below the first edge, i for
     [edges[i-1], edges[i]), len(edges) at or above the last.
     """
+    no_staff = "" if staff else "AND " + _NOT_STAFF.format(t="z")
     return _rows(
         conn,
-        """
+        f"""
         WITH v AS (
-            SELECT zone_id, dwell_s FROM zone_visit
-            WHERE site_id = %(site)s AND enter_at >= %(lo)s AND enter_at < %(hi)s
+            SELECT zone_id, dwell_s FROM zone_visit z
+            WHERE site_id = %(site)s AND enter_at >= %(lo)s AND enter_at < %(hi)s {no_staff}
         ), q AS (
             SELECT zone_id, count(*)::int AS visits,
                    percentile_cont(ARRAY[0.05, 0.25, 0.5, 0.75, 0.95])

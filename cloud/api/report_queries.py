@@ -56,12 +56,20 @@ def load(conn: Conn, site: Site, lo: datetime, hi: datetime) -> Stored:
         p,
     ).fetchall()
     visits = [TrackVisit(*r) for r in vi]
+    staff = classify_staff(site, t, visits)
+    recorded: list[Any] = conn.execute(
+        "SELECT camera_id, track_id, rule FROM staff_track "
+        "WHERE site_id = %(site)s AND started_at >= %(lo)s AND started_at < %(hi)s",
+        p,
+    ).fetchall()
+    for camera, track, rule in recorded:  # found by earlier staff passes (a longer look back)
+        staff.tracks.setdefault((camera, track), rule)
     return Stored(
         t,
         visits,
         [TrackCrossing(*r) for r in cr],
         {(r[0], r[1]): str(r[2]) for r in ids},
-        classify_staff(site, t, visits),
+        staff,
     )
 
 

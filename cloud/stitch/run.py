@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 
 from cloud.db import connect
 from cloud.migrate import migrate
+from cloud.reports.staff_store import STAFF_PASS_S, staff_pass
 from cloud.stitch.stitcher import StitchSettings
 from cloud.stitch.store import stitch_pass
 from footfall.site import Site
@@ -28,10 +30,19 @@ def run_stitcher(
     stop: threading.Event,
     once: bool = False,
 ) -> None:
-    """``footfall cloud stitch``: a pass per site and mode every ``interval_s`` until stopped."""
+    """``footfall cloud stitch``: a pass per site and mode every ``interval_s`` until stopped,
+    and the staff pass (:mod:`cloud.reports.staff_store`) every ``STAFF_PASS_S``."""
+    last_staff = -STAFF_PASS_S
     with connect(database_url) as conn:
         migrate(conn)
         while not stop.is_set():
+            if once or time.monotonic() - last_staff >= STAFF_PASS_S:
+                last_staff = time.monotonic()
+                for site in sites:
+                    found = staff_pass(conn, site)
+                    conn.commit()
+                    if found or once:
+                        log.info("staff pass site=%s new_staff_tracks=%d", site.id, found)
             for site in sites:
                 for s in settings:
                     result = stitch_pass(conn, site, s)

@@ -37,6 +37,7 @@ from cloud.api.dashboard import missing_asset_message
 from cloud.ingest.writer import BatchWriter
 from cloud.migrate import migrate
 from cloud.reports import queues as queues_
+from cloud.reports.staff_store import staff_pass
 from cloud.reports.types import TrackVisit
 from cloud.stitch.stitcher import StitchSettings
 from cloud.stitch.store import stitch_pass
@@ -168,3 +169,59 @@ def test_the_queues_page_draws_data_without_console_errors(
         page.screenshot(path=str(screenshot_dir() / f"dashboard-queues-{size}.png"), full_page=True)
         browser.close()
     assert not console.errors, console.errors
+
+
+def test_staff_tracks_are_left_out_of_visitor_figures_unless_asked(
+    served: dict[str, Any],
+) -> None:
+    with psycopg.connect(served["db"]) as conn:
+        assert staff_pass(conn, SITE) >= 0  # the stitch service's pass runs on these tracks
+        conn.execute("DELETE FROM staff_track WHERE site_id = %s", (SITE.id,))
+        row: Any = conn.execute(
+            "SELECT c.camera_id, c.track_id, t.first_at FROM line_crossing c "
+            "JOIN track t USING (site_id, camera_id, track_id) "
+            "WHERE c.site_id = %s AND c.direction = 1 AND EXISTS (SELECT 1 FROM zone_visit z "
+            "WHERE z.site_id = c.site_id AND z.camera_id = c.camera_id "
+            "AND z.track_id = c.track_id) LIMIT 1",
+            (SITE.id,),
+        ).fetchone()
+        camera, track, first_at = row
+        ins: Any = conn.execute(
+            "SELECT count(*) FROM line_crossing WHERE site_id = %s AND camera_id = %s "
+            "AND track_id = %s AND direction = 1",
+            (SITE.id, camera, track),
+        ).fetchone()
+        visits: Any = conn.execute(
+            "SELECT count(*) FROM zone_visit WHERE site_id = %s AND camera_id = %s "
+            "AND track_id = %s",
+            (SITE.id, camera, track),
+        ).fetchone()
+
+    def figures(staff: str) -> tuple[int, int, int]:
+        f = _get(served, "footfall", bucket="1d", staff=staff)
+        d = _get(served, "dwell", staff=staff)
+        v = _get(served, "visitors/summary", staff=staff)
+        return (
+            sum(r["ins"] for r in f["rows"]),
+            sum(r["visits"] for r in d["rows"]),
+            v["unique_visitors"] + v["held_back_visitors"],
+        )
+
+    before = figures("exclude")
+    assert figures("include") == before  # no staff recorded yet
+    with psycopg.connect(served["db"]) as conn:
+        conn.execute(
+            "INSERT INTO staff_track (site_id, camera_id, track_id, started_at, rule) "
+            "VALUES (%s, %s, %s, %s, 'stay')",
+            (SITE.id, camera, track, first_at),
+        )
+    try:
+        entries, zone_visits, visitors = figures("exclude")
+        assert entries == before[0] - ins[0]
+        assert zone_visits == before[1] - visits[0]
+        assert visitors <= before[2]
+        assert figures("include") == before
+        assert _get(served, "staff")["staff_tracks"] >= 1
+    finally:
+        with psycopg.connect(served["db"]) as conn:
+            conn.execute("DELETE FROM staff_track WHERE site_id = %s", (SITE.id,))

@@ -73,6 +73,8 @@ async def occupancy_site(
         d = date.fromisoformat(day) if day else datetime.now(tz).date()
     except ValueError:
         raise HTTPException(422, f"day: {day!r} is not a date; use YYYY-MM-DD") from None
+    if not 1970 <= d.year <= 2100:
+        raise HTTPException(422, f"day: {day!r} is outside 1970 … 2100; pick a day in it")
     out = await db.run(queries.occupancy_site, site, datetime.combine(d, time(0), tz))
     out["minutes"] = localise(out["minutes"], tz)
     return _json({"day": d.isoformat(), **out}, tz)

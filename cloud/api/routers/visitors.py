@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response
 from fastapi.responses import JSONResponse
 
 from cloud.api import models, queries
-from cloud.api.deps import TABLE, AuthorisedSite, Db, Format, Range
+from cloud.api.deps import TABLE, AuthorisedSite, Db, Format, IncludeStaff, Range
 from cloud.api.render import localise, respond
 from footfall.contract.messages import TRACK_ID_PATTERN
 from footfall.site.base import SLUG_PATTERN
@@ -42,9 +42,11 @@ async def visitors(
     response_model=models.VisitorSummary,
     summary="Unique and returning visitors in the range, from stitched visitor ids",
 )
-async def visitor_summary(site: AuthorisedSite, db: Db, r: Range) -> JSONResponse:
+async def visitor_summary(
+    site: AuthorisedSite, db: Db, r: Range, staff: IncludeStaff
+) -> JSONResponse:
     min_visitor_s = site.counting.min_visitor_s
-    summary = await db.run(queries.visitor_summary, site.id, r, min_visitor_s)
+    summary = await db.run(queries.visitor_summary, site.id, r, min_visitor_s, staff)
     return JSONResponse(
         {
             **summary,

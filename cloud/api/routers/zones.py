@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from cloud.api import models, queries
-from cloud.api.deps import TABLE, AuthorisedSite, Db, Format, Range, State
+from cloud.api.deps import TABLE, AuthorisedSite, Db, Format, IncludeStaff, Range, State
 from cloud.api.live import occupancy_at
 from cloud.api.params import DATE_TIME, parse_time
 from cloud.api.render import respond
@@ -105,8 +105,10 @@ async def occupancy_stream(
     summary="Zone visits and dwell time: mean, median, p90 (seconds)",
     responses=TABLE,
 )
-async def dwell(site: AuthorisedSite, db: Db, r: Range, format: Format = "json") -> Response:
-    return respond(await db.run(queries.dwell, site.id, r), r.tz, format, "dwell")
+async def dwell(
+    site: AuthorisedSite, db: Db, r: Range, staff: IncludeStaff, format: Format = "json"
+) -> Response:
+    return respond(await db.run(queries.dwell, site.id, r, staff), r.tz, format, "dwell")
 
 
 @router.get(
@@ -128,9 +130,11 @@ DWELL_EDGES_S = [15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0]
     response_model=models.DwellDistribution,
     summary="Dwell time distribution per zone: quantiles and a histogram (seconds)",
 )
-async def dwell_distribution(site: AuthorisedSite, db: Db, r: Range) -> JSONResponse:
+async def dwell_distribution(
+    site: AuthorisedSite, db: Db, r: Range, staff: IncludeStaff
+) -> JSONResponse:
     zones = []
-    for row in await db.run(queries.dwell_distribution, site.id, r, DWELL_EDGES_S):
+    for row in await db.run(queries.dwell_distribution, site.id, r, DWELL_EDGES_S, staff):
         counts = [0] * (len(DWELL_EDGES_S) + 1)
         for b, n in row["bins"]:
             counts[b] = n
