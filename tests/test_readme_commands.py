@@ -203,6 +203,8 @@ EXCLUDED: dict[str, str] = {
     "'DeepStream edge' is run (tests/integration/test_deepstream_stack.py drives it fully)",
     "footfall cloud apikey revoke KEY": "needs the id of a key made before it; "
     "tests/integration/test_apikey_lifecycle.py creates, lists and revokes keys with it",
+    "python bench/reports/occupancy_day.py --scenario light": "benchmark: a simulated day "
+    "(~13 min on 2 cores); tests/cloud/test_reports.py checks the balance rule",
     "footfall simulate --scenario moderate --evaluate --json": "the full moderate evaluation "
     "through the stack takes minutes; the synopsis `footfall simulate --scenario NAME "
     "--evaluate --json` runs on smoke, and tests/cloud/test_reports.py checks the report rules",
