@@ -215,6 +215,24 @@ def test_a_broker_the_client_cannot_verify_is_refused_in_one_sentence(
         refused.stderr
     )
 
+    # SASL over TLS (which this broker refuses): the error names the user, never the password.
+    password = tmp_path / "kafka-password"
+    password.write_text("not-in-any-log-7f3a\n")
+    sasl = subprocess.run(
+        [sys.executable, "-m", "footfall.cli", "cloud", "check", "--database-url", database_url,
+         "--bootstrap-servers", secure_broker.servers, "--no-create-topics"],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+        env=secure_broker.env(
+            FOOTFALL_KAFKA_SECURITY_PROTOCOL="SASL_SSL",
+            FOOTFALL_KAFKA_SASL_MECHANISM="SCRAM-SHA-512",
+            FOOTFALL_KAFKA_SASL_USERNAME="edge-01",
+            FOOTFALL_KAFKA_SASL_PASSWORD_FILE=str(password),
+        ),
+    )  # fmt: skip
+    assert sasl.returncode != 0 and "Traceback" not in sasl.stderr
+    assert "over SASL_SSL, SCRAM-SHA-512 as 'edge-01'" in sasl.stderr
+    assert "not-in-any-log-7f3a" not in sasl.stdout + sasl.stderr
+
     # The system's CAs do not know the test CA; plain text to the TLS port gets nowhere.
     for security in (BrokerSecurity(security_protocol="SSL"), BrokerSecurity()):
         with pytest.raises(BrokerError):
