@@ -21,6 +21,12 @@ the simulator's evaluation checks equal), in every stitching mode. Scores:
 * re-entries: a person unseen by every camera for at least ``REENTRY_GAP_S`` who comes back;
   recognised when most of their matched boxes after the gap carry the visitor id that most of
   their earlier matched boxes carried;
+* ceilings, as two more modes: ``oracle`` gives every local track the true person most of its
+  matched boxes belong to (perfect stitching of these tracks: what is left is the tracks' own
+  identity switches and misses); ``oracle_no_reentry`` too, except that a person unseen by every
+  camera for longer than the stitcher's ``plain_max_gap_s`` (6 s) comes back as someone new:
+  the most that floor positions alone can give, without appearance to recognise a returning
+  person;
 * line counts and zone visits: the site's lines and zones (its counting rules) on one trajectory
   per true person (their feet in every view through the site's calibration, averaged per frame)
   against one per stitched visitor (the floor positions of its local tracks, averaged per frame):
@@ -192,6 +198,7 @@ def run_group(
     assignments: dict[str, list[str]] = {"local": [f"{k[0]}/{k[2]}" for k in tracklets.keys]}
     for mode in MODES:
         assignments[mode] = stitch(tracklets, topology, StitchSettings(mode=mode), seed=0)
+    assignments.update(_oracles(tracklets, _majority(gts, boxes)))
 
     true_paths = _true_paths(site, group, gts)
     modes: dict[str, dict[str, Any]] = {}
@@ -224,6 +231,44 @@ def run_group(
         "trajectories": _trajectories(floor_points, headline_ids, true_paths),
         "floor": _floor(site, group),
     }
+
+
+def _majority(
+    gts: dict[str, np.ndarray],
+    boxes: dict[str, dict[int, list[tuple[str, tuple[float, float, float, float]]]]],
+) -> dict[Key, int]:
+    """Per local track, the true person most of its matched boxes belong to."""
+    votes: dict[Key, Counter[int]] = defaultdict(Counter)
+    for camera_id, gt in gts.items():
+        for frame, hyp in boxes.get(camera_id, {}).items():
+            truth = gt[gt[:, 0] == frame]
+            pairs = _match(truth[:, 2:6], np.array([b for _, b in hyp]).reshape(-1, 4))
+            for g, h in pairs:
+                votes[(camera_id, hyp[h][0])][int(truth[g, 1])] += 1
+    return {key: c.most_common(1)[0][0] for key, c in votes.items()}
+
+
+def _oracles(tracklets: Any, person: dict[Key, int]) -> dict[str, list[str]]:
+    """The ceilings of stitching these local tracks (module docstring): ``oracle`` gives every
+    track its true person; ``oracle_no_reentry`` too, but a person unseen by every camera for
+    longer than the stitcher's ``plain_max_gap_s`` comes back as someone new."""
+    from cloud.stitch.stitcher import StitchSettings
+
+    gap = StitchSettings().plain_max_gap_s
+    keys = [(k[0], k[2]) for k in tracklets.keys]
+    oracle = [f"person/{person[k]}" if k in person else f"{k[0]}/{k[1]}" for k in keys]
+    episodes = list(oracle)
+    last_end: dict[str, float] = {}
+    episode: dict[str, int] = {}
+    for i in np.lexsort((tracklets.end, tracklets.start)).tolist():
+        vid = oracle[i]
+        if not vid.startswith("person/"):
+            continue
+        if tracklets.start[i] - last_end.get(vid, -np.inf) > gap:
+            episode[vid] = episode.get(vid, -1) + 1
+        last_end[vid] = max(last_end.get(vid, -np.inf), float(tracklets.end[i]))
+        episodes[i] = f"{vid}/{episode[vid]}"
+    return {"oracle": oracle, "oracle_no_reentry": episodes}
 
 
 def _true_paths(
