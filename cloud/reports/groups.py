@@ -3,10 +3,10 @@
 Entries are crossings into the site on the counting lines of entrance zones. Entries on one line
 at most ``entry_window_s`` apart are candidates (a shared entrance crossing); two of them are
 together when, over the first ``together_s`` seconds after the later entry, their tracks stay
-within ``distance_m`` of each other (median distance, at the first track's sample times, the
-other's position interpolated). A group is a set of candidates joined by "together", of at most
-``max_size`` (:class:`footfall.site.reporting.GroupRules`). Everyone else is a party of one, so
-entries as parties = groups + people entering alone.
+within ``distance_m`` of each other (at every one of the first track's sample times, the other's
+position interpolated; at least two samples). A group is a set of candidates joined by
+"together", of at most ``max_size`` (:class:`footfall.site.reporting.GroupRules`). Everyone
+else is a party of one, so entries as parties = groups + people entering alone.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class Party:
 
 
 def _together(a: np.ndarray, b: np.ndarray, since: float, rules: GroupRules) -> bool:
-    """Paths (m, 3) of (seconds, x, y): within distance_m (median) over together_s after since."""
+    """Paths (m, 3) of (seconds, x, y): within distance_m throughout together_s after since."""
     sel = (a[:, 0] >= since) & (a[:, 0] <= since + rules.together_s)
     sel &= (a[:, 0] >= b[0, 0]) & (a[:, 0] <= b[-1, 0])
     ts = a[sel, 0]
@@ -54,7 +54,7 @@ def _together(a: np.ndarray, b: np.ndarray, since: float, rules: GroupRules) -> 
     bx = np.interp(ts, b[:, 0], b[:, 1])
     by = np.interp(ts, b[:, 0], b[:, 2])
     d = np.hypot(a[sel, 1] - bx, a[sel, 2] - by)
-    return bool(np.median(d) <= rules.distance_m)
+    return bool(d.max() <= rules.distance_m)
 
 
 def parties(

@@ -7,7 +7,8 @@ the site occupancy balance.
   (``staff_people_found``: staff whose sightings are mostly labelled staff).
 * ``group_count_error`` -- (groups found − true group entries) / true group entries; a true
   group entry is two or more members of one simulated group crossing the same entrance line
-  within 5 s of each other.
+  within 5 s of each other. ``group_precision``: the share of groups found whose members' tracks
+  show (mostly) people of one simulated group.
 * ``queue_wait_error`` -- |mean wait − true mean wait| / true mean wait in the queue zones, the
   truth being every visitor's (not staff) visits of the zone joined as the rule joins them.
 * ``footfall_error_with_staff`` / ``footfall_error_staff_excluded`` -- entries on entrance lines
@@ -116,8 +117,21 @@ def evaluate_reporting(
 
     # groups
     paths = {(k[0], k[2]): p for k, p in zip(t.keys, t.paths, strict=True)}
-    found = groups_.summary(groups_.parties(site, [c for c in tc], paths))
+    parties = groups_.parties(site, tc, paths)
+    found = groups_.summary(parties)
     true_groups = _true_group_entries(site, truth, group_of, lines)
+    run_of = {(k[0], k[2]): k[1] for k in t.keys}
+
+    def person(m: LocalTrack) -> int:
+        counts = truth.tracks.get((m[0], run_of.get(m, ""), m[1]), Counter())
+        return counts.most_common(1)[0][0] if counts else -1
+
+    right = sum(
+        1
+        for p in parties
+        if p.size >= 2 and len({group_of.get(person(m), -1) for m in p.members}) == 1
+    )
+    out["group_precision"] = _ratio(right, found["groups"])
     out["groups"] = found["groups"]
     out["true_groups"] = true_groups
     out["group_count_error"] = round(relative_error(found["groups"], true_groups), 4)

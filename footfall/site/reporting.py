@@ -71,10 +71,10 @@ class GroupRules(SiteModel):
         description="Entries on one entrance line at most this far apart may be one group, s.",
     )
     distance_m: Float = Field(
-        default=1.2,
+        default=1.5,
         gt=0.0,
         le=20.0,
-        description="Members stay within this distance of each other (median), metres.",
+        description="Members stay within this distance of each other throughout, metres.",
     )
     together_s: Float = Field(
         default=8.0,
