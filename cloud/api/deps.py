@@ -171,14 +171,18 @@ Format = Annotated[str, Query(pattern="^(json|csv)$", description="json or csv."
 
 
 async def _staff(
+    site: AuthorisedSite,
     staff: Annotated[
-        Literal["exclude", "include"],
+        Literal["exclude", "include"] | None,
         Query(
-            description="Staff (recognised from their trajectories, see /staff) are left out "
-            "of visitor figures unless `include`."
+            description="Count staff (recognised from their trajectories, see /staff) in "
+            "visitor figures (`include`) or not (`exclude`); default: the site's "
+            "reporting.staff.exclude_by_default (exclude)."
         ),
-    ] = "exclude",
+    ] = None,
 ) -> bool:
+    if staff is None:
+        return not site.reporting.staff.exclude_by_default
     return staff == "include"
 
 
