@@ -2,7 +2,8 @@
 
 Conversion of a store over an interval = transactions in the interval / distinct visitors who
 entered the store's zone in it (a zone visit starting in the interval; a visitor is the stitched
-site-wide id, mode 'combined', or the local track while the stitcher has not decided it).
+site-wide id, mode 'combined', or the local track while the stitcher has not decided it; staff
+tracks are left out).
 Transactions arrive per store (the id of a ``store`` zone) and interval (15, 30 or 60 minutes,
 aligned to the site's clock), idempotently: the same store and interval sent again replaces the
 figure.
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 from psycopg.rows import dict_row
 
+from cloud.api.queries import _NOT_STAFF as NOT_STAFF
 from footfall.errors import UserError
 from footfall.site import Site
 
@@ -117,9 +119,9 @@ def store_transactions(conn: Conn, site_id: str, rows: list[Transactions]) -> tu
     return new, replaced
 
 
-# Visits into the stores with their visitor (stitched where decided). Staff are not yet
-# excluded here: see the README's conversion section.
-_STORE_VISITS = """
+# Visits into the stores with their visitor (stitched where decided); staff tracks (recorded by
+# the stitch service's staff pass in staff_track) are left out.
+_STORE_VISITS = f"""
 WITH v AS (
     SELECT z.zone_id AS store_id, z.enter_at,
            coalesce(s.visitor_id, z.camera_id || '/' || z.track_id) AS visitor_id
@@ -129,6 +131,7 @@ WITH v AS (
      AND s.track_id = z.track_id AND s.mode = 'combined'
     WHERE z.site_id = %(site)s AND z.zone_id = ANY(%(stores)s)
       AND z.enter_at >= %(lo)s AND z.enter_at < %(hi)s
+      AND {NOT_STAFF.format(t="z")}
 )
 """
 

@@ -87,3 +87,53 @@ class Alerts(_Answer):
     rules: list[AlertRule] = Field(description="The site's alert rules (its config's alerts:).")
     webhooks: list[str] = Field(description="Names of the webhooks alerts are sent to.")
     rows: list[AlertRow] = Field(description="Alerts open at some time in the range, newest first.")
+
+
+class Period(_Answer):
+    from_: datetime = Field(alias="from")
+    to: datetime
+    value: float | None
+    change: float | None = Field(description="value now / value then - 1 (null: no base).")
+
+
+class KpiComparison(_Answer):
+    kpi: str
+    label: str
+    value: float | None = Field(description="Over the range asked for.")
+    last_week: Period = Field(description="The same range 7 days before.")
+    last_year: Period = Field(description="The same range 364 days (52 weeks) before.")
+
+
+class Comparison(_Answer):
+    model_config = ConfigDict(populate_by_name=True)
+
+    timezone: str
+    from_: datetime = Field(alias="from")
+    to: datetime
+    zone: str | None
+    kpis: list[KpiComparison]
+
+
+class PortfolioSite(_Answer):
+    id: str
+    name: str
+    timezone: str
+    from_: datetime = Field(alias="from")
+    to: datetime
+    entries: int
+    entries_last_week: int
+    entries_last_year: int
+    change_last_week: float | None
+    change_last_year: float | None
+    unique_visitors: int
+    transactions: int
+    conversion: float | None
+    open_alerts: int
+
+
+class Portfolio(_Answer):
+    sites: list[PortfolioSite] = Field(description="Every site the key may see, by name.")
+    totals: dict[str, float | None] = Field(
+        description="Sums over the sites: entries, entries_last_week, entries_last_year, "
+        "unique_visitors, transactions, open_alerts; and change_last_week, change_last_year."
+    )

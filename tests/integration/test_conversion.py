@@ -62,6 +62,13 @@ def _stitch_some_visits_into_one_visitor(conn: psycopg.Connection[Any]) -> None:
             "mode, visitor_id, ended_at) VALUES (%s, %s, %s, %s, %s, 'combined', %s, %s)",
             (SITE.id, camera, run, track, first, "v-shopper" if i < 3 else "v-other", last),
         )
+    # the fifth visit's track is staff (as the stitch service's staff pass records it)
+    camera, track, _, first, _, _ = tracks[4]
+    conn.execute(
+        "INSERT INTO staff_track (site_id, camera_id, track_id, started_at, rule) "
+        "VALUES (%s, %s, %s, %s, 'stay')",
+        (SITE.id, camera, track, first),
+    )
     conn.commit()
 
 
@@ -75,6 +82,9 @@ def _reference(
             "AND zone_id = %s",
             (SITE.id, STORE),
         ).fetchall()
+        staff = set(conn.execute("SELECT camera_id, track_id FROM staff_track").fetchall())
+        assert len(staff) == 1
+        visits = [v for v in visits if (v[0], v[1]) not in staff]
         stitched = {
             (c, t): v
             for c, t, v in conn.execute(
@@ -131,6 +141,7 @@ def test_conversion_from_posted_transactions_equals_the_reference(client) -> Non
             f"{base}/conversion?from=2026-11-20T00:00&to=2026-11-21T00:00&by={by}&store={STORE}",
             headers=key,
         ).json()
+        assert body["staff_excluded"] is True
         want = _reference(url, sold, by)
         got = {datetime.fromisoformat(r["bucket"]): r for r in body["rows"]}
         assert set(got) == set(want), by

@@ -170,7 +170,7 @@ async def get_conversion(
         {
             "timezone": tz.key,
             "by": by,
-            "staff_excluded": False,
+            "staff_excluded": True,
             "rows": localise(rows, tz),
             "stores": list(totals.values()),
         }

@@ -1,0 +1,139 @@
+"""Key figures of a site over a time range, and the same range last week and last year.
+
+"Last week" is the range moved 7 days back, "last year" 364 days back (52 weeks: the same
+weekdays, as retail compares), both on the site's wall clock (a range across a daylight-saving
+change keeps its local hours).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import psycopg
+
+from cloud.analytics import conversion as pos
+from cloud.api import queries
+from cloud.api.params import TimeRange
+from cloud.api.queries import _NOT_STAFF as NOT_STAFF
+from cloud.api.routers.overview import entry_lines
+from footfall.site import Site
+
+Conn = psycopg.Connection[tuple[object, ...]]
+
+PERIODS = {"last_week": 7, "last_year": 364}
+"""Earlier periods compared with, and how many days back each is."""
+
+KPIS: dict[str, str] = {
+    "entries": "Entries over the entrance lines",
+    "exits": "Exits over the entrance lines",
+    "unique_visitors": "Unique visitors (stitched, held-back fragments left out)",
+    "zone_visits": "Zone visits (one zone with zone=)",
+    "dwell_mean_s": "Mean dwell time in zones, seconds (one zone with zone=)",
+    "occupancy_peak": "Peak people at once, from minute snapshots (one zone with zone=)",
+    "transactions": "Point-of-sale transactions",
+    "conversion": "Conversion: transactions / visitors who entered the stores",
+}
+"""Every KPI the comparisons know, with what it counts."""
+
+
+def shift(at: datetime, days: int, tz: ZoneInfo) -> datetime:
+    """``at`` moved ``days`` back on the site's wall clock."""
+    local = at.astimezone(tz).replace(tzinfo=None) - timedelta(days=days)
+    return local.replace(tzinfo=tz)
+
+
+def _scalar(conn: Conn, sql: str, params: tuple[Any, ...]) -> float | None:
+    row = conn.execute(sql, params).fetchone()
+    return None if row is None or row[0] is None else float(str(row[0]))
+
+
+def _zone_filter(zone: str | None) -> str:
+    return "" if zone is None else " AND zone_id = %s"
+
+
+NO_STAFF_VISITS = " AND " + NOT_STAFF.format(t="zone_visit")
+"""Zone visits of staff tracks left out."""
+
+
+def kpi_value(
+    conn: Conn, site: Site, kpi: str, lo: datetime, hi: datetime, zone: str | None = None
+) -> float | None:
+    """The value of ``kpi`` over [lo, hi) (None: nothing to average or divide)."""
+    z = (zone,) if zone else ()
+    if kpi in ("entries", "exits"):
+        ins, outs = queries.entries_between(conn, site.id, entry_lines(site), lo, hi)
+        return float(ins if kpi == "entries" else outs)
+    if kpi == "unique_visitors":
+        r = TimeRange(lo, hi, timedelta(hours=1), ZoneInfo(site.site.timezone))
+        return float(queries.visitor_summary(conn, site.id, r)["unique_visitors"])
+    if kpi == "zone_visits":
+        return _scalar(
+            conn,
+            "SELECT count(*) FROM zone_visit WHERE site_id = %s AND enter_at >= %s "
+            "AND enter_at < %s" + NO_STAFF_VISITS + _zone_filter(zone),
+            (site.id, lo, hi, *z),
+        )
+    if kpi == "dwell_mean_s":
+        return _scalar(
+            conn,
+            "SELECT avg(dwell_s) FROM zone_visit WHERE site_id = %s AND enter_at >= %s "
+            "AND enter_at < %s" + NO_STAFF_VISITS + _zone_filter(zone),
+            (site.id, lo, hi, *z),
+        )
+    if kpi == "occupancy_peak":
+        value = _scalar(
+            conn,
+            "SELECT max(n) FROM (SELECT sum(occupancy) AS n FROM occupancy_minute "
+            "WHERE site_id = %s AND minute >= %s AND minute < %s"
+            + _zone_filter(zone)
+            + " GROUP BY minute) m",
+            (site.id, lo, hi, *z),
+        )
+        return value if value is not None else 0.0
+    stores = pos.store_ids(site)
+    totals = pos.conversion_totals(conn, site.id, stores, lo, hi).values()
+    sold = sum(int(t["transactions"]) for t in totals)
+    if kpi == "transactions":
+        return float(sold)
+    if kpi == "conversion":
+        seen = sum(int(t["visitors"]) for t in totals)
+        return sold / seen if seen else None
+    raise KeyError(kpi)
+
+
+def change(now: float | None, before: float | None) -> float | None:
+    """now / before - 1 (None when either is missing or before is 0)."""
+    if now is None or not before:
+        return None
+    return now / before - 1.0
+
+
+def compare(
+    conn: Conn,
+    site: Site,
+    kpis: list[str],
+    lo: datetime,
+    hi: datetime,
+    zone: str | None = None,
+    value: Callable[..., float | None] = kpi_value,
+) -> list[dict[str, Any]]:
+    """Each KPI over [lo, hi) and over the same range last week and last year."""
+    tz = ZoneInfo(site.site.timezone)
+    out = []
+    for kpi in kpis:
+        current = value(conn, site, kpi, lo, hi, zone)
+        entry: dict[str, Any] = {"kpi": kpi, "label": KPIS[kpi], "value": current}
+        for name, days in PERIODS.items():
+            plo, phi = shift(lo, days, tz), shift(hi, days, tz)
+            before = value(conn, site, kpi, plo, phi, zone)
+            entry[name] = {
+                "from": plo.isoformat(),
+                "to": phi.isoformat(),
+                "value": before,
+                "change": change(current, before),
+            }
+        out.append(entry)
+    return out

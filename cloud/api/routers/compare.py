@@ -1,0 +1,81 @@
+"""Any KPI over a range against the same range last week and last year."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from cloud.analytics import kpis
+from cloud.api import retail_models as models
+from cloud.api.deps import AuthorisedSite, Db
+from cloud.api.params import DATE_TIME, TimeRange, unprocessable
+
+router = APIRouter(tags=["compare"])
+
+
+@router.get(
+    "/compare",
+    response_model=models.Comparison,
+    response_model_by_alias=True,
+    summary="KPIs over a range against the same range last week and last year",
+    description="KPIs: " + "; ".join(f"`{k}`: {v}" for k, v in kpis.KPIS.items()) + ". Last "
+    "week is the range 7 days back, last year 364 days back (the same weekdays), on the site's "
+    "clock. A range reaching past now ends now, and so do the ranges it is compared with.",
+)
+async def compare(
+    site: AuthorisedSite,
+    db: Db,
+    kpi: Annotated[
+        list[str] | None,
+        Query(description="KPI(s) to compare (repeat); default all.", max_length=20),
+    ] = None,
+    start: Annotated[
+        str | None,
+        Query(
+            alias="from",
+            description="Start, ISO 8601; site-local if naive. Default: today 00:00.",
+            max_length=64,
+            json_schema_extra=DATE_TIME,
+        ),
+    ] = None,
+    end: Annotated[
+        str | None,
+        Query(
+            alias="to",
+            description="End (exclusive). Default: a day after from, at most now.",
+            max_length=64,
+            json_schema_extra=DATE_TIME,
+        ),
+    ] = None,
+    zone: Annotated[
+        str | None,
+        Query(description="Zone for zone_visits, dwell_mean_s, occupancy_peak.", max_length=63),
+    ] = None,
+) -> JSONResponse:
+    tz = ZoneInfo(site.site.timezone)
+    chosen = list(dict.fromkeys(kpi or kpis.KPIS))
+    unknown = [k for k in chosen if k not in kpis.KPIS]
+    if unknown:
+        raise unprocessable(f"kpi {unknown[0]!r} is unknown; use one of {', '.join(kpis.KPIS)}")
+    if zone is not None and zone not in {z.id for z in site.zones}:
+        raise unprocessable(
+            f"zone {zone!r} is not a zone of this site; use one of "
+            f"{', '.join(z.id for z in site.zones)}"
+        )
+    r = TimeRange.parse(start, end, "1h", tz)
+    now = datetime.now(UTC)
+    hi = min(r.end, now) if r.start < now else r.end
+    rows = await db.run(kpis.compare, site, chosen, r.start, hi, zone)
+    return JSONResponse(
+        {
+            "timezone": tz.key,
+            "from": r.start.astimezone(tz).isoformat(),
+            "to": hi.astimezone(tz).isoformat(),
+            "zone": zone,
+            "kpis": rows,
+        }
+    )
