@@ -254,9 +254,10 @@ class CameraDetectionConfig(_Strict):
 
 
 APPEARANCE_GATES: dict[str, dict[str, float]] = {
-    # Cosine distances mean different things for each embedder: between two people, OSNet's
-    # are ~0.5-0.9, the offline MobileNetV2 + histogram's ~0.15-0.3 (same person: ~0.1-0.3 and
-    # ~0.1-0.15). Swept on PETS09-S2L1, TUD-Campus and TUD-Stadtmitte (bench/edge/README.md).
+    # Cosine distances mean different things for each embedder: on PETS09, OSNet's are ~0.3-0.6
+    # between two people and ~0.06-0.3 within one; the offline MobileNetV2 + histogram's overlap
+    # (~0.1-0.28 both), so it gets no veto. Swept on PETS09-S2L1, TUD-Campus and TUD-Stadtmitte
+    # (bench/edge/README.md).
     "mobilenet_hist": {"appearance_thresh": 0.12, "appearance_veto": 0.0},
     "osnet_onnx": {"appearance_thresh": 0.3, "appearance_veto": 0.5},
     "osnet_torchreid": {"appearance_thresh": 0.3, "appearance_veto": 0.5},
