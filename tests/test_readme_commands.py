@@ -242,6 +242,9 @@ EXCLUDED: dict[str, str] = {
     "footfall eval configs/eval/all.yaml": _LONG_EVAL + " (~20 min); its bounded twin "
     "(`--sequence TUD-Campus … --out /tmp/compare`) runs here",
     "footfall eval configs/eval/sweep.yaml": _LONG_EVAL + " in six configurations",
+    "footfall eval configs/eval/detection_sweep.yaml": "the detector in seven settings on a "
+    "sample of every sequence (~40 min on a shared machine); tests/evaluation/"
+    "test_eval_detection.py checks its figures on hand-made cases",
     "footfall eval configs/eval/all.yaml --config configs/edge/default.yaml --config "
     "configs/edge/fp32.yaml --config configs/edge/accurate.yaml --no-end-to-end --out "
     "reports/eval/int8-vs-fp32": _LONG_EVAL + " in three configurations, each calibrated",
