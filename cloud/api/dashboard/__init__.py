@@ -64,6 +64,10 @@ PAGES = {
     "dwell": "Dwell time",
     "flows": "Flows",
     "cameras": "Cameras",
+    "conversion": "Conversion",
+    "alerts": "Alerts",
+    "compare": "Compare",
+    "portfolio": "Portfolio",
     "queues": "Queues and groups",
 }
 

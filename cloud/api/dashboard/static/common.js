@@ -57,6 +57,16 @@ export async function api(path, query = {}) {
   return res.json();
 }
 
+/** GET /v1/{path}?query with this tab's key: resources over several sites (the portfolio). */
+export async function apiRoot(path, query = {}) {
+  const res = await fetch(`/v1/${path}?${new URLSearchParams(query)}`, { headers: { "X-API-Key": KEY } });
+  if (!res.ok) {
+    const body = await res.json().catch(() => ({}));
+    throw new Error(`${path}: ${body.detail || res.statusText}`);
+  }
+  return res.json();
+}
+
 export const layout = await api("layout");
 // The site's name comes from the API, for a key it accepted (served HTML names no site).
 document.querySelector(".site-name").textContent = layout.name;
