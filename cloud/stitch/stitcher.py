@@ -11,7 +11,9 @@ than the visitors of the last ``ttl_s``).
 A tracklet T and a visitor V (last seen on camera c at time e, position p) are scored in one
 of three modes:
 
-* ``appearance``: cosine similarity of T's embedding and V's mean embedding, nothing else.
+* ``appearance``: cosine similarity of T's embedding and V's mean embedding, nothing else, on
+  one scale for every embedder: (cos − m) / (1 − m), m the embedder's different-person mean
+  (``appearance_baselines``; two unrelated people score 0 on average, as the simulator's do).
 * ``spacetime``: no appearance at all. Feasibility (below) and the plausibility of the
   hand-over: a linked camera within the link's walking window, an overlapping camera at the
   same time, the same camera a moment later (a broken track); ties go to the shorter gap.
