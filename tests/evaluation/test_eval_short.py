@@ -44,8 +44,15 @@ def test_short_eval_writes_a_report_with_sane_figures(tmp_path: Path) -> None:
     # (0.5 s) of the 2.8 s clip's start or end, where a side cannot be established.
     assert line["true_in"] + line["true_out"] == 3
     assert abs(line["error"]) <= 3
+    # Detection per person-height band: TUD-Campus's people are all large (> 1/4 of 480 px).
+    det = run["detection"]
+    assert det["bands"]["large"]["gt_boxes"] == det["gt_boxes"] > 0
+    assert det["bands"]["small"]["gt_boxes"] == 0 and det["recall"] > 0.6
     (crowd,) = metrics["crowd"]
     assert crowd["frames_evaluated"] == 8 and crowd["mae"] < 15 and crowd["mape"] < 0.5
+    # The crowd count split by distance: the bands add up to the whole count.
+    bands = [crowd["distance"][b]["true_mean"] for b in ("far", "middle", "near")]
+    assert sum(bands) == pytest.approx(crowd["true_mean"])
     report = (out / "report.md").read_text()
     assert "footfall eval configs/eval/short.yaml" in report and "HOTA" in report
     assert "data:image/png;base64," in (out / "report.html").read_text()
