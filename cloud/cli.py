@@ -95,6 +95,18 @@ def load_sites(files: tuple[str, ...], folder: str | None = None) -> list[Site]:
     return load_site_configs(files, folder)
 
 
+def sites_watch(files: tuple[str, ...], folder: str | None = None) -> SitesWatch:
+    """What a long-running command re-reads: the files given, else the sites folder; read
+    once, so call it before loading the sites (a file written in between is not missed)."""
+    watch = (
+        SitesWatch(files=tuple(Path(f) for f in files))
+        if files
+        else SitesWatch(folder=resolve_sites_dir(folder))
+    )
+    watch.changes()
+    return watch
+
+
 @click.group(cls=Group)
 def cloud() -> None:
     """Cloud service: ingest, stitching, analytics and the query API."""
@@ -242,12 +254,8 @@ def ingest(
     appears (the configs are read again every --sites-rescan-s)."""
     from cloud.ingest.service import run_ingest
 
+    watch = sites_watch(site_files, sites_dir)
     sites = load_sites(site_files, sites_dir)
-    watch = (
-        SitesWatch(files=tuple(Path(f) for f in site_files))
-        if site_files
-        else SitesWatch(folder=resolve_sites_dir(sites_dir))
-    )
     run_ingest(
         settings.database_url(database_url),
         settings.bootstrap_servers(bootstrap_servers),
@@ -578,6 +586,13 @@ def apikey_revoke(database_url: str | None, key: str) -> None:
     show_default=True,
     help="Log every request (off: only start-up, warnings and errors).",
 )
+@_setting(
+    AnalyticsSettings,
+    "sites_rescan_s",
+    "--sites-rescan-s",
+    type=click.FloatRange(0.1),
+    help="Read the sites folder again this often (a site file added or changed later is served).",
+)
 def api(
     database_url: str | None,
     site_files: tuple[str, ...],
@@ -592,6 +607,7 @@ def api(
     failed_keys_per_minute: int,
     bootstrap_servers: str | None,
     access_log: bool,
+    sites_rescan_s: float | None,
 ) -> None:
     """Serve the query API (OpenAPI docs at /docs; /healthz and /readyz for load balancers)."""
     import socket
@@ -612,6 +628,7 @@ def api(
     from cloud.migrate import migrate
 
     url = settings.database_url(database_url)
+    watch = sites_watch(site_files, sites_dir)
     sites = load_sites(site_files, sites_dir)
     with connect(url) as conn:  # refuse before serving numbers made with other rules
         migrate(conn)
@@ -621,12 +638,13 @@ def api(
         ApiSettings(
             url,
             sites,
-            overriding(AnalyticsSettings),
+            overriding(AnalyticsSettings, sites_rescan_s=sites_rescan_s),
             limits=DatabaseLimits(pool_size, max_waiting, wait_timeout_s),
             stream_tick_s=stream_tick_s,
             stream_lifetime_s=stream_lifetime_s,
             failed_keys_per_minute=failed_keys_per_minute,
             bootstrap_servers=settings.bootstrap_servers(bootstrap_servers),
+            watch=watch,
         )
     )
     from cloud.api.dashboard import missing_asset_message
@@ -676,6 +694,13 @@ def api(
     type=click.FloatRange(1.0),
     help="Forget visitors not seen for this long (gallery memory bound).",
 )
+@_setting(
+    StitchSettings,
+    "sites_rescan_s",
+    "--sites-rescan-s",
+    type=click.FloatRange(0.1),
+    help="Read the sites folder again this often (a site file added or changed later is stitched).",
+)
 @click.option(
     "--interval-s",
     default=5.0,
@@ -691,6 +716,7 @@ def stitch_command(
     modes: tuple[str, ...],
     delay_s: float | None,
     ttl_s: float | None,
+    sites_rescan_s: float | None,
     interval_s: float,
     once: bool,
 ) -> None:
@@ -700,6 +726,7 @@ def stitch_command(
 
     from cloud.stitch.run import run_stitcher
 
+    watch = None if once else sites_watch(site_files, sites_dir)
     sites = load_sites(site_files, sites_dir)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -711,6 +738,8 @@ def stitch_command(
         interval_s,
         stop,
         once=once,
+        watch=watch,
+        rescan_s=overriding(StitchSettings, sites_rescan_s=sites_rescan_s).sites_rescan_s,
     )
 
 

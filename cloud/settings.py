@@ -71,6 +71,9 @@ class AnalyticsSettings(BaseSettings):
     are derived by ingest every ``analytics_interval_s`` after a batch of up to
     ``batch_seconds``, so this must exceed both together (5 + 1 s by default), or the live
     figure drops to zero between derivations."""
+    sites_rescan_s: float = 10.0
+    """How often the API reads the sites folder again: a site file added (or changed) later is
+    served within this time."""
 
 
 class RetentionSettings(BaseSettings):
@@ -201,6 +204,9 @@ class StitchSettings(BaseSettings):
     min_plain_frames: int = 10
     """A tracklet without appearance (no embedding) lasting this many frames keeps its visitor
     for ``ttl_s``; shorter ones are weak (``weak_ttl_s``)."""
+    sites_rescan_s: float = 10.0
+    """How often the stitcher reads the sites folder again: a site file added (or changed)
+    later is stitched from the next pass after this time."""
 
     @model_validator(mode="after")
     def _known_mode(self) -> Self:

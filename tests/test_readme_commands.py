@@ -160,7 +160,7 @@ RUN: dict[str, Run] = {
         instance="footfall simulate --scenario smoke --seed 2", prints="smoke"
     ),
     "footfall cloud stitch [--site FILE…] [--mode combined|appearance|spacetime …] [--delay-s 10] "
-    "[--ttl-s 10800] [--interval-s 5] [--once] [--database-url URL]": Run(
+    "[--ttl-s 10800] [--interval-s 5] [--sites-rescan-s 10] [--once] [--database-url URL]": Run(
         stack=True,
         instance="footfall cloud stitch --site configs/sites/two_floor_mall.yaml --mode appearance "
         "--mode spacetime --delay-s 10 --ttl-s 10800 --once --database-url URL",
@@ -264,8 +264,9 @@ EXCLUDED: dict[str, str] = {
     "which do the same on first use, run here",
     "footfall cloud api [--host 127.0.0.1] [--port 8080] [--pool-size 8] [--max-waiting 1024] "
     "[--wait-timeout-s 10] [--stream-tick-s 1] [--stream-lifetime-s 3600] "
-    "[--failed-keys-per-minute 30] [--bootstrap-servers HOST:PORT] [--access-log]": "a server "
-    "until SIGTERM; tests/integration/test_cloud_api.py and test_api_ops.py run it",
+    "[--failed-keys-per-minute 30] [--bootstrap-servers HOST:PORT] [--access-log] "
+    "[--sites-rescan-s 10]": "a server until SIGTERM; tests/integration/test_cloud_api.py and "
+    "test_api_ops.py run it, test_sites_taken_up.py with --sites-rescan-s",
     "footfall eval MANIFEST": "the manifests' commands, listed one by one here",
     "footfall demo [--site FILE] [--frames N] [--no-serve] [--port N] [--mall-site FILE]": "`make "
     "demo`'s command (excluded above); tests/integration/test_demo_living_dashboard.py runs it "

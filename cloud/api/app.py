@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field, replace
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
@@ -35,8 +36,10 @@ from cloud.api.routers import (
 from cloud.db import connect
 from cloud.migrate import migrate
 from cloud.settings import AnalyticsSettings
+from cloud.site_configs import LiveSites
 from cloud.transport.kafka import BrokerError, list_topics
 from footfall.site import Site
+from footfall.site.folder import SitesWatch
 
 PREFIX = "/v1/sites/{site}"
 
@@ -74,6 +77,9 @@ class ApiSettings:
     """Wrong keys one client address may send a minute before it gets 429."""
     bootstrap_servers: str | None = None
     """The broker ``/readyz`` checks too (None: the database only)."""
+    watch: SitesWatch | None = None
+    """Where site files added or changed later come from, read every
+    ``analytics.sites_rescan_s`` (None: only ``sites``)."""
 
 
 def create_app(settings: ApiSettings) -> FastAPI:
@@ -100,9 +106,27 @@ def create_app(settings: ApiSettings) -> FastAPI:
             live,
             settings.stream_lifetime_s,
         )
+        configs = LiveSites(settings.sites, settings.watch, settings.database_url, "the API")
+
+        async def take_up_sites() -> None:
+            while True:
+                await asyncio.sleep(settings.analytics.sites_rescan_s)
+                try:
+                    taken = await run_in_threadpool(configs.rescan)
+                except Exception as exc:  # the next rescan tries again; serving goes on
+                    log.error("reading the sites folder again failed (%s); the API goes on", exc)
+                    continue
+                if taken:  # the requests' site dict is replaced whole, never changed
+                    app.state.footfall = replace(app.state.footfall, sites=dict(configs.by_id))
+
+        rescans = asyncio.create_task(take_up_sites()) if settings.watch is not None else None
         try:
             yield
         finally:
+            if rescans is not None:
+                rescans.cancel()
+                with suppress(asyncio.CancelledError):
+                    await rescans
             await live.close()
             revocations.close()
             db.close()

@@ -82,7 +82,9 @@ def run_ingest(
 
     ``sites`` are the configs at start; with ``watch``, files added or changed later are taken
     up (a site file that does not load, or whose counting rules disagree with the stored
-    data's, is reported and left out, and ingest goes on)."""
+    data's, is reported and left out, and ingest goes on); read ``watch`` once before loading
+    ``sites`` (:func:`cloud.cli.sites_watch`), or the files read at start are read again at the
+    first rescan (and found unchanged)."""
     stop = stop or threading.Event()
     _stop_on_signals(stop)
     tune_gc()
@@ -195,8 +197,6 @@ def run_ingest(
         hold_fix=fix,
     )
     log.info("ingest started group=%s sites=%s", ingest.group_id, ",".join(s.id for s in sites))
-    if watch is not None:
-        watch.changes()  # the files read at start are not new
     try:
         pipeline.release()  # records held by an earlier run whose config is here now
         waiting = writer.held_counts()

@@ -3,7 +3,7 @@
 One folder of ``*.yaml`` site files (one site each; subfolders are not read): ``--sites-dir``,
 else ``FOOTFALL_SITES_DIR``, else this checkout's ``configs/sites``, found from this file (never
 from the current directory). :class:`SitesWatch` re-reads the folder, so a long-running process
-(ingest) picks up a site file added or changed after it started.
+(ingest, the API, the stitcher) picks up a site file added or changed after it started.
 """
 
 from __future__ import annotations
@@ -92,6 +92,10 @@ class SitesWatch:
             return site_files(self.folder)
         except SitesFolderError:
             return []  # gone for now: nothing new to read
+
+    def forget(self, path: Path) -> None:
+        """Report ``path`` again on the next :meth:`changes` (it could not be taken up now)."""
+        self._seen.pop(path, None)
 
     def changes(self) -> tuple[list[tuple[Path, Site]], list[str]]:
         """Sites of the files added or modified since the last call (all of them the first
