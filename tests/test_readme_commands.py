@@ -165,6 +165,12 @@ RUN: dict[str, Run] = {
         instance="footfall cloud stitch --site configs/sites/two_floor_mall.yaml --mode appearance "
         "--mode spacetime --delay-s 10 --ttl-s 10800 --once --database-url URL",
     ),
+    "footfall cloud alerts [--site FILE…] [--sites-dir DIR] [--interval-s S] [--once] "
+    "[--database-url URL]": Run(
+        stack=True,
+        instance="footfall cloud alerts --site configs/sites/two_floor_mall.yaml --interval-s 5 "
+        "--once --database-url URL",
+    ),
     "footfall simulate --scenario NAME --evaluate --json": Run(
         stack=True, instance="footfall simulate --scenario smoke --evaluate --json", prints="idf1"
     ),
