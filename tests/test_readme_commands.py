@@ -251,6 +251,8 @@ EXCLUDED: dict[str, str] = {
     "footfall eval configs/eval/detection_sweep.yaml": "the detector in seven settings on a "
     "sample of every sequence (~40 min on a shared machine); tests/evaluation/"
     "test_eval_detection.py checks its figures on hand-made cases",
+    "footfall eval configs/eval/detection_mall.yaml": "tiled detection on 500 Mall frames "
+    "(~10 min on a shared machine); tests/evaluation/test_eval_short.py runs the crowd count",
     "footfall eval configs/eval/all.yaml --config configs/edge/default.yaml --config "
     "configs/edge/fp32.yaml --config configs/edge/accurate.yaml --no-end-to-end --out "
     "reports/eval/int8-vs-fp32": _LONG_EVAL + " in three configurations, each calibrated",
