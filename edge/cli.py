@@ -613,3 +613,78 @@ def setup(
         click.echo("site set-up page stopped")
     finally:
         server.server_close()
+
+
+@edge.command()
+@click.option(
+    "--streams", type=int, default=1, show_default=True, help="Camera streams in the first run."
+)
+@click.option(
+    "--device",
+    type=click.Choice(["cpu", "cuda"]),
+    default="cpu",
+    show_default=True,
+    help="Where the engine runs (FP16 on cuda, FP32 on cpu).",
+)
+@click.option(
+    "--duration-s",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Measured seconds of each end-to-end run (after a short warm-up).",
+)
+@click.option(
+    "--search/--no-search",
+    default=True,
+    show_default=True,
+    help="Search for the largest stream count held at 15 fps with p99 latency under 1 s.",
+)
+@click.option(
+    "--search-max", type=int, help="Most streams the search tries (default 512 cuda, 8 cpu)."
+)
+@click.option(
+    "--decoder",
+    type=click.Choice(["opencv", "nvdec"]),
+    default="opencv",
+    show_default=True,
+    help="Decode on the CPU (OpenCV) or the GPU's NVDEC (PyNvVideoCodec; OpenCV without it).",
+)
+@click.option(
+    "--source",
+    type=click.Path(path_type=Path),
+    default=Path("../shared/data/pets2009_s2l1/video/View_001_vtest.avi"),
+    show_default=True,
+    help="Real footage re-encoded once to the 1080p H.264 clip every stream replays.",
+)
+@click.option(
+    "--json",
+    "json_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Where to write every figure (default bench/results/edge_bench_<device>.json).",
+)
+def bench(
+    streams: int,
+    device: str,
+    duration_s: float,
+    search: bool,
+    search_max: int | None,
+    decoder: str,
+    source: Path,
+    json_file: Path | None,
+) -> None:
+    """How many 1080p cameras this node carries at 15 fps: decode, batched detection, Re-ID,
+    tracking and messages, end to end; the detector alone; latency, CPU and GPU use."""
+    from edge.engine.bench import run_bench, write_results
+
+    results = run_bench(
+        streams=streams,
+        device=device,
+        duration_s=duration_s,
+        source=source,
+        search=search,
+        search_max=search_max,
+        decoder="nvdec" if decoder == "nvdec" else "opencv",
+        echo=click.echo,
+        progress=lambda partial: write_results(partial, json_file),
+    )
+    click.echo(f"figures written to {write_results(results, json_file)}")

@@ -267,6 +267,14 @@ EXCLUDED: dict[str, str] = {
     "footfall edge setup --site FILE [--out FILE] [--config FILE] [--host 127.0.0.1] "
     "[--port 8765]": "a server until Ctrl-C; tests/edge/test_setup.py runs the command and its "
     "API, tests/integration/test_site_setup_browser.py drives its page in Chromium",
+    "footfall edge bench [--streams N] [--device cpu|cuda] [--duration-s S] [--search|--no-search] "
+    "[--search-max N] [--decoder opencv|nvdec] [--source VIDEO] [--json FILE]": "minutes of "
+    "decoding and detection on 1080p streams; tests/edge/test_engine_bench.py runs its bad input "
+    "and search, tests/edge/test_engine*.py its engine, workers and decoders",
+    "footfall edge bench": "named in prose; its synopsis is excluded above",
+    "footfall edge bench --device cuda|cpu": "named in prose; its synopsis is excluded above",
+    "footfall edge bench --streams 1 --device cpu --duration-s 10 --search-max 4": "the CPU "
+    "benchmark behind the README's figures (minutes); its parts are tested in tests/edge/",
     "footfall edge optimize --site FILE [--config FILE]": "calibrates the INT8 detector on 150 "
     "frames of the site's cameras and times it (a minute or more); `edge run` and `edge check`, "
     "which do the same on first use, run here",

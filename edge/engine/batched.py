@@ -113,11 +113,14 @@ def letterbox_batch(
     batch = torch.full((len(frames), 3, h, w), PAD_VALUE, dtype=dtype, device=frames[0].device)
     for i, (frame, plan) in enumerate(zip(frames, plans, strict=True)):
         rh, rw = plan.resized_hw
-        x = frame.unsqueeze(0).to(dtype) / 255.0
+        x = frame.unsqueeze(0)
         if (rh, rw) != tuple(frame.shape[1:]):
-            x = F.interpolate(x.float(), size=(rh, rw), mode="bilinear", align_corners=False)
+            # On the CPU torch resizes uint8 directly (as cv2 does, ~8x faster than float);
+            # CUDA resizes in float.
+            x = x if x.device.type == "cpu" else x.float()
+            x = F.interpolate(x, size=(rh, rw), mode="bilinear", align_corners=False)
         px, py = plan.pad_xy
-        batch[i, :, py : py + rh, px : px + rw] = x[0].to(dtype)
+        batch[i, :, py : py + rh, px : px + rw] = x[0].to(dtype) / 255.0
     return batch
 
 

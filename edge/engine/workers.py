@@ -97,6 +97,7 @@ def _work(
         pipeline.schedule = None  # the engine embeds every confident box (refresh_s 0)
         pipelines[camera_id] = pipeline
     blank = np.zeros(3, np.uint8)
+    outbox.put("ready")
     while True:
         request: TrackRequest | None = inbox.get()
         if request is None:
@@ -186,7 +187,8 @@ class TrackingWorkers:
             )
             proc.start()
             self._procs.append(proc)
-        self._finished = 0
+        self._finished = self._ready = 0
+        self._early: list[Published] = []
 
     def submit(self, request: TrackRequest) -> bool:
         """Queue a frame for its camera's worker; False (and counted) if that worker is full."""
@@ -201,7 +203,7 @@ class TrackingWorkers:
     def results(self, timeout_s: float = 0.0) -> list[Published]:
         """Whatever the workers have published since the last call (waits up to timeout_s
         for the first)."""
-        out: list[Published] = []
+        out, self._early = self._early, []
         block = timeout_s > 0
         while True:
             try:
@@ -211,8 +213,21 @@ class TrackingWorkers:
             block = False
             if item is None:
                 self._finished += 1
+            elif item == "ready":
+                self._ready += 1
             else:
                 out.append(item)
+
+    def wait_ready(self, timeout_s: float = 120.0) -> bool:
+        """Wait until every worker has built its cameras' trackers (True), or the timeout."""
+        import time
+
+        deadline = time.monotonic() + timeout_s
+        early: list[Published] = []
+        while self._ready < len(self._procs) and time.monotonic() < deadline:
+            early.extend(self.results(timeout_s=0.2))
+        self._early = early + self._early
+        return self._ready >= len(self._procs)
 
     def close(self, timeout_s: float = 30.0) -> list[Published]:
         """Stop the workers after their queued frames; their last results (tracklets ended)."""
