@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from edge_footage import PETS_VIDEO, needs_pets
 
 from edge.engine.bench import search_streams
 from footfall.cli import main
@@ -63,3 +64,39 @@ def test_the_results_are_written_as_one_json_file(tmp_path: Path) -> None:
 
     path = write_results({"device": "cuda:0", "max_streams_1080p_15fps": 3}, tmp_path / "x.json")
     assert path.read_text().count("max_streams_1080p_15fps") == 1
+
+
+@needs_pets
+def test_end_to_end_publishes_every_stream_with_its_latency(tmp_path: Path) -> None:
+    """Two paced streams of a small clip through the whole chain, on CPU torch."""
+    import cv2
+
+    from edge.config import EdgeConfig
+    from edge.engine.batched import BatchedPersonDetector, DeviceEmbedder, mobilenet_reid_network
+    from edge.engine.bench import Node, end_to_end
+    from edge.weights import verified_weights
+
+    clip = tmp_path / "clip.avi"
+    capture = cv2.VideoCapture(str(PETS_VIDEO))
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter.fourcc(*"MJPG"), 15, (384, 288))
+    for _ in range(30):
+        writer.write(cv2.resize(capture.read()[1], (384, 288)))
+    writer.release()
+    capture.release()
+    node = Node(
+        BatchedPersonDetector.from_weights(verified_weights(), image_size=320),
+        DeviceEmbedder(mobilenet_reid_network(), width=64, height=64, model_name="mnv2"),
+        EdgeConfig(),
+        "opencv",
+        workers=1,
+    )
+    result = end_to_end(node, clip, streams=2, duration_s=3.0)
+    assert result["streams"] == 2 and result["errors"] == 0
+    assert result["fps_per_stream_min"] > 0  # both cameras published inside the window
+    assert result["messages"] >= result["frames_published"] > 0
+    assert 0 < result["latency_p50_s"] <= result["latency_p99_s"]
+    assert result["frames_dropped_by_decoders"] >= 0 and result["mean_batch"] >= 1
+    assert result["cpu_percent_of_machine"] > 0 and result["gpu_percent"] is None
+    assert result["held"] == (
+        result["fps_per_stream_min"] >= 14.25 and result["latency_p99_s"] < 1.0
+    )
