@@ -112,10 +112,11 @@ def test_error_answers_are_documented(client: TestClient) -> None:
     for path, methods in doc["paths"].items():
         if not path.startswith("/v1/"):
             continue
-        codes = set(methods["get"]["responses"])
-        assert {"401", "403", "404", "422", "429", "503"} <= codes, (path, codes)
-        schema = methods["get"]["responses"]["422"]["content"]["application/json"]["schema"]
-        assert schema == {"$ref": "#/components/schemas/Problem"}, path
+        for operation in methods.values():  # GET, and POST (transactions)
+            codes = set(operation["responses"])
+            assert {"401", "403", "404", "422", "429", "503"} <= codes, (path, codes)
+            schema = operation["responses"]["422"]["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/Problem"}, path
 
 
 def test_wrong_keys_are_rate_limited(module_database_url: str, key: str) -> None:

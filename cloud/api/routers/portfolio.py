@@ -15,6 +15,7 @@ from cloud.api import retail_models as models
 from cloud.api.auth import key_sites
 from cloud.api.database import Conn
 from cloud.api.deps import ERROR_RESPONSES, State
+from cloud.api.params import EARLIEST, LATEST, unprocessable
 from footfall.site import Site
 
 router = APIRouter(tags=["portfolio"])
@@ -99,7 +100,7 @@ def _portfolio(conn: Conn, sites: list[Site], day: date | None) -> dict[str, Any
     response_model=models.Portfolio,
     summary="Every site the key may see: a day's entries against last week and last year, "
     "unique visitors, transactions, conversion and open alerts",
-    responses={k: v for k, v in ERROR_RESPONSES.items() if k != 404},
+    responses=ERROR_RESPONSES,
 )
 async def portfolio(
     request: Request,
@@ -111,6 +112,11 @@ async def portfolio(
     x_api_key: Annotated[str | None, Header(description="An API key.", max_length=200)] = None,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> JSONResponse:
+    if day is not None and not EARLIEST.date() < day < LATEST.date():
+        raise unprocessable(
+            f"day={day.isoformat()} is outside the supported range "
+            f"{EARLIEST:%Y-%m-%d} .. {LATEST:%Y-%m-%d}"
+        )
     token = await _key(request, state, x_api_key, authorization)
     ids = await state.db.run(key_sites, token)
     if not ids:
