@@ -203,7 +203,8 @@ class StitchSettings(BaseSettings):
     merged."""
     min_plain_frames: int = 10
     """A tracklet without appearance (no embedding) lasting this many frames keeps its visitor
-    for ``ttl_s``; shorter ones are weak (``weak_ttl_s``)."""
+    for ``ttl_s``; shorter ones are weak (``weak_ttl_s``): joining a visitor, such a fragment
+    takes its id without moving where and when the visitor was last seen."""
     sites_rescan_s: float = 10.0
     """How often the stitcher reads the sites folder again: a site file added (or changed)
     later is stitched from the next pass after this time."""
