@@ -27,8 +27,8 @@ PERIODS = {"last_week": 7, "last_year": 364}
 """Earlier periods compared with, and how many days back each is."""
 
 KPIS: dict[str, str] = {
-    "entries": "Entries over the entrance lines",
-    "exits": "Exits over the entrance lines",
+    "entries": "Entries over the entrance lines (staff left out)",
+    "exits": "Exits over the entrance lines (staff left out)",
     "unique_visitors": "Unique visitors (stitched, held-back fragments left out)",
     "zone_visits": "Zone visits (one zone with zone=)",
     "dwell_mean_s": "Mean dwell time in zones, seconds (one zone with zone=)",
@@ -63,9 +63,11 @@ def kpi_value(
 ) -> float | None:
     """The value of ``kpi`` over [lo, hi) (None: nothing to average or divide)."""
     z = (zone,) if zone else ()
-    if kpi in ("entries", "exits"):
-        ins, outs = queries.entries_between(conn, site.id, entry_lines(site), lo, hi)
-        return float(ins if kpi == "entries" else outs)
+    if kpi in ("entries", "exits"):  # as the footfall API counts them: staff left out
+        r = TimeRange(lo, hi, timedelta(days=1), ZoneInfo(site.site.timezone))
+        lines = set(entry_lines(site))
+        rows = [x for x in queries.footfall(conn, site.id, r) if x["line_id"] in lines]
+        return float(sum(x["ins" if kpi == "entries" else "outs"] for x in rows))
     if kpi == "unique_visitors":
         r = TimeRange(lo, hi, timedelta(hours=1), ZoneInfo(site.site.timezone))
         return float(queries.visitor_summary(conn, site.id, r)["unique_visitors"])
