@@ -276,7 +276,8 @@ def end_to_end(node: Node, clip: Path, streams: int, duration_s: float) -> dict[
     high = node.config.tracker.track_high_thresh
     published: list[Published] = []
     usage = _Utilisation(str(node.detector.device))
-    steps = batch_total = 0
+    steps = batch_total = crops = 0
+    stage_s = {"detect": 0.0, "reid": 0.0, "hand_over": 0.0}  # engine seconds in the window
     started = time.perf_counter()
     window = (started + warmup_s, started + warmup_s + duration_s)
     measuring = False
@@ -292,10 +293,13 @@ def end_to_end(node: Node, clip: Path, streams: int, duration_s: float) -> dict[
         if not frames:
             time.sleep(0.002)
             continue
+        t0 = time.perf_counter()
         on_device = upload([f.image for f in frames], node.detector.device, [f.rgb for f in frames])
         detections, boxes = node.detector.detect_on_device(on_device)
+        t1 = time.perf_counter()
         confident = [b[d.confidence >= high] for d, b in zip(detections, boxes, strict=True)]
         vectors = node.embedder.embed_boxes(on_device, confident)
+        t2 = time.perf_counter()
         for frame, dets, vec in zip(frames, detections, vectors, strict=True):
             embedding = None
             if len(vec):
@@ -318,6 +322,10 @@ def end_to_end(node: Node, clip: Path, streams: int, duration_s: float) -> dict[
         if measuring:
             steps += 1
             batch_total += len(frames)
+            stage_s["detect"] += t1 - t0
+            stage_s["reid"] += t2 - t1
+            stage_s["hand_over"] += time.perf_counter() - t2
+            crops += sum(len(c) for c in confident)
     figures = usage.stop() if measuring else {}
     dropped = sum(d.dropped for d in decoders) - drops0
     skipped = sum(tracking.skipped.values()) - skips0
@@ -343,6 +351,10 @@ def end_to_end(node: Node, clip: Path, streams: int, duration_s: float) -> dict[
         "frames_dropped_by_decoders": dropped,
         "frames_skipped_by_busy_workers": skipped,
         "engine_steps": steps,
+        "engine_ms_per_step": {k: round(v / steps * 1000, 1) for k, v in stage_s.items()}
+        if steps
+        else None,
+        "reid_crops_per_step": round(crops / steps, 2) if steps else 0,
         "mean_batch": round(batch_total / steps, 2) if steps else 0,
         "messages": sum(p.count for p in inside),
         "errors": sum(p.error is not None for p in inside),
