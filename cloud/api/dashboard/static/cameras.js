@@ -1,13 +1,21 @@
 // Camera health: latest heartbeat per camera, and frame rate and latency over time.
 import {
   PALETTE, api, axis, cameraName, chart, clock, escapeHtml, every, fontPx, layout, legend, rangePicker,
-  render,
+  render, tz,
 } from "./common.js";
 
 const fps = chart(document.getElementById("camera-fps"));
 const latency = chart(document.getElementById("camera-latency"));
 const picker = rangePicker(document.getElementById("range"), () => update(), "3h");
 const color = (id) => PALETTE[Math.max(0, layout.cameras.findIndex((c) => c.id === id)) % PALETTE.length];
+
+function timeLabel(v) {
+  const at = new Date(v);
+  const hm = clock(at, false);
+  if (hm !== "00:00") return hm;
+  const day = at.toLocaleDateString("en-GB", { timeZone: tz, weekday: "short", day: "numeric", month: "short" });
+  return `${hm}\n${day}`;
+}
 
 function ago(iso) {
   const s = Math.max(0, (Date.now() - new Date(iso)) / 1000);
@@ -44,7 +52,15 @@ async function update() {
     if (!byCamera.has(r.camera_id)) byCamera.set(r.camera_id, []);
     byCamera.get(r.camera_id).push(r);
   }
-  const timeAxis = { type: "time", ...axis({ axisLabel: { ...axis().axisLabel, formatter: (v) => clock(new Date(v), false) } }) };
+  // The range asked for (from its first 5-minute bucket), whatever data it has: without min and
+  // max an empty or one-point chart spanned two days of the browser's own time zone. Labels
+  // are site time; the one at the site's midnight names the new day.
+  const timeAxis = {
+    type: "time",
+    min: Math.floor(range.start / 300e3) * 300e3,
+    max: range.end,
+    ...axis({ axisLabel: { ...axis().axisLabel, hideOverlap: true, formatter: timeLabel } }),
+  };
   const grid = { left: "2%", right: "3%", bottom: "3%", top: fontPx(3.2), containLabel: true };
   const fpsSeries = [];
   const latencySeries = [];

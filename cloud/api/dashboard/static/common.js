@@ -153,6 +153,14 @@ export function localIso(date) {
   return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}`;
 }
 
+/** The instant (ms) of a naive site-local ISO string: the inverse of localIso. */
+export function instant(local) {
+  const guess = Date.parse(`${local.length === 16 ? `${local}:00` : local}Z`);
+  let at = guess;
+  for (let i = 0; i < 2; i++) at = guess - (Date.parse(`${localIso(new Date(at))}Z`) - at);
+  return at;
+}
+
 export function clock(date, seconds = true) {
   return date.toLocaleTimeString("en-GB", {
     timeZone: tz, hour: "2-digit", minute: "2-digit", ...(seconds ? { second: "2-digit" } : {}),
@@ -184,7 +192,8 @@ const PRESETS = {
 /**
  * A time-range picker in ``el`` (preset or custom from/to, kept in the address so a screen can
  * be bookmarked). ``onChange`` is called on every change; ``current()`` gives {from, to, label}
- * as site-local ISO strings, relative presets measured from now.
+ * as site-local ISO strings, relative presets measured from now, and {start, end}: the same
+ * two instants in ms (for a chart's time axis).
  */
 export function rangePicker(el, onChange, preset = "today") {
   const chosen = params.get("range") || preset;
@@ -226,10 +235,11 @@ export function rangePicker(el, onChange, preset = "today") {
     current() {
       const key = select.value;
       const end = new Date();
-      if (key === "custom") return { from: from.value, to: to.value, label: `${from.value} – ${to.value}` };
-      if (key === "today") return { from: `${localIso(end).slice(0, 10)}T00:00:00`, to: localIso(end), label: "today" };
+      const range = (a, b, label) => ({ from: a, to: b, label, start: instant(a), end: instant(b) });
+      if (key === "custom") return range(from.value, to.value, `${from.value} – ${to.value}`);
+      if (key === "today") return range(`${localIso(end).slice(0, 10)}T00:00:00`, localIso(end), "today");
       const [name, seconds] = PRESETS[key];
-      return { from: localIso(new Date(end - seconds * 1000)), to: localIso(end), label: name.toLowerCase() };
+      return range(localIso(new Date(end - seconds * 1000)), localIso(end), name.toLowerCase());
     },
   };
 }
