@@ -64,8 +64,10 @@ run)
   OUT=${OUT:-.run/gpu-out}
   mkdir -p "$OUT"
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
-  python3 -m pip install --quiet --no-index --find-links "$WHEELS" --no-deps \
+  # Into a folder of its own (nothing of the machine's Python is changed or needs rights).
+  python3 -m pip install --quiet --no-index --no-deps --target .run/gpu-site \
     "$WHEELS"/*.whl 2>&1 | tail -3 || true
+  export PYTHONPATH=.run/gpu-site:.
   python3 - <<'EOF'
 import importlib.util
 need = ["torch", "torchvision", "cv2", "numpy", "scipy", "ultralytics", "boxmot", "lap",
@@ -78,7 +80,7 @@ EOF
   # Largest counts first would waste the budget: the search doubles from --streams.
   DECODER=opencv
   if python3 -c 'import PyNvVideoCodec' 2>/dev/null; then DECODER=nvdec; fi
-  timeout "${GPU_BENCH_BUDGET_S:-360}" env PYTHONPATH=. python3 -c \
+  timeout "${GPU_BENCH_BUDGET_S:-360}" python3 -c \
     'from footfall.cli import main; main()' edge bench --device cuda --streams 32 \
     --decoder "$DECODER" \
     --duration-s "${GPU_BENCH_DURATION_S:-8}" --search-max 256 --json "$OUT/edge_bench_cuda.json" \
