@@ -106,10 +106,10 @@ def test_the_compose_file_follows_the_compose_specification() -> None:
 
 def test_the_compose_file_runs_the_stack_the_guide_describes() -> None:
     services = _compose()["services"]
-    assert set(services) >= {"kafka", "timescaledb", "migrate", "ingest", "stitch", "api"}  # type: ignore[arg-type]
+    assert set(services) >= {"kafka", "timescaledb", "migrate", "ingest", "stitch", "alerts", "api"}  # type: ignore[arg-type]
     kafka = services["kafka"]["environment"]  # type: ignore[index]
     assert "controller" in kafka["KAFKA_PROCESS_ROLES"]  # KRaft: no ZooKeeper
-    for name in ("ingest", "stitch", "api"):
+    for name in ("ingest", "stitch", "alerts", "api"):
         needs = services[name]["depends_on"]  # type: ignore[index]
         assert needs["migrate"]["condition"] == "service_completed_successfully"
 
@@ -122,6 +122,7 @@ def test_every_compose_service_command_is_a_footfall_command_line() -> None:
         ctx = parse_footfall(args, _mounts(svc, env))
         seen.append((name, ctx.command.name))
     assert sorted(seen) == [
+        ("alerts", "alerts"),
         ("api", "api"),
         ("edge", "run"),
         ("ingest", "ingest"),
