@@ -25,6 +25,7 @@ from cloud.ingest.pipeline import IngestPipeline, IngestStats
 from cloud.ingest.writer import BatchWriter
 from cloud.migrate import migrate
 from cloud.settings import IngestSettings, RetentionSettings
+from cloud.site_configs import LiveSites
 from cloud.transport.kafka import (
     INGEST_TOPICS,
     KafkaDeadLetters,
@@ -32,7 +33,6 @@ from cloud.transport.kafka import (
     ensure_topics,
     topic_name,
 )
-from footfall.errors import UserError
 from footfall.site import Site
 from footfall.site.folder import SitesWatch
 
@@ -98,7 +98,7 @@ def run_ingest(
     analytics_timer = Periodic(ingest.analytics_interval_s)
     retention_timer = Periodic(retention.interval_s)
     rescan_timer = Periodic(ingest.sites_rescan_s)
-    known: dict[str, Site] = {s.id: s for s in sites}
+    live = LiveSites(sites, watch, database_url, "ingest")
     current: list[Site] = list(sites)  # replaced, never changed: the analytics thread reads it
 
     def after_flush() -> None:
@@ -148,36 +148,9 @@ def run_ingest(
         nonlocal current
         if watch is None or not rescan_timer.due():
             return
-        loaded, problems = watch.changes()
-        for problem in problems:
-            log.error("site config left out: %s; ingest goes on without it", problem)
-        taken: list[Site] = []
-        for path, site in loaded:
-            old = known.get(site.id)
-            if old is not None and old.source_file != site.source_file:
-                log.error(
-                    "site config left out: %s defines site %r, already read from %s; give "
-                    "each site file its own site.id",
-                    path,
-                    site.id,
-                    old.source_file,
-                )
-                continue
-            if old == site:
-                continue
-            try:
-                with connect(database_url) as conn:
-                    agree_rules(conn, site)
-            except UserError as exc:
-                log.error("site config left out: %s; ingest goes on without it", exc)
-                continue
-            taken.append(site)
-        if not taken:
+        if not live.rescan():
             return
-        for site in taken:
-            known[site.id] = site
-            log.info("site config taken up: site=%s cameras=%d", site.id, len(site.cameras))
-        current = list(known.values())
+        current = live.sites
         pipeline.flush()  # what was decoded with the old configs is written first
         writer.cell_m = {s.id: s.counting.heatmap_cell_m for s in current}
         pipeline.cameras = {s.id: frozenset(c.id for c in s.cameras) for s in current}
