@@ -194,7 +194,7 @@ def test_processes_with_other_counting_rules_agree_or_refuse(
     assert adopt.returncode == 0, adopt.stderr[-3000:]
     assert (
         "recorded line_hysteresis_m=0.6, line_establish_s=0, min_visit_s=3, visit_gap_s=2, "
-        "heatmap_cell_m=1" in adopt.stdout
+        "min_visitor_s=12, heatmap_cell_m=1" in adopt.stdout
     )
     with psycopg.connect(database_url) as conn:
         assert stored_rules(conn, "demo") == other.counting
