@@ -56,6 +56,9 @@ PLAIN_TABLES: Final[dict[str, str]] = {
 NO_PERSONAL_DATA: Final[dict[str, str]] = {
     "api_key": "sha256 hashes of API keys, a name, when each expires or was revoked",
     "api_key_site": "the sites each API key may read",
+    "alert": "alerts fired and cleared on a zone, an entrance or a camera, with the figure",
+    "pos_transaction": "transactions per store and interval from the tills (counts, no buyers)",
+    "webhook_outbox": "alert notifications queued for and sent to the site's webhooks",
     "schema_version": "which migrations ran, and when",
     "site_rules": "the counting rules each site's derived rows were made with",
 }
