@@ -22,7 +22,7 @@ from cloud.settings import (
     StitchSettings,
     overriding,
 )
-from cloud.transport.kafka import ensure_topics, list_topics, topic_name
+from cloud.transport.kafka import client_errors_on_one_line, ensure_topics, list_topics, topic_name
 from footfall.broker_security import BrokerSecurity
 from footfall.contract import topics
 from footfall.errors import Group
@@ -112,6 +112,7 @@ def cloud() -> None:
     """Cloud service: ingest, stitching, analytics and the query API."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("kafka").setLevel(logging.WARNING)  # its INFO is connection chatter
+    client_errors_on_one_line()  # a dropped connection is one line, not a traceback
 
 
 @cloud.command()

@@ -47,6 +47,28 @@ FETCH_MAX_BYTES: Final = 64 * 1024 * 1024
 """Ingest fetches up to this much per partition and per fetch (records of 10 MB included)."""
 
 
+class _ClientErrorsOnOneLine(logging.Filter):
+    """kafka-python logs a dropped connection with its whole traceback (``log.exception`` in
+    ``kafka.net``), then reconnects on its own: keep the sentence and the error, not the stack."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("kafka") and record.exc_info and record.exc_info[1]:
+            error = record.exc_info[1]
+            record.msg = f"{record.getMessage()} ({type(error).__name__}: {error})"
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def client_errors_on_one_line() -> None:
+    """Install :class:`_ClientErrorsOnOneLine` on the root logger's handlers (call after
+    ``logging.basicConfig``); records of child loggers pass handler filters, not logger ones."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _ClientErrorsOnOneLine) for f in handler.filters):
+            handler.addFilter(_ClientErrorsOnOneLine())
+
+
 class BrokerError(UserError, RuntimeError):
     """The broker cannot be reached or refused a request."""
 
