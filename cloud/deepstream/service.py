@@ -124,6 +124,11 @@ def run_bridge(
         while not stop.is_set():
             records = source.poll(0.5)
             now = time.monotonic()
+            if not records and not source.assigned():
+                # The consumer group is still (re)balancing (after a restart it can take a
+                # while): nothing has been read, so neither idle time nor silence counts yet.
+                last_record = now
+                continue
             out: list[Message] = []
             offsets: Offsets = {}
             bad: list[DeadLetter] = []
