@@ -4,9 +4,9 @@ Every dependency is ``async`` and cheap: the only blocking work (a key lookup on
 goes through :class:`cloud.api.database.Database`, which never blocks the event loop.
 """
 
-from __future__ import annotations
-
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from cloud.api.auth import FailedKeyLimiter, KeyCache, key_scope
 from cloud.api.database import Database
 from cloud.api.live import LiveOccupancy
-from cloud.api.params import DATE_TIME, TimeRange
+from cloud.api.params import DATE_TIME, TimeRange, parse_bucket
 from cloud.settings import AnalyticsSettings
 from footfall.site import Site
 from footfall.site.base import SLUG_PATTERN
@@ -132,28 +132,54 @@ async def _site(
 AuthorisedSite = Annotated[Site, Depends(_site)]
 
 
+SpanDependency = Callable[..., Awaitable[TimeRange]]
+
+
+def span(
+    from_default: str, to_default: str, *, until_now: timedelta | None = None
+) -> SpanDependency:
+    """A ``from``/``to`` dependency (no ``bucket``) whose defaults the parameters document.
+
+    Resources that need no bucket use ``Annotated[TimeRange, Depends(span(...))]``; the
+    range's ``bucket`` is then the default one. ``until_now``: see :meth:`TimeRange.parse`.
+    (This module has no ``from __future__ import annotations``: FastAPI must see the
+    closure's annotations as objects, not as names it cannot resolve.)"""
+
+    async def parse_span(
+        site: AuthorisedSite,
+        start: Annotated[
+            str | None,
+            Query(
+                alias="from",
+                description=f"Start, ISO 8601; site-local if naive. Default: {from_default}.",
+                max_length=64,
+                json_schema_extra=DATE_TIME,
+            ),
+        ] = None,
+        end: Annotated[
+            str | None,
+            Query(
+                alias="to",
+                description=f"End (exclusive), ISO 8601. Default: {to_default}.",
+                max_length=64,
+                json_schema_extra=DATE_TIME,
+            ),
+        ] = None,
+    ) -> TimeRange:
+        tz = ZoneInfo(site.site.timezone)
+        return TimeRange.parse(start, end, None, tz, until_now=until_now)
+
+    return parse_span
+
+
+_today = span(
+    "today 00:00 (site time), or a day before `to`",
+    "tomorrow 00:00 (site time), or a day after `from`",
+)
+
+
 async def _range(
-    site: AuthorisedSite,
-    start: Annotated[
-        str | None,
-        Query(
-            alias="from",
-            description="Start, ISO 8601; site-local if naive. Default: today 00:00 (site time), "
-            "or a day before `to`.",
-            max_length=64,
-            json_schema_extra=DATE_TIME,
-        ),
-    ] = None,
-    end: Annotated[
-        str | None,
-        Query(
-            alias="to",
-            description="End (exclusive), ISO 8601. Default: tomorrow 00:00 (site time), or a "
-            "day after `from`.",
-            max_length=64,
-            json_schema_extra=DATE_TIME,
-        ),
-    ] = None,
+    within: Annotated[TimeRange, Depends(_today)],
     bucket: Annotated[
         str | None,
         Query(
@@ -163,7 +189,7 @@ async def _range(
         ),
     ] = None,
 ) -> TimeRange:
-    return TimeRange.parse(start, end, bucket, ZoneInfo(site.site.timezone))
+    return within if bucket is None else replace(within, bucket=parse_bucket(bucket))
 
 
 Range = Annotated[TimeRange, Depends(_range)]

@@ -73,12 +73,22 @@ class TimeRange:
         bucket: str | None,
         tz: ZoneInfo,
         now: datetime | None = None,
+        *,
+        until_now: timedelta | None = None,
     ) -> TimeRange:
         """The range asked for; without ``from`` and ``to``, today in the site's time zone
         (one missing: a day before ``to`` or after ``from``); without ``bucket``, one that
-        suits the range (:func:`default_bucket`)."""
-        if start is None and end is None:
-            today = (now or datetime.now(UTC)).astimezone(tz).date()
+        suits the range (:func:`default_bucket`).
+
+        With ``until_now``, a missing ``to`` is now (a second ahead, so that what happened
+        this instant is in) and a missing ``from`` is ``until_now`` before ``to``."""
+        moment = now or datetime.now(UTC)
+        if until_now is not None:
+            hi = parse_time(end, "to", tz) if end is not None else moment + timedelta(seconds=1)
+            lo = parse_time(start, "from", tz) if start is not None else hi - until_now
+            lo = max(lo, EARLIEST)
+        elif start is None and end is None:
+            today = moment.astimezone(tz).date()
             lo = datetime.combine(today, time(0), tzinfo=tz)
             hi = datetime.combine(today + timedelta(days=1), time(0), tzinfo=tz)
         elif end is None:
@@ -90,11 +100,21 @@ class TimeRange:
         else:
             lo, hi = parse_time(start, "from", tz), parse_time(end, "to", tz)
         if hi <= lo:
-            raise unprocessable(f"to ({end}) must be after from ({start})")
+            raise unprocessable(
+                f"to ({_shown(end, hi, tz)}) must be after from ({_shown(start, lo, tz)}); "
+                "send a later to or an earlier from"
+            )
         if hi - lo > timedelta(days=400):
             raise unprocessable("the range from..to is longer than 400 days; ask for less")
         step = parse_bucket(bucket) if bucket is not None else default_bucket(hi - lo)
         return cls(lo, hi, step, tz)
+
+
+def _shown(given: str | None, value: datetime, tz: ZoneInfo) -> str:
+    """A range end as the request gave it, or the default it got."""
+    if given is not None:
+        return given
+    return f"{value.astimezone(tz).isoformat(timespec='seconds')} by default"
 
 
 def default_bucket(span: timedelta) -> timedelta:

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from cloud.alerts import store
 from cloud.api import retail_models as models
-from cloud.api.deps import AuthorisedSite, Db
-from cloud.api.params import DATE_TIME, TimeRange
+from cloud.api.deps import AuthorisedSite, Db, span
+from cloud.api.params import TimeRange
 from cloud.api.render import localise
 from footfall.site import Site
 
 router = APIRouter(tags=["alerts"])
+
+RECENT = span("7 days before `to`", "now", until_now=timedelta(days=7))
 
 
 def rules(site: Site) -> list[dict[str, str]]:
@@ -62,31 +64,9 @@ def rules(site: Site) -> list[dict[str, str]]:
 async def get_alerts(
     site: AuthorisedSite,
     db: Db,
-    start: Annotated[
-        str | None,
-        Query(
-            alias="from",
-            description="Start, ISO 8601; site-local if naive. Default: 7 days before to.",
-            max_length=64,
-            json_schema_extra=DATE_TIME,
-        ),
-    ] = None,
-    end: Annotated[
-        str | None,
-        Query(
-            alias="to",
-            description="End (exclusive). Default: now.",
-            max_length=64,
-            json_schema_extra=DATE_TIME,
-        ),
-    ] = None,
+    r: Annotated[TimeRange, Depends(RECENT)],
 ) -> JSONResponse:
     tz = ZoneInfo(site.site.timezone)
-    now = datetime.now(UTC)
-    if start is None and end is None:
-        r = TimeRange(now - timedelta(days=7), now + timedelta(seconds=1), timedelta(days=1), tz)
-    else:
-        r = TimeRange.parse(start, end, "1d", tz)
     rows = await db.run(store.alerts, site.id, r.start, r.end)
     opened = await db.run(store.open_alert_counts, [site.id])
     return JSONResponse(

@@ -6,15 +6,17 @@ from datetime import UTC, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from cloud.analytics import kpis
 from cloud.api import retail_models as models
-from cloud.api.deps import AuthorisedSite, Db
-from cloud.api.params import DATE_TIME, TimeRange, unprocessable
+from cloud.api.deps import AuthorisedSite, Db, span
+from cloud.api.params import TimeRange, unprocessable
 
 router = APIRouter(tags=["compare"])
+
+COMPARED = span("today 00:00 (site time), or a day before `to`", "a day after `from`, at most now")
 
 
 @router.get(
@@ -29,27 +31,10 @@ router = APIRouter(tags=["compare"])
 async def compare(
     site: AuthorisedSite,
     db: Db,
+    r: Annotated[TimeRange, Depends(COMPARED)],
     kpi: Annotated[
         list[str] | None,
         Query(description="KPI(s) to compare (repeat); default all.", max_length=20),
-    ] = None,
-    start: Annotated[
-        str | None,
-        Query(
-            alias="from",
-            description="Start, ISO 8601; site-local if naive. Default: today 00:00.",
-            max_length=64,
-            json_schema_extra=DATE_TIME,
-        ),
-    ] = None,
-    end: Annotated[
-        str | None,
-        Query(
-            alias="to",
-            description="End (exclusive). Default: a day after from, at most now.",
-            max_length=64,
-            json_schema_extra=DATE_TIME,
-        ),
     ] = None,
     zone: Annotated[
         str | None,
@@ -66,7 +51,6 @@ async def compare(
             f"zone {zone!r} is not a zone of this site; use one of "
             f"{', '.join(z.id for z in site.zones)}"
         )
-    r = TimeRange.parse(start, end, "1h", tz)
     now = datetime.now(UTC)
     hi = min(r.end, now) if r.start < now else r.end
     rows = await db.run(kpis.compare, site, chosen, r.start, hi, zone)

@@ -8,13 +8,13 @@ from datetime import timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 
 from cloud.analytics import conversion as pos
 from cloud.api import retail_models as models
-from cloud.api.deps import AuthorisedSite, Db
-from cloud.api.params import DATE_TIME, TimeRange, parse_time, unprocessable
+from cloud.api.deps import AuthorisedSite, Db, span
+from cloud.api.params import TimeRange, parse_time, unprocessable
 from cloud.api.render import localise
 from footfall.site import Site
 
@@ -22,6 +22,7 @@ router = APIRouter(tags=["conversion"])
 
 MAX_CSV_BYTES = 2_000_000
 CSV_COLUMNS = ("store", "start", "minutes", "transactions")
+SOLD = span("today 00:00 (site time), or a day before `to`", "a day after `from`")
 
 
 def _rows(site: Site, given: list[models.TransactionRow]) -> list[pos.Transactions]:
@@ -129,24 +130,7 @@ BY = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
 async def get_conversion(
     site: AuthorisedSite,
     db: Db,
-    start: Annotated[
-        str | None,
-        Query(
-            alias="from",
-            description="Start, ISO 8601; site-local if naive. Default: today 00:00.",
-            max_length=64,
-            json_schema_extra=DATE_TIME,
-        ),
-    ] = None,
-    end: Annotated[
-        str | None,
-        Query(
-            alias="to",
-            description="End (exclusive). Default: a day after from.",
-            max_length=64,
-            json_schema_extra=DATE_TIME,
-        ),
-    ] = None,
+    r: Annotated[TimeRange, Depends(SOLD)],
     by: Annotated[str, Query(pattern="^(hour|day)$", description="hour or day.")] = "hour",
     store: Annotated[
         list[str] | None,
@@ -154,7 +138,6 @@ async def get_conversion(
     ] = None,
 ) -> JSONResponse:
     tz = ZoneInfo(site.site.timezone)
-    r = TimeRange.parse(start, end, "1h", tz)
     stores = pos.store_ids(site)
     if store:
         unknown = [s for s in store if s not in stores]
