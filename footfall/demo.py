@@ -23,6 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -145,7 +146,7 @@ def _run_demo(site_file: str, frames: int, serve: bool, port: int, mall_file: st
         return 1
 
     _step(f"what the cloud computed (site '{site.site.id}', all demo runs so far)")
-    click.echo(_summary(profile.database_url, site.site.id))
+    click.echo(_summary(profile.database_url, site))
 
     _step(f"this run's counts next to the ground truth (the first {frames} frames of each clip)")
     click.echo(against_truth(site, profile.database_url, since, frames))
@@ -490,10 +491,6 @@ SELECT 'zone  ' || rpad(zone_id, 24) || ' ' || count(*) || ' visits, mean dwell 
        || round(avg(dwell_s)::numeric, 1) || ' s'
   FROM zone_visit WHERE site_id = '{site}' GROUP BY zone_id
 UNION ALL
-SELECT 'visitors ' || count(DISTINCT visitor_id) || ' (stitched across cameras, from '
-       || count(*) || ' local tracks)'
-  FROM tracklet_visitor WHERE mode = 'combined' AND site_id = '{site}'
-UNION ALL
 SELECT 'frames ' || count(*) || ' from ' || count(DISTINCT camera_id) || ' cameras'
   FROM frame WHERE site_id = '{site}'
 """
@@ -517,12 +514,40 @@ def _psql(database_url: str, sql: str) -> tuple[list[list[str]], str | None]:
     return [line.split("|") for line in result.stdout.strip().splitlines() if line], None
 
 
-def _summary(database_url: str, site_id: str) -> str:
+def _summary(database_url: str, site: Site) -> str:
     # Site ids are slugs (the site model checks), so they can stand in the SQL text.
-    rows, error = _psql(database_url, _SUMMARY_SQL.format(site=site_id))
+    rows, error = _psql(database_url, _SUMMARY_SQL.format(site=site.site.id))
     if error is not None:
         return f"  (could not read the results: {error})"
-    return "\n".join(f"  {'|'.join(row)}" for row in rows)
+    lines = ["|".join(row) for row in rows] + [visitors_line(database_url, site)]
+    return "\n".join(f"  {line}" for line in lines)
+
+
+def visitors_line(database_url: str, site: Site) -> str:
+    """The site's unique visitors over all its data, counted as the API's visitors/summary
+    counts them (:func:`cloud.api.queries.visitor_summary`): stitched ids as they stand now
+    (a visitor merged into another is that other, ``visitor_alias``), the site's
+    ``min_visitor_s`` and staff setting."""
+    import psycopg
+
+    from cloud.api.params import EARLIEST, LATEST, TimeRange
+    from cloud.api.queries import visitor_summary
+
+    tz = ZoneInfo(site.site.timezone)
+    everything = TimeRange(EARLIEST, LATEST, timedelta(days=1), tz)
+    staff = not site.reporting.staff.exclude_by_default
+    min_s = site.counting.min_visitor_s
+    try:
+        with psycopg.connect(database_url, connect_timeout=10) as conn:
+            s = visitor_summary(conn, site.site.id, everything, min_s, staff)
+    except psycopg.Error as exc:
+        return f"visitors (could not read them: {str(exc).strip()})"
+    tracks = s["stitched_tracks"] + s["unstitched_tracks"]
+    return (
+        f"visitors {s['unique_visitors']} (stitched across cameras, as the API counts them; "
+        f"{s['held_back_visitors']} more seen under {min_s:g} s in all) from {tracks} local "
+        f"tracks, {s['unstitched_tracks']} not stitched yet"
+    )
 
 
 def truth_counts(
