@@ -5,6 +5,9 @@ the site occupancy balance.
 * ``staff_precision`` / ``staff_recall`` -- over sightings (detections): of those labelled
   staff, the share that show staff; of those that show staff, the share labelled staff
   (``staff_people_found``: staff whose sightings are mostly labelled staff).
+  ``staff_seen_at_work`` and ``staff_sightings_where`` say why staff are missed: the staff
+  sightings by where their track was (a staff-only zone, a shop or checkout, the food court,
+  ...), labelled or not.
 * ``group_count_error`` -- (groups found − true group entries) / true group entries; a true
   group entry is two or more members of one simulated group crossing the same entrance line
   within 5 s of each other. ``group_precision``: the share of groups found whose members' tracks
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,14 +33,14 @@ import numpy as np
 from cloud.reports import groups as groups_
 from cloud.reports import occupancy as occupancy_
 from cloud.reports import queues as queues_
-from cloud.reports.staff import classify_staff, link_chains
+from cloud.reports.staff import StaffResult, classify_staff, link_chains
 from cloud.reports.types import LocalTrack, TrackCrossing, TrackVisit
 from cloud.stitch.tracklets import Tracklets
 from cloud.stitch.visitors import counted as counted_visitors
 from footfall.evaluation.stitch_metrics import relative_error
 from footfall.simulate.people import Person
 from footfall.simulate.truth import Truth
-from footfall.site import Site
+from footfall.site import Site, ZoneKind
 
 TRUE_GROUP_WINDOW_S = 5.0
 """Members of one simulated group crossing one entrance line within this of each other entered
@@ -50,24 +53,10 @@ def _ratio(a: float, b: float) -> float:
     return round(a / b, 4) if b else 0.0
 
 
-def evaluate_reporting(
-    site: Site,
-    truth: Truth,
-    t: Tracklets,
-    ids: Sequence[str],
-    crossings: Sequence[Any],
-    visits: Sequence[Any],
-) -> dict[str, Any]:
-    """Staff, groups, queues and footfall with staff excluded, scored (see the module)."""
-    tv = [TrackVisit(v.camera_id, v.track_id, v.zone_id, v.enter_at, v.exit_at) for v in visits]
-    tc = [TrackCrossing(c.camera_id, c.track_id, c.line_id, c.at, c.direction) for c in crossings]
-    role = {p: r for p, r, _g, _v in truth.people}
-    group_of = {p: g for p, _r, g, _v in truth.people}
-    staff_people = {p for p, r in role.items() if r == "staff"}
+def evaluate_staff(truth: Truth, t: Tracklets, staff: StaffResult) -> dict[str, Any]:
+    """Precision and recall of the staff label over sightings (see the module)."""
+    staff_people = {p for p, r, _g, _v in truth.people if r == "staff"}
     out: dict[str, Any] = {}
-
-    # staff
-    staff = classify_staff(site, t, tv)
     tp = fp = fn = 0
     labelled: Counter[int] = Counter()
     shown: Counter[int] = Counter()
@@ -89,6 +78,29 @@ def evaluate_reporting(
     out["staff_people"] = len(staff_people)
     out["staff_people_found"] = sum(1 for p in staff_people if labelled[p] * 2 > shown[p] > 0)
     out["staff_chains"] = staff.chains
+    return out
+
+
+def evaluate_reporting(
+    site: Site,
+    truth: Truth,
+    t: Tracklets,
+    ids: Sequence[str],
+    crossings: Sequence[Any],
+    visits: Sequence[Any],
+) -> dict[str, Any]:
+    """Staff, groups, queues and footfall with staff excluded, scored (see the module)."""
+    tv = [TrackVisit(v.camera_id, v.track_id, v.zone_id, v.enter_at, v.exit_at) for v in visits]
+    tc = [TrackCrossing(c.camera_id, c.track_id, c.line_id, c.at, c.direction) for c in crossings]
+    role = {p: r for p, r, _g, _v in truth.people}
+    group_of = {p: g for p, _r, g, _v in truth.people}
+    staff_people = {p for p, r in role.items() if r == "staff"}
+    out: dict[str, Any] = {}
+
+    # staff
+    staff = classify_staff(site, t, tv)
+    out.update(evaluate_staff(truth, t, staff))
+    out.update(staff_sightings_where(site, truth, t, tv, staff_people, staff.tracks))
 
     # footfall and unique visitors with and without staff
     visitor_of: dict[LocalTrack, str] = {(k[0], k[2]): v for k, v in zip(t.keys, ids, strict=True)}
@@ -153,6 +165,59 @@ def evaluate_reporting(
     out["p90_queue_wait_s"] = round(p90, 1)
     out["true_p90_queue_wait_s"] = round(float(np.quantile(true_ws, 0.9)) if true_ws else 0.0, 1)
     return out
+
+
+WHERE_ORDER = ("staff_only", "stay_zone", "food_court", "restroom", "corridor", "other")
+"""Where a sighting was, by the zones its local track visited, the first that applies."""
+
+
+def staff_sightings_where(
+    site: Site,
+    truth: Truth,
+    t: Tracklets,
+    visits: Sequence[TrackVisit],
+    staff_people: set[int],
+    labelled: Container[LocalTrack],
+) -> dict[str, Any]:
+    """Why staff are found or missed: the staff sightings by where their local track was
+    (:data:`WHERE_ORDER`: a ``staff_only`` zone, a zone of the rules' ``stay_zone_kinds``, the
+    food court, a restroom, a corridor, anywhere else) and how many of each were labelled.
+
+    ``staff_seen_at_work`` is the share of staff sightings on tracks that entered a staff-only
+    or stay zone: the recall a rule that must see a person at work can reach without following
+    them (by appearance) to where they look like any visitor."""
+    named = {
+        ZoneKind.STAFF_ONLY: "staff_only",
+        ZoneKind.FOOD_COURT: "food_court",
+        ZoneKind.RESTROOM: "restroom",
+        ZoneKind.CORRIDOR: "corridor",
+        **{kind: "stay_zone" for kind in site.reporting.staff.stay_zone_kinds},
+    }
+    where_of_zone = {z.id: named.get(z.kind, "other") for z in site.zones}
+    rank = {w: i for i, w in enumerate(WHERE_ORDER)}
+    where: dict[LocalTrack, str] = {}
+    for v in visits:
+        w = where_of_zone.get(v.zone_id, "other")
+        if rank[w] < rank[where.get(v.track, "other")]:
+            where[v.track] = w
+    seen: Counter[str] = Counter()
+    found: Counter[str] = Counter()
+    for key in t.keys:
+        track = (key[0], key[2])
+        for p, n in truth.tracks.get((key[0], key[1], key[2]), Counter()).items():
+            if p in staff_people:
+                w = where.get(track, "other")
+                seen[w] += n
+                found[w] += n if track in labelled else 0
+    total = sum(seen.values())
+    at_work = seen["staff_only"] + seen["stay_zone"]
+    return {
+        "staff_sightings": total,
+        "staff_seen_at_work": _ratio(at_work, total),
+        "staff_sightings_where": {
+            w: {"sightings": seen[w], "labelled": found[w]} for w in WHERE_ORDER if seen[w]
+        },
+    }
 
 
 def _entries(
