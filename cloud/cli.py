@@ -335,7 +335,7 @@ def recompute(
             if span is None and (start is None or end is None):
                 rules.adopt_rules(conn, site)
                 conn.commit()
-                click.echo(f"{site.id}: no stored tracks; recorded {site.counting.describe()}")
+                click.echo(f"{site.id}: no stored tracks; recorded {rules.describe(site.counting)}")
                 continue
             tz = ZoneInfo(site.site.timezone)
             lo, hi = (span[0], span[1]) if span is not None else (start, end)
@@ -359,7 +359,7 @@ def recompute(
             click.echo(
                 f"{site.id}: re-derived {result.tracks} tracks "
                 f"({result.crossings} crossings, {result.visits} visits) in {lo} .. {hi}"
-                + (f"; recorded {site.counting.describe()}" if adopt_rules else "")
+                + (f"; recorded {rules.describe(site.counting)}" if adopt_rules else "")
             )
 
 

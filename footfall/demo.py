@@ -171,7 +171,7 @@ def adopt_rules(database_url: str, sites: list[tuple[Site, str]]) -> bool:
     after an upgrade runs instead of being refused by ingest. Only for the demo's own database:
     elsewhere, adopting new rules is the operator's decision (``footfall cloud recompute
     --adopt-rules``). False when a re-derivation failed (its error is shown)."""
-    from cloud.analytics.rules import stored_rules
+    from cloud.analytics.rules import describe, same_derivation, stored_rules
     from cloud.db import connect
     from cloud.migrate import migrate
 
@@ -180,12 +180,12 @@ def adopt_rules(database_url: str, sites: list[tuple[Site, str]]) -> bool:
         stored = {s.site.id: stored_rules(conn, s.site.id) for s, _ in sites}
     for s, site_file in sites:
         before = stored[s.site.id]
-        if before is None or before == s.counting:
+        if before is None or same_derivation(before, s.counting):
             click.echo(f"  site '{s.site.id}': {s.counting.describe()}")
             continue
         click.echo(
-            f"  site '{s.site.id}': the demo data was derived with {before.describe()} (an "
-            f"earlier demo); re-deriving it with {site_file}'s {s.counting.describe()}"
+            f"  site '{s.site.id}': the demo data was derived with {describe(before)} (an "
+            f"earlier demo); re-deriving it with {site_file}'s {describe(s.counting)}"
         )
         if _footfall(
             "cloud", "recompute", "--database-url", database_url, "--site", site_file,

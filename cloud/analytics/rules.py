@@ -7,6 +7,10 @@ on start: the first records the rules, and a later one whose config says otherwi
 one sentence naming the fix, so no process silently mixes or misreads numbers made with other
 rules. :func:`adopt_rules` records new rules (``footfall cloud recompute --adopt-rules``, after
 re-deriving the site's data with them).
+
+Only the settings rows are derived with are recorded and compared (:func:`derived_with`):
+``min_visitor_s`` is applied when the API answers (visitors/summary), so changing it needs no
+re-derivation and is taken up at once.
 """
 
 from __future__ import annotations
@@ -24,6 +28,27 @@ from footfall.site.rules import stored_counting_rules
 Conn = psycopg.Connection[tuple[object, ...]]
 
 
+QUERY_TIME_SETTINGS = frozenset({"min_visitor_s"})
+"""Counting settings no stored row depends on: applied to stored tracks when the API answers
+(:func:`cloud.api.queries.visitor_summary`), never by ingest or recompute."""
+
+
+def derived_with(rules: CountingRules) -> dict[str, Any]:
+    """The settings stored crossings, visits and heatmap cells are derived with: the rules less
+    :data:`QUERY_TIME_SETTINGS`."""
+    return {k: v for k, v in rules.model_dump().items() if k not in QUERY_TIME_SETTINGS}
+
+
+def same_derivation(a: CountingRules, b: CountingRules) -> bool:
+    """Data derived with ``a`` is what ``b`` would derive (no re-derivation needed)."""
+    return derived_with(a) == derived_with(b)
+
+
+def describe(rules: CountingRules) -> str:
+    """The settings stored data depends on, in one line: ``line_hysteresis_m=0.3, …``."""
+    return ", ".join(f"{k}={v:g}" for k, v in derived_with(rules).items())
+
+
 class RulesMismatch(UserError):
     """A site config's counting rules differ from those its stored data was derived with."""
 
@@ -32,7 +57,8 @@ def stored_rules(conn: Conn, site_id: str) -> CountingRules | None:
     """The rules recorded for ``site_id`` (None: none yet). A setting added since they were
     recorded reads as the behaviour their data was derived with
     (:func:`footfall.site.rules.stored_counting_rules`), so a config with today's default is
-    refused with the recompute fix rather than mixed with data derived without it."""
+    refused with the recompute fix rather than mixed with data derived without it. Settings of
+    :data:`QUERY_TIME_SETTINGS` are not recorded: they read as their defaults here."""
     row = conn.execute("SELECT rules FROM site_rules WHERE site_id = %s", (site_id,)).fetchone()
     if row is None:
         return None
@@ -42,23 +68,24 @@ def stored_rules(conn: Conn, site_id: str) -> CountingRules | None:
 
 def agree_rules(conn: Conn, site: Site) -> CountingRules:
     """Record the site's rules if none are recorded; raise :class:`RulesMismatch` if the
-    recorded ones differ from the site config's. Commits."""
+    recorded ones differ from the site config's in a setting stored data depends on
+    (:func:`same_derivation`). Commits. Returns the site config's rules (they agree)."""
     with conn.transaction():
         conn.execute(
             "INSERT INTO site_rules (site_id, rules) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-            (site.id, Jsonb(site.counting.model_dump())),
+            (site.id, Jsonb(derived_with(site.counting))),
         )
         stored = stored_rules(conn, site.id)
     assert stored is not None
-    if stored != site.counting:
+    if not same_derivation(stored, site.counting):
         where = site.source_file or "the site config"
         raise RulesMismatch(
             f"site {site.id!r}: the stored crossings, visits and heatmap were derived with "
-            f"counting rules {stored.describe()}, but {where} says {site.counting.describe()}; "
+            f"counting rules {describe(stored)}, but {where} says {describe(site.counting)}; "
             f"set its counting: section back to those values, or re-derive the stored data "
             f"with the new rules (footfall cloud recompute --site {where} --adopt-rules)"
         )
-    return stored
+    return site.counting
 
 
 def adopt_rules(conn: Conn, site: Site) -> None:
@@ -66,5 +93,5 @@ def adopt_rules(conn: Conn, site: Site) -> None:
     conn.execute(
         "INSERT INTO site_rules (site_id, rules) VALUES (%s, %s) ON CONFLICT (site_id) "
         "DO UPDATE SET rules = EXCLUDED.rules, recorded_at = now()",
-        (site.id, Jsonb(site.counting.model_dump())),
+        (site.id, Jsonb(derived_with(site.counting))),
     )

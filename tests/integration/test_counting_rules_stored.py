@@ -194,8 +194,9 @@ def test_processes_with_other_counting_rules_agree_or_refuse(
     assert adopt.returncode == 0, adopt.stderr[-3000:]
     assert (
         "recorded line_hysteresis_m=0.6, line_establish_s=0, min_visit_s=3, visit_gap_s=2, "
-        "min_visitor_s=12, heatmap_cell_m=1" in adopt.stdout
+        "heatmap_cell_m=1" in adopt.stdout
     )
+    assert "min_visitor_s" not in adopt.stdout  # applied when the API answers, not stored
     with psycopg.connect(database_url) as conn:
         assert stored_rules(conn, "demo") == other.counting
     crossings, cell_m, cells = served(other, database_url, token)
@@ -235,3 +236,41 @@ def test_rules_recorded_before_line_establish_s_are_refused_with_the_fix(databas
         assert agree_rules(conn, site) == site.counting
         row = conn.execute("SELECT rules FROM site_rules WHERE site_id = %s", (site.id,))
         assert row.fetchone()[0]["line_establish_s"] == site.counting.line_establish_s  # type: ignore[index]
+
+
+def test_min_visitor_s_asks_for_no_recompute_and_other_rules_still_do(database_url: str) -> None:
+    """counting.min_visitor_s is applied when the API answers (visitors/summary), so no stored
+    row depends on it: a config that changes only it agrees with the stored rules (also those
+    recorded with it, before it was left out) and the API starts; a change of a setting the rows
+    are derived with is still refused with the recompute fix."""
+    from cloud.analytics.rules import agree_rules
+    from cloud.migrate import migrate
+
+    site = load_site(SITE_FILE)
+    fewer = site.model_copy(
+        update={"counting": site.counting.model_copy(update={"min_visitor_s": 4.0})}
+    )
+    visits = site.model_copy(
+        update={"counting": site.counting.model_copy(update={"min_visit_s": 3.0})}
+    )
+    with psycopg.connect(database_url) as conn:
+        migrate(conn)
+        assert agree_rules(conn, site) == site.counting  # records them
+        recorded = conn.execute("SELECT rules FROM site_rules WHERE site_id = %s", (site.id,))
+        assert "min_visitor_s" not in recorded.fetchone()[0]  # type: ignore[index,operator]
+        assert agree_rules(conn, fewer) == fewer.counting
+        with pytest.raises(RulesMismatch) as info:
+            agree_rules(conn, visits)
+        assert "min_visit_s=3" in str(info.value) and "--adopt-rules" in str(info.value)
+        assert "min_visitor_s" not in str(info.value)
+        # Rules recorded with min_visitor_s (before it was left out) agree whatever it says.
+        conn.execute(
+            "UPDATE site_rules SET rules = %s WHERE site_id = %s",
+            (Jsonb(site.counting.model_dump() | {"min_visitor_s": 30.0}), site.id),
+        )
+        conn.commit()
+        assert agree_rules(conn, fewer) == fewer.counting
+    with TestClient(create_app(ApiSettings(database_url, [fewer]))) as client:
+        assert client.get("/healthz").status_code == 200
+    with pytest.raises(RulesMismatch), TestClient(create_app(ApiSettings(database_url, [visits]))):
+        pass
