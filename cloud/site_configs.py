@@ -5,15 +5,18 @@ the sites folder.
 takes up the site files added or changed since (:class:`~footfall.site.folder.SitesWatch`), by
 the rules ingest follows: a file that does not load, that defines a site another file already
 defines, or whose counting rules disagree with those of the site's stored data is reported in
-one log sentence and left out; the rest keeps being served. :attr:`LiveSites.by_id` is replaced
-on a change, never changed in place, so readers on other threads see one whole set or the
-next.
+one log sentence and left out; the rest keeps being served. A site file removed from the
+sites folder takes its site out of the set (one log sentence naming the file).
+:attr:`LiveSites.by_id` is replaced on a change, never changed in place, so readers on other
+threads see one whole set or the next.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 
 import psycopg
@@ -25,6 +28,19 @@ from footfall.site import Site
 from footfall.site.folder import SitesWatch
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Rescan:
+    """What a rescan changed: true when the set of sites did."""
+
+    taken: list[Site] = field(default_factory=list)
+    """Sites added or changed, taken up."""
+    dropped: list[str] = field(default_factory=list)
+    """Ids of the sites whose files were removed from the sites folder."""
+
+    def __bool__(self) -> bool:
+        return bool(self.taken or self.dropped)
 
 
 class LiveSites:
@@ -46,10 +62,12 @@ class LiveSites:
     def sites(self) -> list[Site]:
         return list(self.by_id.values())
 
-    def rescan(self) -> list[Site]:
-        """Take up the site files added or changed since the last call; the sites taken up."""
+    def rescan(self) -> Rescan:
+        """Take up the site files added or changed since the last call, and drop the sites
+        whose files were removed from the sites folder."""
         if self.watch is None:
-            return []
+            return Rescan()
+        dropped = self._drop(self.watch.gone())
         loaded, problems = self.watch.changes()
         for problem in problems:
             log.error("site config left out: %s; %s goes on without it", problem, self.who)
@@ -89,4 +107,24 @@ class LiveSites:
             self.by_id = MappingProxyType({**known, **{s.id: s for s in taken}})
             for site in taken:
                 log.info("site config taken up: site=%s cameras=%d", site.id, len(site.cameras))
-        return taken
+        return Rescan(taken, dropped)
+
+    def _drop(self, gone: list[Path]) -> list[str]:
+        """Take the sites read from the ``gone`` files out of the set; their ids."""
+        removed = {path.absolute() for path in gone}
+        dropped = {
+            s.id: s.source_file
+            for s in self.by_id.values()
+            if s.source_file is not None and s.source_file.absolute() in removed
+        }
+        if dropped:
+            self.by_id = MappingProxyType({k: v for k, v in self.by_id.items() if k not in dropped})
+        for site_id, path in dropped.items():
+            log.warning(
+                "site config removed: %s is no longer in the sites folder, so %s no longer "
+                "serves site %r",
+                path,
+                self.who,
+                site_id,
+            )
+        return list(dropped)

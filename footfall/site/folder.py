@@ -97,6 +97,18 @@ class SitesWatch:
         """Report ``path`` again on the next :meth:`changes` (it could not be taken up now)."""
         self._seen.pop(path, None)
 
+    def gone(self) -> list[Path]:
+        """Files of the folder read before that are no longer there (each reported once).
+        None while the folder itself is missing (gone for now, e.g. being replaced: its sites
+        stay), and none for a fixed list of files (the process was given them)."""
+        if self.files or self.folder is None or not self.folder.is_dir():
+            return []
+        present = set(self.paths())
+        out = sorted(p for p in self._seen if p not in present)
+        for path in out:
+            del self._seen[path]
+        return out
+
     def changes(self) -> tuple[list[tuple[Path, Site]], list[str]]:
         """Sites of the files added or modified since the last call (all of them the first
         time), and one sentence for each such file that does not load."""

@@ -2,7 +2,8 @@
 after they started (issue 19: only ingest did; the API answered 404 and the stitcher never
 stitched the site until restarted), by ingest's rules: a file that does not load, or whose
 counting rules disagree with the stored data's, is one log sentence and left out, and the rest
-keeps being served."""
+keeps being served. A site file removed from the folder stops its site being served (one log
+sentence naming the file), without a restart."""
 
 from __future__ import annotations
 
@@ -233,7 +234,7 @@ def test_a_site_file_whose_rules_disagree_is_left_out_and_the_old_set_stays_whol
     watch.changes()  # read before the sites are loaded, as the commands do
     configs = LiveSites([demo], watch, database_url, "the test")
     before = configs.by_id
-    assert configs.rescan() == []
+    assert not configs.rescan()
     # The annex's stored data was derived with other rules than its file's.
     annex = load_site(annex_file(tmp_path))
     cell_m = annex.counting.heatmap_cell_m * 2
@@ -248,7 +249,7 @@ def test_a_site_file_whose_rules_disagree_is_left_out_and_the_old_set_stays_whol
         DEMO.read_text().replace("name: Footfall demo site", "name: Second")
     )  # another file of site 'demo'
     with caplog.at_level(logging.INFO, logger="cloud.site_configs"):
-        assert configs.rescan() == []
+        assert not configs.rescan()
     messages = [r.getMessage() for r in caplog.records]
     assert len(messages) == 2, messages
     assert any(
@@ -261,5 +262,86 @@ def test_a_site_file_whose_rules_disagree_is_left_out_and_the_old_set_stays_whol
         adopt_rules(conn, annex)
     changed = folder / "annex.yaml"
     changed.write_text(changed.read_text() + "# rules set back\n")
-    assert [s.id for s in configs.rescan()] == ["annex"]
+    assert [s.id for s in configs.rescan().taken] == ["annex"]
     assert sorted(configs.by_id) == ["annex", "demo"] and list(before) == ["demo"]
+
+
+def test_the_api_stops_serving_a_site_whose_file_was_removed(
+    tmp_path: Path, database_url: str
+) -> None:
+    folder = tmp_path / "sites"
+    folder.mkdir()
+    shutil.copy(DEMO, folder / "demo.yaml")
+    annex = annex_file(folder)
+    made = create_key(database_url, folder, "annex")
+    assert made.returncode == 0, made.stderr
+    key = made.stdout.strip()
+    demo_key = create_key(database_url, folder, "demo").stdout.strip()
+    port = free_port()
+    api = serve(
+        ["cloud", "api", "--database-url", database_url, "--sites-dir", str(folder),
+         "--port", str(port), "--sites-rescan-s", str(RESCAN_S)]
+    )  # fmt: skip
+    try:
+        wait_for(lambda: _answers(port), 60, "API", api)
+        assert get(port, "/v1/sites/annex/layout", key)[0] == 200
+        annex.unlink()
+        waited = wait_for(
+            lambda: get(port, "/v1/sites/annex/layout", key)[0] == 404,
+            10 * RESCAN_S + 5,
+            "annex no longer served",
+            api,
+        )
+        assert (
+            "site 'annex' is not configured in this API"
+            in get(port, "/v1/sites/annex/layout", key)[1]
+        )
+        assert get(port, "/v1/sites/demo/layout", demo_key)[0] == 200  # the rest still served
+        time.sleep(3 * RESCAN_S)  # later rescans say nothing more
+    finally:
+        out = stop(api)
+    assert waited < 10 * RESCAN_S + 5
+    removed = [line for line in out.splitlines() if "site config removed: " in line]
+    assert len(removed) == 1, out
+    assert removed[0].endswith(
+        f"site config removed: {annex} is no longer in the sites folder, so the API no longer "
+        "serves site 'annex'"
+    ), removed
+    assert "Traceback" not in out
+
+
+def test_a_removed_file_drops_its_site_and_a_file_put_back_is_taken_up_again(
+    tmp_path: Path, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = tmp_path / "sites"
+    folder.mkdir()
+    shutil.copy(DEMO, folder / "demo.yaml")
+    annex = annex_file(folder)
+    with psycopg.connect(database_url) as conn:
+        migrate(conn)
+    watch = SitesWatch(folder=folder)
+    watch.changes()  # read before the sites are loaded, as the commands do
+    configs = LiveSites(
+        [load_site(folder / "demo.yaml"), load_site(annex)], watch, database_url, "ingest"
+    )
+    before = configs.by_id
+    text = annex.read_text()
+    annex.unlink()
+    with caplog.at_level(logging.INFO, logger="cloud.site_configs"):
+        result = configs.rescan()
+        assert not configs.rescan()  # said once
+    assert result and result.dropped == ["annex"] and result.taken == []
+    assert list(configs.by_id) == ["demo"] and sorted(before) == ["annex", "demo"]  # replaced
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages == [
+        f"site config removed: {annex} is no longer in the sites folder, so ingest no longer "
+        "serves site 'annex'"
+    ]
+    # Renamed back in under another name: the site is taken up again from its new file.
+    (folder / "annex-again.yaml").write_text(text)
+    result = configs.rescan()
+    assert [s.id for s in result.taken] == ["annex"] and result.dropped == []
+    assert configs.by_id["annex"].source_file == (folder / "annex-again.yaml").absolute()
+    # The folder itself gone for a moment (being replaced): every site stays.
+    folder.rename(tmp_path / "swapped")
+    assert not configs.rescan() and sorted(configs.by_id) == ["annex", "demo"]

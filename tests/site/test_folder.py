@@ -49,3 +49,29 @@ def test_the_watch_reports_files_added_or_changed_later_and_skips_bad_ones(
     (tmp_path / "demo.yaml").write_text(text)
     loaded, _ = watch.changes()
     assert [s.site.name for _, s in loaded] == ["Renamed"]
+
+
+def test_the_watch_reports_a_removed_file_once_and_nothing_while_the_folder_is_missing(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "sites"
+    folder.mkdir()
+    shutil.copy(DEMO, folder / "demo.yaml")
+    shutil.copy(DEMO, folder / "other.yaml")
+    watch = SitesWatch(folder=folder)
+    watch.changes()
+    assert watch.gone() == []
+    (folder / "other.yaml").unlink()
+    assert watch.gone() == [folder / "other.yaml"]
+    assert watch.gone() == []  # once
+    shutil.copy(DEMO, folder / "other.yaml")  # back: read again as new
+    assert [p.name for p, _ in watch.changes()[0]] == ["other.yaml"]
+    moved = tmp_path / "moved"
+    folder.rename(moved)  # the folder itself gone for now: its sites stay
+    assert watch.gone() == []
+    moved.rename(folder)
+    assert watch.gone() == [] and watch.changes() == ([], [])
+    fixed = SitesWatch(files=(folder / "demo.yaml",))
+    fixed.changes()
+    (folder / "demo.yaml").unlink()
+    assert fixed.gone() == []  # a file the process was given stays its site
