@@ -7,7 +7,8 @@ site's ``reporting.staff`` rules (:func:`cloud.reports.staff.classify_staff`) an
 JSON line: precision and recall of the staff label over sightings (as ``footfall simulate
 --evaluate`` scores them), the staff sightings by where their track was
 (:func:`footfall.evaluation.reporting.staff_sightings_where`) and the same per staff member, with
-the cameras that saw them.
+the cameras that saw them; and how much of each staff-only and stay zone any camera's field of
+view (the convex hull of its calibration's floor points, as the simulator has it) covers.
 
     python bench/reports/staff_breakdown.py --scenario moderate --seed 1
 """
@@ -19,13 +20,33 @@ import json
 import time
 from collections import Counter
 
+import numpy as np
+import shapely
+
 from cloud.reports.staff import classify_staff
 from cloud.reports.types import TrackVisit
 from cloud.stitch.tracklets import from_messages
 from footfall.evaluation.reporting import evaluate_staff, staff_sightings_where
 from footfall.evaluation.stitching import local_analytics
 from footfall.simulate import Simulation, scenario, with_overrides
-from footfall.site import load_site
+from footfall.site import Site, ZoneKind, load_site
+
+
+def zone_coverage(site: Site) -> dict[str, float]:
+    """Per staff-only zone and zone of the staff rules' stay kinds: the share of its area that
+    some camera sees."""
+    views: dict[str, list[shapely.Geometry]] = {}
+    for c in site.cameras:
+        points = np.array([p.floor for p in c.calibration.points], dtype=np.float64)
+        views.setdefault(c.floor, []).append(shapely.convex_hull(shapely.MultiPoint(points)))
+    kinds = {ZoneKind.STAFF_ONLY, *site.reporting.staff.stay_zone_kinds}
+    out = {}
+    for z in site.zones:
+        if z.kind in kinds:
+            shape = z.shape()
+            seen = shapely.union_all(views.get(z.floor, [])).intersection(shape).area
+            out[z.id] = round(seen / shape.area, 3)
+    return out
 
 
 def main() -> None:
@@ -58,6 +79,7 @@ def main() -> None:
         row["cameras"] = {c: n for c, n in cameras.most_common() if n}
         per.append({"person": p, **row})
     out["staff"] = per
+    out["zone_coverage"] = zone_coverage(site)
     out["run_s"] = round(time.perf_counter() - began, 1)
     print(json.dumps(out, separators=(",", ":")))
 
