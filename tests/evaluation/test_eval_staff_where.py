@@ -3,6 +3,9 @@ seen (why they are found or missed), on hand-made tracks and truth."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +19,8 @@ from footfall.evaluation.reporting import evaluate_staff, staff_sightings_where
 from footfall.simulate.truth import Truth
 from footfall.site import load_site
 
-SITE = load_site(Path(__file__).resolve().parents[2] / "configs/sites/two_floor_mall.yaml")
+ROOT = Path(__file__).resolve().parents[2]
+SITE = load_site(ROOT / "configs/sites/two_floor_mall.yaml")
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 CAM = SITE.cameras[0].id
 
@@ -85,3 +89,26 @@ def test_staff_sightings_are_scored_and_told_apart_by_where_they_were() -> None:
         "food_court": {"sightings": 400, "labelled": 0},
         "corridor": {"sightings": 100, "labelled": 0},
     }
+
+
+def test_the_staff_breakdown_bench_adds_up_per_staff_member_and_in_all() -> None:
+    done = subprocess.run(
+        [sys.executable, "bench/reports/staff_breakdown.py", "--scenario", "smoke"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    out = json.loads(done.stdout)
+    where = out["staff_sightings_where"]
+    assert out["staff_sightings"] == sum(w["sightings"] for w in where.values()) > 0
+    assert len(out["staff"]) == out["staff_people"] == 2
+    for key in ("sightings", "labelled"):
+        for w, total in where.items():
+            per = [s["staff_sightings_where"].get(w, {key: 0})[key] for s in out["staff"]]
+            assert sum(per) == total[key]
+    assert sum(sum(s["cameras"].values()) for s in out["staff"]) == out["staff_sightings"]
+    # the mall's staff-only rooms are out of every camera's view; its checkout mostly in one
+    assert out["zone_coverage"]["l0-loading-bay"] == 0.0
+    assert out["zone_coverage"]["l0-checkout"] > 0.5
