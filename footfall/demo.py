@@ -6,9 +6,9 @@ footage goes through the edge into the broker, the cloud ingests and stitches it
 counts are printed next to the ground truth of the clips that have one (the same frames, the
 same counting rules: :mod:`footfall.evaluation.counting`). Then, unless ``--no-serve``, the demo
 keeps the cloud running as child processes it supervises (ingest and stitching of both sites,
-the API with its dashboard) and feeds a simulated two-floor mall into the same broker on this
-clock (``footfall simulate --live``), prints one address that signs in to its dashboard, and
-runs until Ctrl-C or SIGTERM, which stop every child cleanly.
+the alerts worker, the API with its dashboard) and feeds a simulated two-floor mall into the
+same broker on this clock (``footfall simulate --live``), prints one address that signs in to
+its dashboard, and runs until Ctrl-C or SIGTERM, which stop every child cleanly.
 """
 
 from __future__ import annotations
@@ -316,6 +316,24 @@ def _last_lines(path: Path, n: int = 3) -> str:
     return "\n".join(f"    | {ln}" for ln in lines[-n:])
 
 
+def cloud_workers(
+    db: list[str], broker: list[str], sites: list[str], port: int
+) -> list[tuple[str, str, list[str]]]:
+    """The cloud processes the live demo keeps running, as compose and systemd do: (name, what
+    it does, ``footfall`` arguments)."""
+    return [
+        # Visits derived every second (default 5 s), so live occupancy, which counts people seen
+        # in the last 5 s, keeps up with the simulated visitors.
+        ("ingest", "broker → TimescaleDB, both sites",
+         ["cloud", "ingest", *db, *broker, *sites, "--analytics-interval-s", "1"]),
+        ("stitcher", "one visitor id across cameras, every 5 s", ["cloud", "stitch", *db, *sites]),
+        ("alerts", "alert rules → stored alerts → webhooks, every 15 s",
+         ["cloud", "alerts", *db, *sites]),
+        ("api", f"the API and dashboard on 127.0.0.1:{port}",
+         ["cloud", "api", *db, *broker, *sites, "--port", str(port)]),
+    ]  # fmt: skip
+
+
 def _serve(
     profile: StackProfile, site: Site, site_file: str, mall: Site, mall_file: str, port: int
 ) -> int:
@@ -336,14 +354,8 @@ def _serve(
     started = datetime.now(UTC)
     children = _Children(profile.log_dir)
     try:
-        # Visits derived every second (default 5 s), so live occupancy, which counts people seen in
-        # the last 5 s, keeps up with the simulated visitors.
-        children.start("ingest", "broker → TimescaleDB, both sites", "cloud", "ingest", *db,
-                       *broker, *sites, "--analytics-interval-s", "1")  # fmt: skip
-        children.start("stitcher", "one visitor id across cameras, every 5 s", "cloud", "stitch",
-                       *db, *sites)  # fmt: skip
-        children.start("api", f"the API and dashboard on 127.0.0.1:{port}", "cloud", "api", *db,
-                       *broker, *sites, "--port", str(port))  # fmt: skip
+        for name, what, args in cloud_workers(db, broker, sites, port):
+            children.start(name, what, *args)
         children.start(
             "simulator",
             f"'{mall.site.id}' ({mall.site.name}), scenario {MALL_SCENARIO}, live",
@@ -375,7 +387,9 @@ def _serve(
     if failed is not None:
         click.echo(died(failed), err=True)
         return 1
-    click.echo(f"\ndemo stopped ({stop.signal}): ingest, stitcher, API and simulator ended.")
+    click.echo(
+        f"\ndemo stopped ({stop.signal}): ingest, stitcher, alerts, API and simulator ended."
+    )
     return 0
 
 

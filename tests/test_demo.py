@@ -118,3 +118,21 @@ def test_stop_ends_every_child_and_kills_one_that_stays(tmp_path: Path) -> None:
     for child in (polite, stubborn):
         with pytest.raises(ProcessLookupError):
             os.kill(child.process.pid, 0)
+
+
+def test_the_live_demo_runs_the_cloud_workers_that_production_runs() -> None:
+    """The long-running ``footfall cloud`` services of the production compose file (one-shot
+    migrate aside) are the demo's cloud workers, the alerts worker among them."""
+    import yaml
+
+    from footfall.demo import cloud_workers
+
+    compose = yaml.safe_load((ROOT / "deploy" / "production" / "compose.yaml").read_text())
+    services = {
+        s["command"][1]
+        for s in compose["services"].values()
+        if s.get("command", [None])[0] == "cloud" and s["command"][1] != "migrate"
+    }
+    workers = cloud_workers(["--database-url", "D"], ["--bootstrap-servers", "B"], [], 8080)
+    assert {args[1] for _, _, args in workers} == services == {"ingest", "stitch", "alerts", "api"}
+    assert [name for name, _, _ in workers] == ["ingest", "stitcher", "alerts", "api"]

@@ -44,7 +44,7 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "data"
 ADDRESS = re.compile(r"^\s+(http://127\.0\.0\.1:\d+/dashboard/[\w-]+/overview#key=\S+)$")
-CHILD = re.compile(r"^\s+(ingest|stitcher|api|simulator)\s+pid (\d+)\s")
+CHILD = re.compile(r"^\s+(ingest|stitcher|alerts|api|simulator)\s+pid (\d+)\s")
 DRAWN = """() => {
   const charts = [...document.querySelectorAll('.chart')];
   const tables = [...document.querySelectorAll('table')];
@@ -171,7 +171,7 @@ def test_make_demo_ends_on_a_living_dashboard_and_ctrl_c_stops_it(demo: Demo) ->
     address = demo.wait_for(ADDRESS, timeout_s=900).group(1)
     printed = demo.output
     children = {m.group(1): int(m.group(2)) for m in map(CHILD.match, demo.lines) if m}
-    assert set(children) == {"ingest", "stitcher", "api", "simulator"}, printed
+    assert set(children) == {"ingest", "stitcher", "alerts", "api", "simulator"}, printed
 
     # The real footage's counts stand next to the ground truth where the clip has one.
     assert "ground truth in/out" in printed
