@@ -224,6 +224,14 @@ class CameraDetectionConfig(_Strict):
         description="With tiles, boxes of the tiles and the whole frame overlapping by more "
         "than this IoU are one person (NMS).",
     )
+    merge_containment: float | None = Field(
+        default=None,
+        gt=0.0,
+        le=1.0,
+        description="With tiles, a box lying this much (its intersection over its own area) "
+        "inside a higher-scoring box is dropped too: the half-person a tile or the whole frame "
+        "sees beside the whole one; none: NMS by IoU alone.",
+    )
     roi: list[list[tuple[float, float]]] = Field(
         default_factory=list,
         description="Region of interest: polygons in frame pixels; a person counts when the "

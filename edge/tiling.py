@@ -56,6 +56,7 @@ class DetectionPlan:
     far_person_px: float | None = None
     tile_area: tuple[int, int, int, int] | None = None
     merge_iou: float = 0.55
+    merge_containment: float | None = None
 
     @property
     def tiled(self) -> bool:
@@ -76,6 +77,9 @@ class DetectionPlan:
             parts.append(f"tiles {self.tiles[0]}x{self.tiles[1]} ({self.overlap:g} overlap)")
             if self.tile_area is not None:
                 parts.append(f"tiled area {list(self.tile_area)}")
+            parts.append(f"merge IoU {self.merge_iou:g}")
+            if self.merge_containment is not None:
+                parts.append(f"containment {self.merge_containment:g}")
         if self.roi:
             parts.append(f"ROI {len(self.roi)} polygon(s)")
         if self.far_person_px is not None:
@@ -131,8 +135,10 @@ def _window_in_roi(
     return False
 
 
-def merge(parts: Sequence[Detections], iou: float) -> Detections:
-    """One set of boxes from overlapping passes: non-maximum suppression over all of them."""
+def merge(parts: Sequence[Detections], iou: float, containment: float | None = None) -> Detections:
+    """One set of boxes from overlapping passes: non-maximum suppression over all of them; with
+    ``containment``, a box whose intersection with a higher-scoring kept box covers that much
+    of its own area is dropped as well."""
     boxes = [p for p in parts if len(p)]
     if not boxes:
         return Detections()
@@ -144,7 +150,24 @@ def merge(parts: Sequence[Detections], iou: float) -> Detections:
     chosen = cv2.dnn.NMSBoxes(np.column_stack([xyxy[:, :2], wh]).tolist(), conf.tolist(), 0.0, iou)
     index = np.asarray(chosen, int).reshape(-1)
     index = index[np.argsort(-conf[index], kind="stable")]
+    if containment is not None:
+        index = index[_not_contained(xyxy[index], containment)]
     return Detections(xyxy=xyxy[index], confidence=conf[index])
+
+
+def _not_contained(xyxy: np.ndarray, containment: float) -> np.ndarray:
+    """Which of (N, 4) boxes, best first, do not lie ``containment`` inside a better kept one."""
+    x1 = np.maximum(xyxy[:, None, 0], xyxy[None, :, 0])
+    y1 = np.maximum(xyxy[:, None, 1], xyxy[None, :, 1])
+    x2 = np.minimum(xyxy[:, None, 2], xyxy[None, :, 2])
+    y2 = np.minimum(xyxy[:, None, 3], xyxy[None, :, 3])
+    inter = (x2 - x1).clip(0) * (y2 - y1).clip(0)
+    area = ((xyxy[:, 2] - xyxy[:, 0]) * (xyxy[:, 3] - xyxy[:, 1])).clip(1e-9)
+    inside_of = inter / area[:, None]  # [i, j]: share of box i inside box j
+    keep = np.ones(len(xyxy), bool)
+    for i in range(1, len(xyxy)):
+        keep[i] = not (inside_of[i, :i][keep[:i]] >= containment).any()
+    return keep
 
 
 def _from_tile(
@@ -225,7 +248,11 @@ class PerCameraDetector:
                 parts[i].append(dets)
         out = []
         for plan, found_parts in zip(plans, parts, strict=True):
-            dets = merge(found_parts, plan.merge_iou) if len(found_parts) > 1 else found_parts[0]
+            dets = (
+                merge(found_parts, plan.merge_iou, plan.merge_containment)
+                if len(found_parts) > 1
+                else found_parts[0]
+            )
             dets = dets[dets.confidence >= plan.confidence]
             if plan.roi and len(dets):
                 dets = dets[inside_polygons(dets.bottom_centres(), plan.roi)]
@@ -340,5 +367,6 @@ def plan_camera(
         roi=tuple(tuple((float(x), float(y)) for x, y in polygon) for polygon in own.roi),
         far_person_px=far,
         merge_iou=own.merge_iou,
+        merge_containment=own.merge_containment,
         tile_area=own.tile_area,
     )

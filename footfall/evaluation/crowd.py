@@ -5,6 +5,15 @@ mask. The true count of a frame is the number of annotated heads inside the mask
 the dataset's own ``count`` on 1999 of its 2000 frames). The system's count is the number of
 detected people whose head point (box top-centre, ``head_fraction`` of the box height down)
 falls inside the mask. MAE and MAPE are over the evaluated frames.
+
+Detection per person-height band on head points (:func:`match_heads`): the perspective map
+``pMapN`` is a pixel weight that goes as 1 / (person height)², so a person's height in pixels at
+a point is ``person_px / sqrt(pMapN)`` there (``person_px``: the height where pMapN is 1; 150 px
+on the Mall). A true head is found when it is matched one-to-one (Hungarian, nearest first) to a
+box whose upper third contains it, or whose head point is within a fifth of the person's
+height; heads and boxes are banded by that height with the box metrics' bands (small under 1/8
+of the frame height, medium, large). Recall counts the heads inside the ROI, precision the boxes
+counted (head point inside the ROI).
 """
 
 from __future__ import annotations
@@ -19,9 +28,14 @@ import numpy as np
 from tqdm import tqdm
 
 from footfall.errors import UserError
+from footfall.evaluation.detection import BANDS, band_of
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 DISTANCE_BANDS = ("far", "middle", "near")
+UPPER_PART = 1 / 3
+"""A head inside the top third of a box (horizontally inside it) may be that box's person."""
+NEAR_FRACTION = 0.2
+"""A head this fraction of the person's height from a box's head point may be its person."""
 
 
 class CrowdDataError(UserError, ValueError):
@@ -40,6 +54,9 @@ class CrowdResult:
     band_system: list[list[int]] = field(default_factory=list)
     band_names: tuple[str, ...] = DISTANCE_BANDS
     band_edges: tuple[float, ...] = ()
+    heads: dict[str, HeadScore] = field(default_factory=dict)
+    """Heads found per person-height band, by name of the lowest score kept (with a
+    perspective map and ``person_px``)."""
 
     @property
     def mae(self) -> float:
@@ -83,6 +100,7 @@ class CrowdResult:
     def as_dict(self) -> dict[str, Any]:
         return {
             "distance": self.distance(),
+            "detection": {name: h.as_dict() for name, h in self.heads.items()},
             "frames_evaluated": len(self.frames),
             "mae": self.mae,
             "mape": self.mape,
@@ -96,6 +114,121 @@ class CrowdResult:
                 "system": self.system_counts,
             },
         }
+
+
+@dataclass
+class HeadScore:
+    """Heads found and boxes right per person-height band (:data:`BANDS`), over frames."""
+
+    frame_height: int
+    person_px: float
+    min_score: float = 0.0
+    """Boxes scoring below this are left out."""
+    head_hit: np.ndarray = field(default_factory=lambda: np.zeros(len(BANDS), int))
+    head_miss: np.ndarray = field(default_factory=lambda: np.zeros(len(BANDS), int))
+    box_hit: np.ndarray = field(default_factory=lambda: np.zeros(len(BANDS), int))
+    box_miss: np.ndarray = field(default_factory=lambda: np.zeros(len(BANDS), int))
+    scale: list[float] = field(default_factory=list)
+    """Per matched box scoring >= 0.5: its height over the perspective's person height."""
+
+    def add(
+        self,
+        heads: np.ndarray,
+        head_heights: np.ndarray,
+        boxes: np.ndarray,
+        box_heights: np.ndarray,
+        heads_counted: np.ndarray,
+        boxes_counted: np.ndarray,
+        head_fraction: float,
+        scores: np.ndarray | None = None,
+    ) -> None:
+        """One frame: every head and box, matched; ``*_counted``: those inside the ROI."""
+        if scores is not None and self.min_score > 0:
+            kept = np.asarray(scores) >= self.min_score
+            boxes, box_heights = boxes[kept], box_heights[kept]
+            boxes_counted, scores = boxes_counted[kept], np.asarray(scores)[kept]
+        head_ok, box_ok = match_heads(heads, head_heights, boxes, head_fraction)
+        n = len(BANDS)
+        head_band = band_of(head_heights, self.frame_height)
+        box_band = band_of(box_heights, self.frame_height)
+        h, b = heads_counted, boxes_counted
+        self.head_hit += np.bincount(head_band[h & head_ok], minlength=n)
+        self.head_miss += np.bincount(head_band[h & ~head_ok], minlength=n)
+        self.box_hit += np.bincount(box_band[b & box_ok], minlength=n)
+        self.box_miss += np.bincount(box_band[b & ~box_ok], minlength=n)
+        if scores is not None and len(boxes):
+            sure = box_ok & (np.asarray(scores) >= 0.5)
+            self.scale += ((boxes[sure, 3] - boxes[sure, 1]) / box_heights[sure]).tolist()
+
+    def as_dict(self) -> dict[str, Any]:
+        def ratio(a: float, b: float) -> float | None:
+            return float(a / b) if b else None
+
+        tp, fn = int(self.head_hit.sum()), int(self.head_miss.sum())
+        btp, bfp = int(self.box_hit.sum()), int(self.box_miss.sum())
+        bands = {}
+        for i, (name, low, high) in enumerate(BANDS):
+            low_px, high_px = low * self.frame_height, high * self.frame_height
+            bands[name] = {
+                "height_px": [low_px, None if high == float("inf") else high_px],
+                "gt_heads": int(self.head_hit[i] + self.head_miss[i]),
+                "found_boxes": int(self.box_hit[i] + self.box_miss[i]),
+                "recall": ratio(self.head_hit[i], self.head_hit[i] + self.head_miss[i]),
+                "precision": ratio(self.box_hit[i], self.box_hit[i] + self.box_miss[i]),
+            }
+        return {
+            "rule": (
+                f"head matched one-to-one to a box whose top {UPPER_PART:.2f} contains it or "
+                f"whose head point is within {NEAR_FRACTION:g} x the person's height"
+            ),
+            "person_px": self.person_px,
+            "min_score": self.min_score,
+            "gt_heads": tp + fn,
+            "found_boxes": btp + bfp,
+            "recall": ratio(tp, tp + fn),
+            "precision": ratio(btp, btp + bfp),
+            "box_over_perspective_height": (float(np.median(self.scale)) if self.scale else None),
+            "bands": bands,
+        }
+
+
+def match_heads(
+    heads: np.ndarray, head_heights: np.ndarray, boxes: np.ndarray, head_fraction: float = 0.1
+) -> tuple[np.ndarray, np.ndarray]:
+    """One-to-one matches of (N, 2) head points (people ``head_heights`` px tall) and (M, 4)
+    boxes: a pair may match when the head is inside the box's upper third, or within
+    :data:`NEAR_FRACTION` of the person's height of the box's head point; among those, the
+    matching with the least total distance (relative to the person's height) is taken.
+    Boolean arrays (N,) heads found and (M,) boxes matched."""
+    from scipy.optimize import linear_sum_assignment
+
+    heads = np.asarray(heads, np.float64).reshape(-1, 2)
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    head_ok = np.zeros(len(heads), bool)
+    box_ok = np.zeros(len(boxes), bool)
+    if not len(heads) or not len(boxes):
+        return head_ok, box_ok
+    points = head_points(boxes, head_fraction)
+    gap = np.linalg.norm(heads[:, None, :] - points[None, :, :], axis=2)
+    gap /= np.maximum(np.asarray(head_heights, np.float64), 1.0)[:, None]
+    x, y = heads[:, None, 0], heads[:, None, 1]
+    top, tall = boxes[None, :, 1], boxes[None, :, 3] - boxes[None, :, 1]
+    upper = (x >= boxes[None, :, 0]) & (x <= boxes[None, :, 2])
+    upper &= (y >= top) & (y <= top + UPPER_PART * tall)
+    allowed = upper | (gap <= NEAR_FRACTION)
+    cost = np.where(allowed, gap, 1e6)
+    rows, cols = linear_sum_assignment(cost)
+    ok = allowed[rows, cols]
+    head_ok[rows[ok]] = True
+    box_ok[cols[ok]] = True
+    return head_ok, box_ok
+
+
+def person_heights(perspective: np.ndarray, points: np.ndarray, person_px: float) -> np.ndarray:
+    """Height in pixels of a person at each (N, 2) point: ``person_px / sqrt(pMapN)``."""
+    if not len(points):
+        return np.zeros(0)
+    return np.asarray(person_px / np.sqrt(perspective_at(perspective, points)), np.float64)
 
 
 def load_mall(gt_mat: Path, roi_mat: Path) -> tuple[list[np.ndarray], np.ndarray]:
@@ -198,11 +331,16 @@ def count_people(
     batch: int = 4,
     desc: str = "crowd",
     perspective: np.ndarray | None = None,
+    person_px: float | None = None,
+    min_scores: dict[str, float] | None = None,
 ) -> CrowdResult:
-    """Detect people on every ``stride``-th frame; ``detect`` maps images to (N, 4) boxes.
+    """Detect people on every ``stride``-th frame; ``detect`` maps images to (N, 4) boxes, or
+    to (N, 5) boxes with their scores as a fifth column.
 
     With a ``perspective`` map the count is also split by distance (far, middle, near thirds
-    of the annotated people)."""
+    of the annotated people); with ``person_px`` too, heads found and boxes right are scored
+    per person-height band (:class:`HeadScore`): every box counted, and for each name in
+    ``min_scores`` the boxes scoring at least its value (scores needed: (N, 5) boxes)."""
     import cv2
 
     picked = list(range(0, min(len(files), len(heads)), stride))
@@ -217,6 +355,11 @@ def count_people(
     ]
     band_system: list[list[int]] = []
     system: list[int] = []
+    scores: dict[str, HeadScore] = {}
+    if perspective is not None and person_px is not None:
+        scores["counted"] = HeadScore(mask.shape[0], person_px)
+        for name, value in (min_scores or {}).items():
+            scores[name] = HeadScore(mask.shape[0], person_px, min_score=value)
     started = time.perf_counter()
     with tqdm(total=len(picked), unit="frame", desc=desc, dynamic_ncols=True) as bar:
         for start in range(0, len(picked), batch):
@@ -227,9 +370,25 @@ def count_people(
                 if image is None:
                     raise CrowdDataError(f"{files[i]} cannot be read as an image.")
                 images.append(image)
-            for boxes in detect(images):
+            for i, found in zip(chunk, detect(images), strict=True):
+                found = np.asarray(found, np.float64)
+                found = found if found.ndim == 2 else found.reshape(-1, 4)
+                boxes = found[:, :4]
                 points = head_points(boxes, head_fraction)
-                points = points[inside(mask, points)]
+                counted = inside(mask, points)
+                for score in scores.values():
+                    assert perspective is not None
+                    score.add(
+                        heads[i],
+                        person_heights(perspective, heads[i], score.person_px),
+                        boxes,
+                        person_heights(perspective, points, score.person_px),
+                        inside(mask, heads[i]),
+                        counted,
+                        head_fraction,
+                        found[:, 4] if found.shape[1] > 4 else None,
+                    )
+                points = points[counted]
                 system.append(len(points))
                 if perspective is not None and edges is not None:
                     band_system.append(band_counts(perspective, edges, points))
@@ -243,4 +402,5 @@ def count_people(
         band_true=band_true,
         band_system=band_system,
         band_edges=edges or (),
+        heads=scores,
     )

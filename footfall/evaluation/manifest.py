@@ -108,6 +108,12 @@ class CrowdEntry(_Strict):
     head_fraction: float = Field(
         default=0.1, gt=0.0, lt=1.0, description="Head point: this far down from the box top."
     )
+    person_px: float | None = Field(
+        default=None,
+        gt=0.0,
+        description="A person's height in pixels where the perspective map pMapN is 1 (height "
+        "= person_px / sqrt(pMapN)): scores heads found per person-height band. 150 on the Mall.",
+    )
 
 
 class EndToEnd(_Strict):

@@ -269,8 +269,10 @@ def run_crowd(manifest: Manifest, entry: CrowdEntry, config: Any) -> dict[str, A
 
     def detect(images: list[np.ndarray]) -> list[np.ndarray]:
         if per_camera is not None:
-            return [d.xyxy for d in per_camera([camera_id] * len(images), images)]
-        return [d.xyxy for d in detector.detect(images)]
+            found = per_camera([camera_id] * len(images), images)
+        else:
+            found = detector.detect(images)
+        return [np.column_stack([d.xyxy, d.confidence]) for d in found]
 
     result = count_people(
         files,
@@ -282,6 +284,8 @@ def run_crowd(manifest: Manifest, entry: CrowdEntry, config: Any) -> dict[str, A
         head_fraction=entry.head_fraction,
         desc=entry.name,
         perspective=load_perspective(manifest.path(entry.roi)),
+        person_px=entry.person_px,
+        min_scores={"trusted": config.tracker.track_high_thresh},
     )
     return {
         "name": entry.name,
@@ -290,6 +294,11 @@ def run_crowd(manifest: Manifest, entry: CrowdEntry, config: Any) -> dict[str, A
             config.cameras[camera_id].model_dump(mode="json")
             if camera_id in config.cameras
             else None
+        ),
+        "confidence": (
+            config.cameras[camera_id].confidence
+            if camera_id in config.cameras and config.cameras[camera_id].confidence is not None
+            else config.detector.confidence
         ),
         "stride": entry.stride,
         "frames_available": min(len(files), len(heads)),
@@ -392,6 +401,7 @@ def run_manifest(
                 crowd.name,
                 config.detector.model_dump(mode="json"),
                 own.model_dump(mode="json") if own is not None else None,
+                config.tracker.track_high_thresh,  # the "trusted" boxes' lowest score
             ]
             key = json.dumps(settings, sort_keys=True)
             if key not in detector_done:

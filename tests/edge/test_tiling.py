@@ -66,6 +66,26 @@ def test_merge_keeps_one_box_per_person() -> None:
     assert merged.confidence.tolist() == pytest.approx([0.9, 0.5])
 
 
+def test_merge_containment_drops_the_half_person_beside_the_whole_one() -> None:
+    whole = Detections(
+        xyxy=np.array([[10, 10, 40, 100]], np.float32), confidence=np.array([0.8], np.float32)
+    )
+    # A tile saw the upper half of the same person (IoU 0.5: NMS at 0.55 keeps it) and,
+    # overlapping the whole one by a third of its own area, a neighbour.
+    tile = Detections(
+        xyxy=np.array([[10, 10, 40, 55], [30, 20, 60, 110]], np.float32),
+        confidence=np.array([0.6, 0.7], np.float32),
+    )
+    assert len(merge([whole, tile], 0.55)) == 3
+    merged = merge([whole, tile], 0.55, containment=0.85)
+    assert merged.confidence.tolist() == pytest.approx([0.8, 0.7])
+    # The setting reaches the camera's plan.
+    plan = plan_camera(
+        CameraDetectionConfig(tiles=(2, 2), merge_containment=0.85), DetectorConfig()
+    )
+    assert plan.merge_containment == 0.85 and "containment 0.85" in plan.describe()
+
+
 def test_tiles_find_a_person_and_drop_boxes_cut_by_a_tile_edge() -> None:
     image = np.zeros((400, 400, 3), np.uint8)
     image[300:340, 300:310] = 255  # a small person in the bottom-right tile

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from footfall.evaluation.crowd import count_people
+from footfall.evaluation.crowd import count_people, match_heads, person_heights
 from footfall.evaluation.detection import DetectionScore, band_of, match, score_mot
 
 
@@ -67,3 +67,54 @@ def test_crowd_count_split_by_distance(tmp_path: Path) -> None:
     assert dist["far"]["found_ratio"] == 0.0 and dist["far"]["true_mean"] == 1.0
     assert dist["middle"]["found_ratio"] == 1.0 and dist["near"]["found_ratio"] == 1.0
     assert result.mae == pytest.approx(1.0)
+
+
+def test_heads_match_boxes_one_to_one_by_their_upper_part() -> None:
+    heads = np.array([[20.0, 15.0], [100.0, 50.0], [300.0, 300.0]])
+    heights = np.array([60.0, 60.0, 60.0])
+    boxes = np.array(
+        [
+            [10, 10, 30, 70],  # head 0 inside its top third
+            [12, 12, 32, 72],  # a second box on head 0: one-to-one, so a false one
+            [98, 52, 108, 112],  # head 1 just above the box, 8.5 px from its head point
+            [280, 310, 320, 340],  # below head 2 by more than a fifth of 60 px
+        ],
+        float,
+    )
+    head_ok, box_ok = match_heads(heads, heights, boxes)
+    assert head_ok.tolist() == [True, True, False]
+    assert box_ok.tolist().count(True) == 2 and box_ok[2] and not box_ok[3]
+
+
+def test_crowd_heads_found_per_person_height_band(tmp_path: Path) -> None:
+    files = [tmp_path / "seq_000001.jpg"]
+    cv2.imwrite(str(files[0]), np.zeros((480, 640, 3), np.uint8))
+    mask = np.ones((480, 640), bool)
+    # pMapN 9 at the top (a 150 / 3 = 50 px person: small), 1 below row 240 (150 px: large).
+    perspective = np.repeat(np.array([9.0] * 240 + [1.0] * 240)[:, None], 640, 1)
+    assert person_heights(perspective, np.array([[0.0, 0.0]]), 150.0).tolist() == [50.0]
+    heads = [np.array([[100.0, 50.0], [300.0, 50.0], [100.0, 300.0]])]
+    # The near person is found, one far one too; one box over empty floor.
+    found = np.array(
+        [
+            [80.0, 285.0, 120.0, 435.0, 0.9],
+            [90.0, 45.0, 110.0, 95.0, 0.3],
+            [500, 300, 540, 450, 0.6],
+        ]
+    )
+    result = count_people(
+        files,
+        heads,
+        mask,
+        lambda images: [found] * len(images),
+        perspective=perspective,
+        person_px=150.0,
+        min_scores={"trusted": 0.5},
+    )
+    det = result.as_dict()["detection"]
+    counted, trusted = det["counted"], det["trusted"]
+    assert counted["bands"]["small"]["recall"] == 0.5 and counted["bands"]["small"]["gt_heads"] == 2
+    assert counted["bands"]["large"]["recall"] == 1.0
+    assert counted["precision"] == pytest.approx(2 / 3)
+    assert trusted["bands"]["small"]["recall"] == 0.0 and trusted["precision"] == 0.5
+    assert counted["box_over_perspective_height"] == pytest.approx(1.0)
