@@ -211,6 +211,9 @@ EXCLUDED: dict[str, str] = {
     "tests/integration/test_apikey_lifecycle.py creates, lists and revokes keys with it",
     "python bench/reports/occupancy_day.py --scenario light": "benchmark: a simulated day "
     "(~13 min on 2 cores); tests/cloud/test_reports.py checks the balance rule",
+    "python bench/reports/staff_breakdown.py --scenario moderate --seed 1": "benchmark: "
+    "simulates 1.5 hours (under a minute on 2 cores); tests/evaluation/test_eval_staff_where.py "
+    "runs it on smoke",
     "footfall simulate --scenario moderate --evaluate --json": "the full moderate evaluation "
     "through the stack takes minutes; the synopsis `footfall simulate --scenario NAME "
     "--evaluate --json` runs on smoke, and tests/cloud/test_reports.py checks the report rules",
