@@ -205,6 +205,22 @@ class StitchSettings(BaseSettings):
     """A tracklet without appearance (no embedding) lasting this many frames keeps its visitor
     for ``ttl_s``; shorter ones are weak (``weak_ttl_s``): joining a visitor, such a fragment
     takes its id without moving where and when the visitor was last seen."""
+    reentry_window_s: float | None = 30.0
+    """Re-entry (``combined`` mode): a new visitor first seen this long at most after a visitor
+    left every view (longer than the clock-skew tolerance) may be that visitor come back:
+    visitors born in a decision batch and the visitors who left before them are paired by one
+    global assignment (Hungarian) on distance, gap and appearance where both have it; None: a
+    returning person is always someone new."""
+    reentry_radius_m: float = 10.0
+    """…from within this distance (m) of where that visitor was last seen, where both the
+    leaving and the coming back happen at the edge of the covered floor: not in plain view of
+    any camera, ``reentry_edge`` × the frame's size inside its frame (someone lost in the
+    middle of a view was missed, not gone)."""
+    reentry_edge: float = 0.1
+    reentry_margin: float = 0.1
+    """A re-entry is taken only when no other pairing fits within this margin of its cost
+    (distance / ``reentry_radius_m`` + gap / ``reentry_window_s`` − appearance): when several
+    people left where a new visitor appears, it stays someone new."""
     sites_rescan_s: float = 10.0
     """How often the stitcher reads the sites folder again: a site file added (or changed)
     later is stitched from the next pass after this time."""

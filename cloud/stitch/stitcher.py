@@ -41,6 +41,16 @@ keeps them in ``visitor_alias``), and :meth:`Stitcher.run` answers every row's i
 after the merges. A tracklet seen at the same time as a visitor is compared with all of the
 visitor's tracklets of that time, not only its last.
 
+Re-entries (``combined`` mode, ``reentry_window_s``): someone who leaves every view and comes
+back after longer than a hand-over gap starts a new visitor first; that visitor is weighed (once
+it is strong, and again whenever a tracklet decided later shows it was first seen earlier)
+against the visitors who left within ``reentry_window_s`` before it was first seen, within
+``reentry_radius_m`` of where it was, both at the edge of the covered floor (not in plain view of
+any camera: :meth:`CameraTopology.inside`), never in two places at once, and alike where both
+have appearance. One assignment (Hungarian) over the batch's new visitors and those who left
+pairs them on distance, gap and appearance; a pair merges only when no other pairing fits within
+``reentry_margin`` of it (several people left there: the newcomer stays someone new).
+
 Feasible means: T does not start before V's last sighting ended (by more than the clock-skew
 tolerance) unless the two cameras overlap and the positions agree where both saw someone
 (nobody is in two places at once); on the same floor, the straight-line distance from p to T's
@@ -181,6 +191,11 @@ class Stitcher:
         self.merged = 0
         self.merged_seen: dict[str, float] = {}
         """Visitor ids merged by this stitcher → when the merged visitor was last seen (s)."""
+        self.reentered = 0
+        """Visitors recognised as an earlier visitor come back (:meth:`_reenter`)."""
+        self._born: dict[str, list[float]] = {}
+        """Visitors this stitcher created → [their embedder's baseline, when they were first
+        seen the last time they were weighed as a re-entry (NaN: never)]."""
         self._emb32 = np.zeros((0, dims), dtype=np.float32)
         self._has_emb = np.zeros(0, dtype=bool)
         self._quality = np.zeros(0)
@@ -243,6 +258,8 @@ class Stitcher:
                     by_id[out[r]] = col
                 if self.settings.merge_fit is not None and self.settings.mode == "combined":
                     self._merge(decided, t, first_xy)
+                if self.settings.reentry_window_s is not None and self.settings.mode == "combined":
+                    self._reenter(decided)
             self.peak_gallery = max(self.peak_gallery, len(self.gallery))
             i = j
         return [self.resolve(v) for v in out]
@@ -286,6 +303,81 @@ class Stitcher:
                     continue  # both have appearance: the joins decided them
                 if self._compatible(col, w):
                     col = self._absorb(col, w)
+
+    def _reenter(self, decided: list[tuple[int, int]]) -> None:
+        """Visitors who are an earlier visitor come back (``reentry_window_s``): each visitor
+        this stitcher created that this batch changed, strong (not a fragment) and first seen
+        earlier than when last weighed (a long tracklet is decided at its end), against every
+        visitor who left every view before it was first seen, at most ``reentry_window_s``
+        earlier and ``reentry_radius_m`` away, both at the edge of the covered floor, never in
+        two places at once with it, and alike where both have appearance; one global assignment
+        (Hungarian) on distance, gap and appearance decides, and each pair it makes merges (the
+        earlier visitor keeps its id)."""
+        g = self.gallery
+        s = self.settings
+        assert s.reentry_window_s is not None
+        window = s.reentry_window_s
+        ready: list[tuple[int, float]] = []
+        for col in sorted({col for _, col in decided}):
+            if not g.alive[col]:
+                col = self._col_of(self.resolve(g.ids[col]))
+            born = self._born.get(g.ids[col])
+            if born is None or not g.strong[col] or born[1] == g.first[col]:
+                continue
+            born[1] = float(g.first[col])
+            if all(c != col for c, _ in ready):
+                ready.append((col, born[0]))
+        if len(self._born) > 4 * max(len(g), 256):  # forget the forgotten
+            known = {g.ids[c] for c in np.flatnonzero(g.alive[: g.size]).tolist()}
+            self._born = {k: v for k, v in self._born.items() if k in known}
+        if not ready:
+            return
+        alive = np.flatnonzero(g.alive[: g.size])
+        cost = np.full((len(ready), len(alive)), 1e6)
+        theta = s.join_threshold
+        for i, (w, base) in enumerate(ready):
+            since = float(g.first[w])
+            seg = min(g.segments[w], key=lambda x: x[1])
+            if not len(seg[3]):
+                continue
+            gap = since - g.end[alive]
+            cand = (
+                (alive != w)
+                & g.strong[alive]
+                & (g.first[alive] < since)
+                & (gap > s.skew_tolerance_s)
+                & (gap <= window)
+                & (self.topo.floor[g.cam[alive]] == self.topo.floor[seg[0]])
+            )
+            floor = int(self.topo.floor[seg[0]])
+            if self.topo.inside(floor, seg[3][0, 1:], s.reentry_edge)[0]:
+                continue  # first seen in plain view: not someone who came back
+            dist = np.hypot(*(g.xy[alive] - seg[3][0, 1:]).T)
+            cand &= dist <= s.reentry_radius_m
+            cand[cand] &= ~self.topo.inside(floor, g.xy[alive[cand]], s.reentry_edge)
+            for k in np.flatnonzero(cand).tolist():
+                v = int(alive[k])
+                c = dist[k] / s.reentry_radius_m + gap[k] / window
+                if g.seen[v] and g.seen[w]:
+                    app = (float(g.emb[v] @ g.emb[w]) - base) / (1.0 - base)
+                    if app <= theta - self._most_bonus:
+                        continue
+                    c -= app
+                if self._compatible(v, w):
+                    cost[i, k] = c
+        rows, cols = linear_sum_assignment(cost)
+        for i, k in zip(rows.tolist(), cols.tolist(), strict=True):
+            w, v = ready[i][0], int(alive[k])
+            # no other candidate fits as well: not another visitor who left (this row), nor
+            # another new visitor (this column)
+            rivals = min(
+                np.delete(cost[i], k).min(initial=1e6), np.delete(cost[:, k], i).min(initial=1e6)
+            )
+            if cost[i, k] + s.reentry_margin > rivals:
+                continue
+            if cost[i, k] < 1e5 and g.alive[v] and g.alive[w]:
+                self._absorb(v, w)
+                self.reentered += 1
 
     def _col_of(self, visitor_id: str) -> int:
         return next(c for c in range(self.gallery.size) if self.gallery.ids[c] == visitor_id)
@@ -407,6 +499,7 @@ class Stitcher:
             if col < 0:
                 col = g.add(self._new_id())
                 created.append(col)
+                self._born[g.ids[col]] = [float(self._baseline[r]), np.nan]
             self._join(col, t, r, last_xy)
             decided.append((r, col))
         return decided

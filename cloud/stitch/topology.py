@@ -6,6 +6,9 @@
   is bidirectional) and how long the walk takes at most: a hand-over between the two views.
 * ``min_walk_s[a, b]``: the shortest walk from a to b over links and overlaps (shortest path of
   ``min_walk_s``; overlaps count 0), ``inf`` when no chain of links joins them.
+* ``to_image[c]`` / ``size[c]``: camera c's floor → (undistorted) image homography and its frame
+  size: :meth:`inside` tells where on a floor someone is in plain view of a camera, and so
+  where people can come and go unseen (the edges of the covered floor).
 """
 
 from __future__ import annotations
@@ -25,6 +28,29 @@ class CameraTopology:
     linked: np.ndarray
     max_walk_s: np.ndarray
     min_walk_s: np.ndarray
+    to_image: np.ndarray
+    size: np.ndarray
+
+    def inside(self, floor: int, xy: np.ndarray, margin: float) -> np.ndarray:
+        """Per floor point (N, 2) of floor index ``floor``: in plain view of one of its
+        cameras, at least ``margin`` × the frame's width and height inside the frame (there,
+        a person does not come or go unseen)."""
+        xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+        out = np.zeros(len(xy), dtype=bool)
+        pts = np.column_stack([xy, np.ones(len(xy))])
+        for c in np.flatnonzero(self.floor == floor).tolist():
+            img = pts @ self.to_image[c].T
+            with np.errstate(divide="ignore", invalid="ignore"):
+                uv = img[:, :2] / img[:, 2:3]
+            w, h = self.size[c]
+            out |= (
+                (img[:, 2] > 0)
+                & (uv[:, 0] >= margin * w)
+                & (uv[:, 0] <= (1 - margin) * w)
+                & (uv[:, 1] >= margin * h)
+                & (uv[:, 1] <= (1 - margin) * h)
+            )
+        return out
 
     @classmethod
     def of(cls, site: Site) -> CameraTopology:
@@ -54,4 +80,8 @@ class CameraTopology:
         # csgraph treats 0 as "no edge": give zero-time edges a tiny weight instead
         graph = np.where(np.isfinite(direct) & (direct == 0) & ~np.eye(n, dtype=bool), 1e-6, graph)
         min_walk = shortest_path(graph, method="D", directed=True) if n else np.zeros((0, 0))
-        return cls(floor, overlap, linked, max_walk, min_walk)
+        to_image = np.array(
+            [np.linalg.inv(c.homography()) for c in site.cameras], dtype=float
+        ).reshape(n, 3, 3)
+        size = np.array([c.resolution for c in site.cameras], dtype=float).reshape(n, 2)
+        return cls(floor, overlap, linked, max_walk, min_walk, to_image, size)
