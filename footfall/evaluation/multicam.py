@@ -21,12 +21,18 @@ the simulator's evaluation checks equal), in every stitching mode. Scores:
 * re-entries: a person unseen by every camera for at least ``REENTRY_GAP_S`` who comes back;
   recognised when most of their matched boxes after the gap carry the visitor id that most of
   their earlier matched boxes carried;
+* the errors behind a lost MTMC IDF1: ``splits_within_visit`` (per person and visit, between
+  re-entries, the stitched visitors beyond the first that a second or more of their matched
+  boxes carry: fragments not joined), ``reentries`` − ``reentries_recognised`` (returns taken
+  for someone new or someone else), ``visitors_joining_people`` (stitched visitors holding a
+  second of someone other than their main person: wrong joins) and
+  ``boxes_in_anothers_visitor``;
 * ceilings, as two more modes: ``oracle`` gives every local track the true person most of its
   matched boxes belong to (perfect stitching of these tracks: what is left is the tracks' own
   identity switches and misses); ``oracle_no_reentry`` too, except that a person unseen by every
   camera for longer than the stitcher's ``plain_max_gap_s`` (6 s) comes back as someone new:
-  the most that floor positions alone can give, without appearance to recognise a returning
-  person;
+  perfect stitching that never recognises a return (re-entry linking, the stitcher's
+  ``reentry_window_s``, can pass it only by recognising returns);
 * line counts and zone visits: the site's lines and zones (its counting rules) on one trajectory
   per true person (their feet in every view through the site's calibration, averaged per frame)
   against one per stitched visitor (the floor positions of its local tracks, averaged per frame):
@@ -342,6 +348,7 @@ def _score_mode(
     true_people = set(true_paths) | {p for gt in gts.values() for p in gt[:, 1].astype(int)}
     fps = min(fps_of.values())
     reentries, recognised = _reentries(seen, fps)
+    splits, joined, joined_boxes = _errors(seen, fps)
     floor_id = site.floors[0].id
     true_tracks = [_track(floor_id, fps, per_frame) for per_frame in true_paths.values()]
     by_visitor: dict[str, dict[int, list[tuple[float, float]]]] = defaultdict(
@@ -375,6 +382,9 @@ def _score_mode(
         "unique_visitors_error": _rel(len(visitors & on_plan & unique), len(true_people)),
         "reentries": reentries,
         "reentries_recognised": recognised,
+        "splits_within_visit": splits,
+        "visitors_joining_people": joined,
+        "boxes_in_anothers_visitor": joined_boxes,
         "lines": lines,
         "zones": [z.as_dict() for z in counts.zones],
     }
@@ -404,6 +414,31 @@ def _reentries(seen: dict[int, list[tuple[int, str | None]]], fps: float) -> tup
             if before and after and before.most_common(1)[0][0] == after.most_common(1)[0][0]:
                 recognised += 1
     return total, recognised
+
+
+def _errors(seen: dict[int, list[tuple[int, str | None]]], fps: float) -> tuple[int, int, int]:
+    """The stitching errors behind a lost MTMC IDF1 (module docstring): (visits split, visitors
+    joining people, boxes in another's visitor)."""
+    gap = max(1, round(REENTRY_GAP_S * fps))
+    splits = 0
+    people: dict[str, Counter[int]] = defaultdict(Counter)
+    for person, observations in seen.items():
+        frames = sorted({f for f, _ in observations})
+        cuts = [f for a, f in itertools.pairwise(frames) if f - a > gap]
+        bounds = [-np.inf, *cuts, np.inf]
+        for lo, hi in itertools.pairwise(bounds):
+            ids = Counter(v for f, v in observations if lo <= f < hi and v is not None)
+            splits += max(sum(n >= fps for n in ids.values()) - 1, 0)  # a second or more
+        for _, v in observations:
+            if v is not None:
+                people[v][person] += 1
+    joined = joined_boxes = 0
+    for counts in people.values():
+        _, *others = counts.most_common()
+        minor = [n for _, n in others if n >= fps]  # at least a second of someone else
+        joined += bool(minor)
+        joined_boxes += sum(n for _, n in others)
+    return splits, joined, joined_boxes
 
 
 def _trajectories(

@@ -606,7 +606,10 @@ def _multi_camera(results: Results) -> list[Block]:
                  m.get("visitors_off_plan", 0),
                  m.get("visitors_held_back", 0),
                  signed(m["unique_visitors"] - m["true_visitors"], 0),
-                 f"{m['reentries_recognised']} / {m['reentries']}"]
+                 f"{m['reentries_recognised']} / {m['reentries']}",
+                 m.get("splits_within_visit", "–"),
+                 f"{m.get('visitors_joining_people', '–')} "
+                 f"({m.get('boxes_in_anothers_visitor', '–')})"]
             )  # fmt: skip
         out += [
             Para(
@@ -619,7 +622,11 @@ def _multi_camera(results: Results) -> list[Block]:
                 "frame at IoU ≥ 0.5, the stitched visitor against the person's global id; "
                 "missed ground-truth boxes count against it. Re-entries: people unseen by every "
                 "camera for 2 s or more who come back, recognised when they get their earlier "
-                "visitor id again."
+                "visitor id again. Splits: per person and visit (between re-entries), the "
+                "stitched visitors beyond the first that a second or more of their boxes "
+                "carry (fragments not joined). Joins: stitched visitors holding a second or "
+                "more of someone other than their main person (in brackets, the boxes of "
+                "people in another's visitor)."
             ),
             Table(
                 [
@@ -632,6 +639,8 @@ def _multi_camera(results: Results) -> list[Block]:
                     "held back",
                     "error",
                     "re-entries recognised",
+                    "splits",
+                    "joins (boxes)",
                 ],
                 modes,
             ),

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from footfall.evaluation.manifest import ManifestError, load_manifest
-from footfall.evaluation.multicam import _match, _reentries
+from footfall.evaluation.multicam import _errors, _match, _reentries
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = (REPO / ".." / "shared" / "data" / "pets2009_s2l1_multiview").resolve()
@@ -72,6 +72,18 @@ def test_a_reentry_is_recognised_only_with_the_earlier_visitor() -> None:
     back_as_b = [(f, "a") for f in range(1, 30)] + [(f, "b") for f in range(60, 80)]
     brief_gap = [(f, "a") for f in range(1, 30)] + [(f, "c") for f in range(32, 40)]
     assert _reentries({1: back_as_a, 2: back_as_b, 3: brief_gap}, fps) == (2, 1)
+
+
+def test_stitching_errors_are_told_apart() -> None:
+    fps = 7.0
+    # person 1: one visit split between a and b (b over a second), then a re-entry as c
+    one = [(f, "a") for f in range(1, 30)] + [(f, "b") for f in range(30, 40)]
+    one += [(f, "c") for f in range(60, 80)]
+    # person 2: in visitor a for 20 frames (a joins two people), and 3 frames of d (a glimpse)
+    two = [(f, "a") for f in range(100, 120)] + [(f, "d") for f in range(120, 123)]
+    splits, joined, boxes = _errors({1: one, 2: two}, fps)
+    assert splits == 1  # b splits person 1's first visit; c is a re-entry, d under a second
+    assert (joined, boxes) == (1, 20)  # a holds person 1 (29 boxes) and person 2 (20)
 
 
 def test_a_group_camera_not_in_the_site_is_one_sentence(tmp_path: Path) -> None:
