@@ -2,8 +2,10 @@
 
 Conversion of a store over an interval = transactions in the interval / distinct visitors who
 entered the store's zone in it (a zone visit starting in the interval; a visitor is the stitched
-site-wide id, mode 'combined', or the local track while the stitcher has not decided it; staff
-tracks are left out).
+site-wide id, mode 'combined', merged ids as one, or the local track while the stitcher has not
+decided it; staff tracks are left out). Over more than a day, a visitor counts once per
+site-local day they entered the store on. Days older than the raw retention come from the
+rollups of :mod:`cloud.analytics.sealed`, with the same figures.
 Transactions arrive per store (the id of a ``store`` zone) and interval (15, 30 or 60 minutes,
 aligned to the site's clock), idempotently: the same store and interval sent again replaces the
 figure.
@@ -11,15 +13,15 @@ figure.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
-from psycopg.rows import dict_row
 
-from cloud.api.queries import _NOT_STAFF as NOT_STAFF
+from cloud.analytics import sealed
 from footfall.errors import UserError
 from footfall.site import Site
 
@@ -119,85 +121,92 @@ def store_transactions(conn: Conn, site_id: str, rows: list[Transactions]) -> tu
     return new, replaced
 
 
-# Visits into the stores with their visitor (stitched where decided); staff tracks (recorded by
-# the stitch service's staff pass in staff_track) are left out.
-_STORE_VISITS = f"""
-WITH v AS (
-    SELECT z.zone_id AS store_id, z.enter_at,
-           coalesce(s.visitor_id, z.camera_id || '/' || z.track_id) AS visitor_id
-    FROM zone_visit z
-    LEFT JOIN tracklet_visitor s
-      ON s.site_id = z.site_id AND s.camera_id = z.camera_id
-     AND s.track_id = z.track_id AND s.mode = 'combined'
-    WHERE z.site_id = %(site)s AND z.zone_id = ANY(%(stores)s)
-      AND z.enter_at >= %(lo)s AND z.enter_at < %(hi)s
-      AND {NOT_STAFF.format(t="z")}
-)
-"""
+def transactions_in(
+    conn: Conn, site: Site, stores: list[str], lo: datetime, hi: datetime
+) -> list[tuple[str, datetime, datetime, int]]:
+    """(store, site-local midnight of the interval, interval start, transactions) in [lo, hi);
+    transactions are kept for good, so these come from the stored rows at any age."""
+    rows: list[tuple[Any, ...]] = conn.execute(
+        """
+        SELECT store_id, time_bucket(INTERVAL '1 day', interval_start, %s), interval_start,
+               transactions
+        FROM pos_transaction
+        WHERE site_id = %s AND store_id = ANY(%s) AND interval_start >= %s AND interval_start < %s
+        """,
+        (site.site.timezone, site.id, stores, lo, hi),
+    ).fetchall()
+    return [(str(s), d.astimezone(UTC), t.astimezone(UTC), int(n)) for s, d, t, n in rows]
+
+
+def _hour(day: datetime, at: datetime) -> datetime:
+    """The start of the site-local hour of the day (from its midnight ``day``) ``at`` is in."""
+    return day + ((at - day) // sealed.HOUR) * sealed.HOUR
 
 
 def conversion(
     conn: Conn,
-    site_id: str,
+    site: Site,
     stores: list[str],
     lo: datetime,
     hi: datetime,
     bucket: timedelta,
-    tz: str,
 ) -> Rows:
-    """Per bucket (site-local hours or days) and store: visitors, transactions, conversion."""
-    params = {"site": site_id, "stores": stores, "lo": lo, "hi": hi, "bucket": bucket, "tz": tz}
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            _STORE_VISITS
-            + """
-            , seen AS (
-                SELECT time_bucket(%(bucket)s, enter_at, %(tz)s) AS bucket, store_id,
-                       count(DISTINCT visitor_id)::int AS visitors
-                FROM v GROUP BY 1, 2
-            ), sold AS (
-                SELECT time_bucket(%(bucket)s, interval_start, %(tz)s) AS bucket, store_id,
-                       sum(transactions)::int AS transactions
-                FROM pos_transaction
-                WHERE site_id = %(site)s AND store_id = ANY(%(stores)s)
-                  AND interval_start >= %(lo)s AND interval_start < %(hi)s
-                GROUP BY 1, 2
-            )
-            SELECT bucket, store_id, coalesce(visitors, 0) AS visitors,
-                   coalesce(transactions, 0) AS transactions,
-                   transactions::float8 / nullif(visitors, 0) AS conversion,
-                   transactions IS NOT NULL AS reported
-            FROM seen FULL JOIN sold USING (bucket, store_id)
-            ORDER BY bucket, store_id
-            """,
-            params,
-        ).fetchall()
+    """Per bucket (site-local hours, or days when ``bucket`` is a day) and store: visitors,
+    transactions, conversion. Days whose raw rows retention has sealed come from the rollups
+    (see :mod:`cloud.analytics.sealed`); raises :class:`~cloud.analytics.sealed.Unanswerable`
+    for a range they cannot answer."""
+    daily = bucket >= timedelta(days=1)
+    patterns, _ = sealed.visitor_patterns(conn, site, stores, lo, hi, "conversion")
+    seen: dict[tuple[datetime, str], int] = defaultdict(int)
+    for p in patterns:
+        day = p["day_start"].astimezone(UTC)
+        if daily:
+            seen[(day, p["zone_id"])] += p["visitors"]
+        else:
+            for i in sealed.hours_of(p["hours"]):
+                seen[(day + i * sealed.HOUR, p["zone_id"])] += p["visitors"]
+    sold: dict[tuple[datetime, str], int] = defaultdict(int)
+    for store, day, start, n in transactions_in(conn, site, stores, lo, hi):
+        sold[(day if daily else _hour(day, start), store)] += n
+    rows = []
+    for key in sorted(set(seen) | set(sold)):
+        visitors, transactions = seen.get(key, 0), sold.get(key)
+        rows.append(
+            {
+                "bucket": key[0],
+                "store_id": key[1],
+                "visitors": visitors,
+                "transactions": transactions or 0,
+                "conversion": transactions / visitors
+                if transactions is not None and visitors
+                else None,
+                "reported": transactions is not None,
+            }
+        )
+    return rows
 
 
 def conversion_totals(
-    conn: Conn, site_id: str, stores: list[str], lo: datetime, hi: datetime
+    conn: Conn, site: Site, stores: list[str], lo: datetime, hi: datetime
 ) -> dict[str, dict[str, Any]]:
-    """Per store over the whole range: distinct visitors, transactions, conversion."""
-    params = {"site": site_id, "stores": stores, "lo": lo, "hi": hi}
-    with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(
-            _STORE_VISITS
-            + """
-            , seen AS (
-                SELECT store_id, count(DISTINCT visitor_id)::int AS visitors FROM v GROUP BY 1
-            ), sold AS (
-                SELECT store_id, sum(transactions)::int AS transactions FROM pos_transaction
-                WHERE site_id = %(site)s AND store_id = ANY(%(stores)s)
-                  AND interval_start >= %(lo)s AND interval_start < %(hi)s
-                GROUP BY 1
-            )
-            SELECT store_id, coalesce(visitors, 0) AS visitors,
-                   coalesce(transactions, 0) AS transactions,
-                   transactions::float8 / nullif(visitors, 0) AS conversion
-            FROM seen FULL JOIN sold USING (store_id)
-            """,
-            params,
-        ).fetchall()
-    found = {r["store_id"]: r for r in rows}
-    empty = {"visitors": 0, "transactions": 0, "conversion": None}
-    return {s: {"store_id": s, **empty, **found.get(s, {})} for s in stores}
+    """Per store over the whole range: visitors (distinct per site-local day, summed over the
+    days), transactions, conversion (None when no transactions were reported)."""
+    patterns, _ = sealed.visitor_patterns(conn, site, stores, lo, hi, "conversion")
+    seen: dict[str, int] = defaultdict(int)
+    for p in patterns:
+        seen[p["zone_id"]] += p["visitors"]
+    sold: dict[str, int] = {}
+    for store, _, _, n in transactions_in(conn, site, stores, lo, hi):
+        sold[store] = sold.get(store, 0) + n
+    out = {}
+    for s in stores:
+        visitors, transactions = seen.get(s, 0), sold.get(s)
+        out[s] = {
+            "store_id": s,
+            "visitors": visitors,
+            "transactions": transactions or 0,
+            "conversion": transactions / visitors
+            if transactions is not None and visitors
+            else None,
+        }
+    return out

@@ -2,7 +2,9 @@
 
 "Last week" is the range moved 7 days back, "last year" 364 days back (52 weeks: the same
 weekdays, as retail compares), both on the site's wall clock (a range across a daylight-saving
-change keeps its local hours).
+change keeps its local hours). Days older than the raw retention are answered from the rollups
+of :mod:`cloud.analytics.sealed` (zone visits, dwell, conversion, entries without staff); a
+figure no rollup keeps (unique visitors) is unavailable there, with a sentence saying so.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 
 from cloud.analytics import conversion as pos
+from cloud.analytics import sealed
 from cloud.api import queries
 from cloud.api.params import TimeRange
 from cloud.api.queries import _NOT_STAFF as NOT_STAFF
@@ -58,34 +61,63 @@ NO_STAFF_VISITS = " AND " + NOT_STAFF.format(t="zone_visit")
 """Zone visits of staff tracks left out."""
 
 
-def kpi_value(
+def _zone_visits(
+    conn: Conn, site: Site, what: str, lo: datetime, hi: datetime, zone: str | None
+) -> tuple[int, float]:
+    """(visits, summed dwell seconds) of visits starting in [lo, hi), staff left out: from the
+    hourly rollup for days retention has sealed, from the zone visits after."""
+    part = sealed.split(conn, site, lo, hi, what)
+    z = (zone,) if zone else ()
+    visits, dwell = 0, 0.0
+    for span, query in (
+        (
+            part.rolled,
+            "SELECT coalesce(sum(visits), 0), coalesce(sum(dwell_sum_s), 0) FROM zone_visit_hour "
+            "WHERE site_id = %s AND hour >= %s AND hour < %s" + _zone_filter(zone),
+        ),
+        (
+            part.raw,
+            "SELECT count(*), coalesce(sum(dwell_s), 0) FROM zone_visit WHERE site_id = %s "
+            "AND enter_at >= %s AND enter_at < %s" + NO_STAFF_VISITS + _zone_filter(zone),
+        ),
+    ):
+        if span is not None:
+            row = conn.execute(query, (site.id, *span, *z)).fetchone()
+            assert row is not None
+            visits += int(row[0])  # type: ignore[call-overload]
+            dwell += float(row[1])  # type: ignore[arg-type]
+    return visits, dwell
+
+
+def answer(
     conn: Conn, site: Site, kpi: str, lo: datetime, hi: datetime, zone: str | None = None
 ) -> float | None:
-    """The value of ``kpi`` over [lo, hi) (None: nothing to average or divide)."""
-    z = (zone,) if zone else ()
+    """The value of ``kpi`` over [lo, hi) (None: nothing to average or divide); raises
+    :class:`~cloud.analytics.sealed.Unanswerable` for a range the kept rows cannot answer."""
     if kpi in ("entries", "exits"):  # as the footfall API counts them: staff left out
         r = TimeRange(lo, hi, timedelta(days=1), ZoneInfo(site.site.timezone))
         lines = set(entry_lines(site))
         rows = [x for x in queries.footfall(conn, site.id, r) if x["line_id"] in lines]
         return float(sum(x["ins" if kpi == "entries" else "outs"] for x in rows))
     if kpi == "unique_visitors":
+        if sealed.split(conn, site, lo, hi, KPIS[kpi], exact_hours=False).rolled is not None:
+            s = sealed.sealed(conn, site.id)
+            assert s is not None
+            until = s.until.astimezone(ZoneInfo(site.site.timezone)).isoformat()
+            raise sealed.Unanswerable(
+                f"unique visitors before {until} cannot be answered: they are counted from the "
+                "stitched tracks, which retention drops after the raw window, and no rollup "
+                "keeps them"
+            )
         r = TimeRange(lo, hi, timedelta(hours=1), ZoneInfo(site.site.timezone))
         return float(queries.visitor_summary(conn, site.id, r)["unique_visitors"])
-    if kpi == "zone_visits":
-        return _scalar(
-            conn,
-            "SELECT count(*) FROM zone_visit WHERE site_id = %s AND enter_at >= %s "
-            "AND enter_at < %s" + NO_STAFF_VISITS + _zone_filter(zone),
-            (site.id, lo, hi, *z),
-        )
-    if kpi == "dwell_mean_s":
-        return _scalar(
-            conn,
-            "SELECT avg(dwell_s) FROM zone_visit WHERE site_id = %s AND enter_at >= %s "
-            "AND enter_at < %s" + NO_STAFF_VISITS + _zone_filter(zone),
-            (site.id, lo, hi, *z),
-        )
+    if kpi in ("zone_visits", "dwell_mean_s"):
+        visits, dwell = _zone_visits(conn, site, KPIS[kpi], lo, hi, zone)
+        if kpi == "zone_visits":
+            return float(visits)
+        return dwell / visits if visits else None
     if kpi == "occupancy_peak":
+        z = (zone,) if zone else ()
         value = _scalar(
             conn,
             "SELECT max(n) FROM (SELECT sum(occupancy) AS n FROM occupancy_minute "
@@ -96,14 +128,24 @@ def kpi_value(
         )
         return value if value is not None else 0.0
     stores = pos.store_ids(site)
-    totals = pos.conversion_totals(conn, site.id, stores, lo, hi).values()
-    sold = sum(int(t["transactions"]) for t in totals)
-    if kpi == "transactions":
-        return float(sold)
+    if kpi == "transactions":  # kept for good
+        return float(sum(n for *_, n in pos.transactions_in(conn, site, stores, lo, hi)))
     if kpi == "conversion":
+        totals = pos.conversion_totals(conn, site, stores, lo, hi).values()
+        sold = sum(int(t["transactions"]) for t in totals)
         seen = sum(int(t["visitors"]) for t in totals)
         return sold / seen if seen else None
     raise KeyError(kpi)
+
+
+def kpi_value(
+    conn: Conn, site: Site, kpi: str, lo: datetime, hi: datetime, zone: str | None = None
+) -> float | None:
+    """As :func:`answer`, None where the range cannot be answered."""
+    try:
+        return answer(conn, site, kpi, lo, hi, zone)
+    except sealed.Unanswerable:
+        return None
 
 
 def change(now: float | None, before: float | None) -> float | None:
@@ -120,22 +162,36 @@ def compare(
     lo: datetime,
     hi: datetime,
     zone: str | None = None,
-    value: Callable[..., float | None] = kpi_value,
+    value: Callable[..., float | None] = answer,
 ) -> list[dict[str, Any]]:
-    """Each KPI over [lo, hi) and over the same range last week and last year."""
+    """Each KPI over [lo, hi) and over the same range last week and last year; a figure the
+    kept rows cannot answer is None with ``unavailable``, the sentence saying why."""
     tz = ZoneInfo(site.site.timezone)
+
+    def figure(a: datetime, b: datetime) -> tuple[float | None, str | None]:
+        try:
+            return value(conn, site, kpi, a, b, zone), None
+        except sealed.Unanswerable as exc:
+            return None, str(exc)
+
     out = []
     for kpi in kpis:
-        current = value(conn, site, kpi, lo, hi, zone)
-        entry: dict[str, Any] = {"kpi": kpi, "label": KPIS[kpi], "value": current}
+        current, why = figure(lo, hi)
+        entry: dict[str, Any] = {
+            "kpi": kpi,
+            "label": KPIS[kpi],
+            "value": current,
+            "unavailable": why,
+        }
         for name, days in PERIODS.items():
             plo, phi = shift(lo, days, tz), shift(hi, days, tz)
-            before = value(conn, site, kpi, plo, phi, zone)
+            before, why = figure(plo, phi)
             entry[name] = {
                 "from": plo.isoformat(),
                 "to": phi.isoformat(),
                 "value": before,
                 "change": change(current, before),
+                "unavailable": why,
             }
         out.append(entry)
     return out

@@ -11,6 +11,7 @@ deleted by every pass, so no row outlives its window by more than that tolerance
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final, Literal
@@ -18,7 +19,9 @@ from typing import Final, Literal
 import psycopg
 from psycopg import sql
 
+from cloud.analytics.sealed import seal
 from cloud.settings import RetentionSettings
+from footfall.site import Site
 
 Conn = psycopg.Connection[tuple[object, ...]]
 Window = Literal["raw", "embeddings", "rollups"]
@@ -29,7 +32,15 @@ RAW_TABLES = ("observation", "frame", "heartbeat", "tracklet_start", "tracklet_e
 DERIVED_TABLES = ("line_crossing", "zone_visit", "tracklet_visitor", "staff_track")
 """Per-person rows derived from raw ones (crossings, visits, stitched visitor ids, staff
 tracks): they share the raw retention, as they cannot be rebuilt without the raw rows."""
-ROLLUP_TABLES = ("footfall_minute", "occupancy_minute", "heatmap_minute")
+ROLLUP_TABLES = (
+    "footfall_minute",
+    "occupancy_minute",
+    "heatmap_minute",
+    # written from the raw rows before they are dropped (cloud.analytics.sealed)
+    "zone_visitors_day",
+    "zone_visit_hour",
+    "staff_footfall_minute",
+)
 
 HYPERTABLES: Final[dict[str, Window]] = {
     **dict.fromkeys(RAW_TABLES + DERIVED_TABLES, "raw"),
@@ -61,6 +72,7 @@ NO_PERSONAL_DATA: Final[dict[str, str]] = {
     "webhook_outbox": "alert notifications queued for and sent to the site's webhooks",
     "schema_version": "which migrations ran, and when",
     "site_rules": "the counting rules each site's derived rows were made with",
+    "rollup_sealed": "which days of each site the rollups kept past the raw window hold",
 }
 """Tables that hold nothing about a person, so retention leaves them alone."""
 
@@ -112,9 +124,14 @@ def _delete_after(conn: Conn, table: str, column: str, after: datetime) -> int:
     return conn.execute(query).rowcount
 
 
-def enforce_retention(conn: Conn, settings: RetentionSettings, now: datetime) -> int:
-    """Drop chunks older than each table's retention and delete rows dated after
-    ``now + future_tolerance_s``; returns the number of chunks dropped (old or future).
+def enforce_retention(
+    conn: Conn, settings: RetentionSettings, now: datetime, sites: Sequence[Site] = ()
+) -> int:
+    """Seal the rollups of ``sites`` (:func:`cloud.analytics.sealed.seal`: the site-local days
+    whose raw rows may be dropped now are rolled up first), then drop chunks older than each
+    table's retention and delete rows dated after ``now + future_tolerance_s``; returns the
+    number of chunks dropped (old or future). A site not in ``sites`` has its raw rows dropped
+    without those rollups.
 
     ``now`` is the service's clock, never the newest stored row: one row dated in 2099 must
     neither escape retention nor hold the others back.
@@ -125,6 +142,8 @@ def enforce_retention(conn: Conn, settings: RetentionSettings, now: datetime) ->
     # before it would open an implicit transaction that ``transaction()`` only nests in (a
     # savepoint), so nothing would commit and the deletes' locks would block ingest's writer.
     with conn.transaction():
+        for site in sites:  # before anything is dropped, in the same transaction
+            seal(conn, site, cut.raw)
         columns = _time_columns(conn)
         for table, window in HYPERTABLES.items():
             dropped += _count(conn, _DROP_OLDER, (table, cut.of(window)))

@@ -26,7 +26,8 @@ def _p(site: str, r: TimeRange, **extra: Any) -> dict[str, Any]:
 
 def footfall(conn: Conn, site: str, r: TimeRange, staff: bool = False) -> Rows:
     """Entries and exits per bucket and line; the crossings of staff tracks (``staff_track``)
-    taken out unless ``staff``."""
+    taken out unless ``staff`` (for the days retention has sealed, the staff crossings kept per
+    minute in ``staff_footfall_minute``: see :mod:`cloud.analytics.sealed`)."""
     if staff:
         return _rows(
             conn,
@@ -48,15 +49,27 @@ def footfall(conn: Conn, site: str, r: TimeRange, staff: bool = False) -> Rows:
             FROM footfall_minute
             WHERE site_id = %(site)s AND minute >= %(lo)s AND minute < %(hi)s
             GROUP BY 1, 2
-        ), s AS (
-            SELECT time_bucket(%(bucket)s, date_trunc('minute', c.at), %(tz)s) AS bucket,
-                   c.line_id, (count(*) FILTER (WHERE c.direction = 1))::int AS ins,
+        ), sealed AS (
+            SELECT coalesce((SELECT until FROM rollup_sealed WHERE site_id = %(site)s),
+                            '-infinity') AS until
+        ), staff AS (
+            SELECT date_trunc('minute', c.at) AS minute, c.line_id,
+                   (count(*) FILTER (WHERE c.direction = 1))::int AS ins,
                    (count(*) FILTER (WHERE c.direction = -1))::int AS outs
             FROM line_crossing c
             WHERE c.site_id = %(site)s AND c.at >= %(lo)s AND c.at < %(hi)s
+              AND c.at >= (SELECT until FROM sealed)
               AND EXISTS (SELECT 1 FROM staff_track st WHERE st.site_id = c.site_id
                           AND st.camera_id = c.camera_id AND st.track_id = c.track_id)
             GROUP BY 1, 2
+            UNION ALL
+            SELECT minute, line_id, ins, outs FROM staff_footfall_minute
+            WHERE site_id = %(site)s AND minute >= %(lo)s AND minute < %(hi)s
+              AND minute < (SELECT until FROM sealed)
+        ), s AS (
+            SELECT time_bucket(%(bucket)s, minute, %(tz)s) AS bucket, line_id,
+                   sum(ins)::int AS ins, sum(outs)::int AS outs
+            FROM staff GROUP BY 1, 2
         )
         SELECT f.bucket, f.line_id, greatest(f.ins - coalesce(s.ins, 0), 0) AS ins,
                greatest(f.outs - coalesce(s.outs, 0), 0) AS outs

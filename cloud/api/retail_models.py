@@ -94,12 +94,18 @@ class Period(_Answer):
     to: datetime
     value: float | None
     change: float | None = Field(description="value now / value then - 1 (null: no base).")
+    unavailable: str | None = Field(
+        None, description="Why value is null when the kept rows cannot answer the range."
+    )
 
 
 class KpiComparison(_Answer):
     kpi: str
     label: str
     value: float | None = Field(description="Over the range asked for.")
+    unavailable: str | None = Field(
+        None, description="Why value is null when the kept rows cannot answer the range."
+    )
     last_week: Period = Field(description="The same range 7 days before.")
     last_year: Period = Field(description="The same range 364 days (52 weeks) before.")
 

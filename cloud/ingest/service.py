@@ -114,7 +114,7 @@ def run_ingest(
                         result.visits,
                     )
         if retention_timer.due():
-            dropped = enforce_retention(analytics_conn, retention, datetime.now(UTC))
+            dropped = enforce_retention(analytics_conn, retention, datetime.now(UTC), current)
             log.info("retention dropped_chunks=%d", dropped)
 
     source = KafkaSource(

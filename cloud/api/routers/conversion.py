@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 
 from cloud.analytics import conversion as pos
+from cloud.analytics.sealed import Unanswerable
 from cloud.api import retail_models as models
 from cloud.api.deps import AuthorisedSite, Db, span
 from cloud.api.params import TimeRange, parse_time, unprocessable
@@ -126,6 +127,10 @@ BY = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
     "/conversion",
     response_model=models.Conversion,
     summary="Conversion per store: transactions / visitors who entered its zone, per hour or day",
+    description="Visitors are distinct per hour or day (per day, summed, for the stores' "
+    "totals); staff left out. Days older than the raw retention come from rollups kept with "
+    "the footfall counts, with the same figures; such a range must start and end on the hour "
+    "(422 with a sentence otherwise, or when the figures of the range were never kept).",
 )
 async def get_conversion(
     site: AuthorisedSite,
@@ -147,8 +152,11 @@ async def get_conversion(
                 f"{', '.join(stores) or '(none)'}"
             )
         stores = list(dict.fromkeys(store))
-    rows = await db.run(pos.conversion, site.id, stores, r.start, r.end, BY[by], tz.key)
-    totals = await db.run(pos.conversion_totals, site.id, stores, r.start, r.end)
+    try:
+        rows = await db.run(pos.conversion, site, stores, r.start, r.end, BY[by])
+        totals = await db.run(pos.conversion_totals, site, stores, r.start, r.end)
+    except Unanswerable as exc:
+        raise unprocessable(str(exc)) from None
     return JSONResponse(
         {
             "timezone": tz.key,
