@@ -283,3 +283,18 @@ def range_mask(day_start: datetime, lo: datetime, hi: datetime) -> int:
 
 def hours_of(mask: int) -> list[int]:
     return [i for i in range(mask.bit_length()) if mask >> i & 1]
+
+
+def refuse_dropped(conn: Conn, site: Site, lo: datetime, hi: datetime, what: str) -> None:
+    """Raise :class:`Unanswerable` when [lo, hi) reaches into the days whose per-person rows
+    retention may have dropped and people were counted then (a figure only the raw rows give,
+    and no rollup keeps, would read as zero)."""
+    s = sealed(conn, site.id)
+    if s is None or lo >= s.until or not _counted(conn, site.id, lo, min(hi, s.until)):
+        return
+    until = s.until.astimezone(ZoneInfo(site.site.timezone)).isoformat()
+    raise Unanswerable(
+        f"{what} before {until} cannot be answered: retention has dropped the per-person rows "
+        f"it is counted from; ask from {until} on (/compare and /conversion keep zone visits, "
+        "mean dwell and conversion for older days)"
+    )

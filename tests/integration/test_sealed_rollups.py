@@ -195,6 +195,14 @@ def test_conversion_and_compare_answer_the_same_after_retention_drops_the_raw_ro
     unique = {k["kpi"]: k for k in after["compare"]["kpis"]}["unique_visitors"]
     assert unique["value"] is None
     assert unique["unavailable"].startswith("unique visitors before 2026-11-11T00:00:00+00:00")
+    # figures only the raw rows give are refused with a sentence for the dropped days, and
+    # answered for the kept ones
+    for path in ("dwell", "visitors/summary", "flows", "queues", "groups"):
+        r = c.get(f"{BASE}/{path}?from=2026-11-02T00:00&to=2026-11-03T00:00", headers=key)
+        assert r.status_code == 422, path
+        assert "cannot be answered: retention has dropped the per-person rows" in r.json()["detail"]
+        r = c.get(f"{BASE}/{path}?from=2026-11-23T00:00&to=2026-11-24T00:00", headers=key)
+        assert r.status_code == 200, (path, r.text)
     # the rollups keep whole hours: a range cut mid-hour is refused with a sentence
     r = c.get(f"{BASE}/conversion?from=2026-11-02T09:30&to=2026-11-02T12:00", headers=key)
     assert r.status_code == 422 and "start and end the range on the hour" in r.json()["detail"]

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from cloud.api import report_models as models
 from cloud.api import report_queries as queries
 from cloud.api.deps import AuthorisedSite, Db, Range
+from cloud.api.kept import raw_only
 from cloud.api.render import localise
 
 router = APIRouter(tags=["reports"])
@@ -24,6 +25,7 @@ def _json(payload: dict[str, Any], tz: ZoneInfo) -> JSONResponse:
 
 @router.get(
     "/staff",
+    dependencies=[raw_only("staff")],
     response_model=models.Staff,
     summary="Staff recognised from trajectories, and visitor figures with and without them",
     description="Staff: a trajectory in staff_only zones, one long stay in a shop or checkout, "
@@ -36,6 +38,7 @@ async def staff(site: AuthorisedSite, db: Db, r: Range) -> JSONResponse:
 
 @router.get(
     "/groups",
+    dependencies=[raw_only("groups")],
     response_model=models.Groups,
     summary="Entries as people and as groups (parties that entered and moved together)",
 )
@@ -46,6 +49,7 @@ async def groups(site: AuthorisedSite, db: Db, r: Range) -> JSONResponse:
 
 @router.get(
     "/queues",
+    dependencies=[raw_only("queues")],
     response_model=models.Queues,
     summary="Queue length and waits per queue zone: mean and p90 per bucket, and live",
 )

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from cloud.api import models, queries
 from cloud.api.deps import TABLE, AuthorisedSite, Db, Format, IncludeStaff, Range
+from cloud.api.kept import raw_only
 from cloud.api.render import localise, respond
 from footfall.contract.messages import TRACK_ID_PATTERN
 from footfall.site.base import SLUG_PATTERN
@@ -20,6 +21,7 @@ router = APIRouter(tags=["visitors", "cameras"])
 
 @router.get(
     "/visitors",
+    dependencies=[raw_only("visitors")],
     response_model=models.Visitors,
     summary="Anonymous visitors seen in the range, stitched across cameras (a local track "
     "not stitched yet counts as a visitor of its own, id '<camera>/<track>')",
@@ -39,6 +41,7 @@ async def visitors(
 
 @router.get(
     "/visitors/summary",
+    dependencies=[raw_only("unique visitors")],
     response_model=models.VisitorSummary,
     summary="Unique and returning visitors in the range, from stitched visitor ids",
 )

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from cloud.api import models, queries
 from cloud.api.deps import TABLE, AuthorisedSite, Db, Format, IncludeStaff, Range, State
+from cloud.api.kept import raw_only
 from cloud.api.live import occupancy_at
 from cloud.api.params import DATE_TIME, parse_time
 from cloud.api.render import respond
@@ -101,6 +102,7 @@ async def occupancy_stream(
 
 @router.get(
     "/dwell",
+    dependencies=[raw_only("dwell")],
     response_model=models.Dwell,
     summary="Zone visits and dwell time: mean, median, p90 (seconds)",
     responses=TABLE,
@@ -113,6 +115,7 @@ async def dwell(
 
 @router.get(
     "/flows",
+    dependencies=[raw_only("flows")],
     response_model=models.Flows,
     summary="Zone-to-zone moves (consecutive visits of one visitor, stitched across cameras)",
     responses=TABLE,
@@ -127,6 +130,7 @@ DWELL_EDGES_S = [15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0]
 
 @router.get(
     "/dwell/distribution",
+    dependencies=[raw_only("the dwell distribution")],
     response_model=models.DwellDistribution,
     summary="Dwell time distribution per zone: quantiles and a histogram (seconds)",
 )
