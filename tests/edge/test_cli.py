@@ -93,7 +93,7 @@ def test_optimize_quantizes_once_on_the_sites_cameras(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "detector: openvino int8 at 320 px" in result.output
     assert "fp32" in result.output and "int8" in result.output and "ms per frame" in result.output
-    assert "re-id: mobilenet_hist" in result.output
+    assert "re-id: mobilenet_parts" in result.output
     (model,) = cache.glob("*-openvino-320/int8-*/*.xml")
     stamp = model.stat().st_mtime_ns
     again = CliRunner().invoke(main, command)  # cached: not quantized again

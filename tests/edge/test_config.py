@@ -40,8 +40,10 @@ def test_mistakes_are_one_sentence(tmp_path: Path, text: str, message: str) -> N
 
 
 def test_appearance_gates_follow_the_embedder_unless_given() -> None:
-    offline = EdgeConfig().tracker
-    assert (offline.appearance_thresh, offline.appearance_veto) == (0.12, 0.0)
+    offline = EdgeConfig().tracker  # the default embedder: mobilenet_parts
+    assert (offline.appearance_thresh, offline.appearance_veto) == (0.35, 0.45)
+    older = EdgeConfig.model_validate({"reid": {"backend": "mobilenet_hist"}}).tracker
+    assert (older.appearance_thresh, older.appearance_veto) == (0.12, 0.0)
     osnet = EdgeConfig.model_validate({"reid": {"backend": "osnet_onnx"}}).tracker
     assert (osnet.appearance_thresh, osnet.appearance_veto) == (0.3, 0.5)
     given = EdgeConfig.model_validate(

@@ -56,6 +56,22 @@ def test_the_offline_backend_works_with_nothing_downloaded() -> None:
     _check_separates_people(embedder)
 
 
+@needs_pets
+def test_the_offline_part_based_backend_tells_people_apart_on_both_runtimes() -> None:
+    crops, _ = _crops()
+    openvino = build_embedder(ReidConfig(backend="mobilenet_parts"))
+    native = build_embedder(ReidConfig(backend="mobilenet_parts", runtime="native"))
+    assert openvino is not None and openvino.model_name == "mobilenetv2_parts+hsv3c"
+    assert getattr(openvino, "runtime", None) == "openvino"
+    assert getattr(native, "runtime", None) == "torch"
+    _check_separates_people(openvino)
+    a, b = openvino.embed(crops), native.embed(crops)  # type: ignore[union-attr]
+    assert a.shape == b.shape and float(np.abs(a - b).max()) < 0.02
+    assert openvino.embed([]).shape[0] == 0
+    tiny = crops[0][:5, :5]  # a box too small to carry appearance still gives a unit row
+    assert np.isclose(np.linalg.norm(openvino.embed([tiny])[0]), 1.0, atol=1e-4)
+
+
 @needs_osnet
 def test_crops_of_several_cameras_are_embedded_in_batches() -> None:
     from edge.detection import Detections
