@@ -187,6 +187,7 @@ class StitchSettings(BaseSettings):
     plain_coast_s: float = 2.0
     """…from where the visitor's last velocity carried it for at most this long."""
     appearance_baselines: dict[str, float] = {
+        "mobilenetv2_parts+hsv3c": 0.567,
         "mobilenetv2_imagenet+hsv3": 0.775,
         "osnet_x0_25": 0.559,
     }

@@ -111,3 +111,14 @@ def test_mobilenet_runs_on_openvino_by_default_with_the_pytorch_features() -> No
     assert getattr(native, "runtime", None) == "torch"
     a, b = default.embed(crops), native.embed(crops)  # type: ignore[union-attr]
     assert a.shape == b.shape and float(np.abs(a - b).max()) < 0.02
+
+
+def test_the_stitcher_knows_the_scale_of_every_offline_embedder() -> None:
+    """Cloud stitching puts appearance on one scale with each embedder's different-person mean
+    (measured by bench/reid/bench_reid_separation.py); an unlisted name would be taken as is."""
+    from cloud.settings import StitchSettings
+    from edge.reid.mobilenet_hist import MODEL_NAME as HIST
+    from edge.reid.mobilenet_parts import MODEL_NAME as PARTS
+
+    baselines = StitchSettings().appearance_baselines
+    assert baselines[PARTS] == pytest.approx(0.567) and baselines[HIST] == pytest.approx(0.775)
