@@ -99,16 +99,8 @@ def answer(
         lines = set(entry_lines(site))
         rows = [x for x in queries.footfall(conn, site.id, r) if x["line_id"] in lines]
         return float(sum(x["ins" if kpi == "entries" else "outs"] for x in rows))
-    if kpi == "unique_visitors":
-        if sealed.split(conn, site, lo, hi, KPIS[kpi], exact_hours=False).rolled is not None:
-            s = sealed.sealed(conn, site.id)
-            assert s is not None
-            until = s.until.astimezone(ZoneInfo(site.site.timezone)).isoformat()
-            raise sealed.Unanswerable(
-                f"unique visitors before {until} cannot be answered: they are counted from the "
-                "stitched tracks, which retention drops after the raw window, and no rollup "
-                "keeps them"
-            )
+    if kpi == "unique_visitors":  # from the stitched tracks: no rollup keeps them
+        sealed.refuse_dropped(conn, site, lo, hi, "unique visitors")
         r = TimeRange(lo, hi, timedelta(hours=1), ZoneInfo(site.site.timezone))
         return float(queries.visitor_summary(conn, site.id, r)["unique_visitors"])
     if kpi in ("zone_visits", "dwell_mean_s"):

@@ -195,6 +195,8 @@ def test_conversion_and_compare_answer_the_same_after_retention_drops_the_raw_ro
     unique = {k["kpi"]: k for k in after["compare"]["kpis"]}["unique_visitors"]
     assert unique["value"] is None
     assert unique["unavailable"].startswith("unique visitors before 2026-11-11T00:00:00+00:00")
+    # ... where people were counted: a week earlier no one was, and that is zero, not refused
+    assert unique["last_week"]["value"] == 0 and unique["last_week"]["unavailable"] is None
     # figures only the raw rows give are refused with a sentence for the dropped days, and
     # answered for the kept ones
     for path in ("dwell", "visitors/summary", "flows", "queues", "groups"):
