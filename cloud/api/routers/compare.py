@@ -26,7 +26,11 @@ COMPARED = span("today 00:00 (site time), or a day before `to`", "a day after `f
     summary="KPIs over a range against the same range last week and last year",
     description="KPIs: " + "; ".join(f"`{k}`: {v}" for k, v in kpis.KPIS.items()) + ". Last "
     "week is the range 7 days back, last year 364 days back (the same weekdays), on the site's "
-    "clock. A range reaching past now ends now, and so do the ranges it is compared with.",
+    "clock. A range reaching past now ends now, and so do the ranges it is compared with. "
+    "Days older than the raw retention are answered from rollups (entries, exits, zone visits, "
+    "mean dwell, conversion: the same figures as before the raw rows went, for a range on whole "
+    "hours); a figure the kept rows cannot answer is null with `unavailable`, one sentence "
+    "saying why.",
 )
 async def compare(
     site: AuthorisedSite,
