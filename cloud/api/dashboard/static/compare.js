@@ -4,6 +4,10 @@ import { api, axis, chart, escapeHtml, every, fontPx, legend, rangePicker, rende
 const plot = chart(document.getElementById("compare-chart"));
 const picker = rangePicker(document.getElementById("range"), () => update(), "today");
 
+// A figure the kept rows cannot answer (older than the raw retention) is null with the reason.
+const cell = (kpi, v, why) =>
+  why ? `<td class="num" title="${escapeHtml(why)}">n/a</td>` : `<td class="num">${show(kpi, v)}</td>`;
+
 function show(kpi, v) {
   if (v == null) return "–";
   if (kpi === "conversion") return `${(v * 100).toFixed(1)} %`;
@@ -17,9 +21,9 @@ async function update() {
   const body = await api("compare", { from: range.from, to: range.to });
   const k = body.kpis;
   document.querySelector("#compare-table tbody").innerHTML = k
-    .map((r) => `<tr data-kpi="${r.kpi}"><td>${escapeHtml(r.label)}</td><td class="num">${show(r.kpi, r.value)}</td>` +
-      `<td class="num">${show(r.kpi, r.last_week.value)}</td><td class="num">${change(r.last_week.change)}</td>` +
-      `<td class="num">${show(r.kpi, r.last_year.value)}</td><td class="num">${change(r.last_year.change)}</td></tr>`)
+    .map((r) => `<tr data-kpi="${r.kpi}"><td>${escapeHtml(r.label)}</td>${cell(r.kpi, r.value, r.unavailable)}` +
+      `${cell(r.kpi, r.last_week.value, r.last_week.unavailable)}<td class="num">${change(r.last_week.change)}</td>` +
+      `${cell(r.kpi, r.last_year.value, r.last_year.unavailable)}<td class="num">${change(r.last_year.change)}</td></tr>`)
     .join("");
   const pct = (c) => (c == null ? 0 : Math.round(c * 1000) / 10);
   render(
