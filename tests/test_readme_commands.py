@@ -298,6 +298,9 @@ EXCLUDED: dict[str, str] = {
     "python bench/reid/bench_reid_separation.py": "benchmark (~3 min: embeds 1,549 PETS crops "
     "twice); tests/simulate/test_appearance_calibration.py checks its figures' code and the "
     "scenarios' calibration",
+    "python bench/cloud/bench_sim_appearance.py --scenario moderate --seed 1": "benchmark "
+    "(about 4 minutes on 2 cores: the scenario simulated three times, each stitched in every "
+    "mode)",
     "footfall edge run --sink kafka": "a fragment in prose (its site and node are elsewhere); "
     "tests/integration/test_eval_end_to_end.py runs it so",
 }
