@@ -317,7 +317,7 @@ class Stitcher:
         s = self.settings
         assert s.reentry_window_s is not None
         window = s.reentry_window_s
-        ready: list[tuple[int, float]] = []
+        ready: list[tuple[int, float, Segment]] = []
         for col in sorted({col for _, col in decided}):
             if not g.alive[col]:
                 col = self._col_of(self.resolve(g.ids[col]))
@@ -325,8 +325,12 @@ class Stitcher:
             if born is None or not g.strong[col] or born[1] == g.first[col]:
                 continue
             born[1] = float(g.first[col])
-            if all(c != col for c, _ in ready):
-                ready.append((col, born[0]))
+            seg = min(g.segments[col], key=lambda x: x[1])
+            if not len(seg[3]) or any(c == col for c, _, _ in ready):
+                continue
+            if self.topo.inside(int(self.topo.floor[seg[0]]), seg[3][0, 1:], s.reentry_edge)[0]:
+                continue  # first seen in plain view: not someone who came back
+            ready.append((col, born[0], seg))
         if len(self._born) > 4 * max(len(g), 256):  # forget the forgotten
             known = {g.ids[c] for c in np.flatnonzero(g.alive[: g.size]).tolist()}
             self._born = {k: v for k, v in self._born.items() if k in known}
@@ -335,11 +339,8 @@ class Stitcher:
         alive = np.flatnonzero(g.alive[: g.size])
         cost = np.full((len(ready), len(alive)), 1e6)
         theta = s.join_threshold
-        for i, (w, base) in enumerate(ready):
+        for i, (w, base, seg) in enumerate(ready):
             since = float(g.first[w])
-            seg = min(g.segments[w], key=lambda x: x[1])
-            if not len(seg[3]):
-                continue
             gap = since - g.end[alive]
             cand = (
                 (alive != w)
@@ -350,8 +351,6 @@ class Stitcher:
                 & (self.topo.floor[g.cam[alive]] == self.topo.floor[seg[0]])
             )
             floor = int(self.topo.floor[seg[0]])
-            if self.topo.inside(floor, seg[3][0, 1:], s.reentry_edge)[0]:
-                continue  # first seen in plain view: not someone who came back
             dist = np.hypot(*(g.xy[alive] - seg[3][0, 1:]).T)
             cand &= dist <= s.reentry_radius_m
             cand[cand] &= ~self.topo.inside(floor, g.xy[alive[cand]], s.reentry_edge)

@@ -36,21 +36,16 @@ class CameraTopology:
         cameras, at least ``margin`` × the frame's width and height inside the frame (there,
         a person does not come or go unseen)."""
         xy = np.asarray(xy, dtype=float).reshape(-1, 2)
-        out = np.zeros(len(xy), dtype=bool)
         pts = np.column_stack([xy, np.ones(len(xy))])
-        for c in np.flatnonzero(self.floor == floor).tolist():
-            img = pts @ self.to_image[c].T
-            with np.errstate(divide="ignore", invalid="ignore"):
-                uv = img[:, :2] / img[:, 2:3]
-            w, h = self.size[c]
-            out |= (
-                (img[:, 2] > 0)
-                & (uv[:, 0] >= margin * w)
-                & (uv[:, 0] <= (1 - margin) * w)
-                & (uv[:, 1] >= margin * h)
-                & (uv[:, 1] <= (1 - margin) * h)
-            )
-        return out
+        cams = self.floor == floor
+        img = np.einsum("cij,nj->cni", self.to_image[cams], pts)  # (cameras, points, 3)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            uv = img[..., :2] / img[..., 2:3]
+        size = self.size[cams][:, None, :]
+        seen = (
+            (img[..., 2] > 0) & (uv >= margin * size).all(-1) & (uv <= (1 - margin) * size).all(-1)
+        )
+        return np.asarray(seen.any(axis=0))
 
     @classmethod
     def of(cls, site: Site) -> CameraTopology:
