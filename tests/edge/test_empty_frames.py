@@ -39,6 +39,8 @@ def _clip(folder: Path) -> Path:
 
 
 REID_SETTINGS = [
+    pytest.param(ReidConfig(), id="default-mobilenet-parts"),
+    pytest.param(ReidConfig(runtime="native"), id="mobilenet-parts-torch"),
     pytest.param(ReidConfig(backend="mobilenet_hist"), id="mobilenet-on-demand"),
     pytest.param(ReidConfig(backend="mobilenet_hist", refresh_s=0), id="mobilenet-every-frame"),
     pytest.param(ReidConfig(backend="mobilenet_hist", runtime="native"), id="mobilenet-torch"),
