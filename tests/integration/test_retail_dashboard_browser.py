@@ -38,8 +38,20 @@ from cloud.migrate import migrate
 
 pytestmark = pytest.mark.integration
 
+
+def _daytime_zone(now: datetime) -> str:
+    """A time zone where it is now between 04:00 and 20:00, so the two hours of data and the three
+    posted transaction hours all fall on the site's today, whatever time the test runs (run just
+    after the site's midnight, two of the three hours were yesterday's and the total was wrong)."""
+    for name in ("Europe/London", "Asia/Tokyo", "America/Los_Angeles"):
+        if 4 <= now.astimezone(ZoneInfo(name)).hour < 20:
+            return name
+    raise AssertionError("unreachable: the three zones cover every hour")
+
+
 SITE = retail_site(
-    {"occupancy": [{"zone": STORE, "capacity": 2}], "cameras": {"silent_minutes": 5}}
+    {"occupancy": [{"zone": STORE, "capacity": 2}], "cameras": {"silent_minutes": 5}},
+    timezone=_daytime_zone(datetime.now(UTC)),
 )
 PAGES = ("conversion", "alerts", "compare", "portfolio")
 

@@ -12,9 +12,12 @@ DEMO = Path(__file__).resolve().parents[2] / "configs" / "sites" / "demo.yaml"
 STORE = "plaza-walkway"
 
 
-def retail_site(alerts: dict[str, Any] | None = None) -> Site:
-    """demo.yaml with ``plaza-walkway`` of kind store and the given ``alerts:`` section."""
+def retail_site(alerts: dict[str, Any] | None = None, timezone: str | None = None) -> Site:
+    """demo.yaml with ``plaza-walkway`` of kind store, the given ``alerts:`` section and, when
+    given, another time zone."""
     data = load_site(DEMO).model_dump(mode="json")
+    if timezone is not None:
+        data["site"]["timezone"] = timezone
     for zone in data["zones"]:
         if zone["id"] == STORE:
             zone["kind"] = "store"
