@@ -332,8 +332,12 @@ class EdgeNode:
             return CameraStatus.OFFLINE, source_error
         if state.failure is not None:
             return CameraStatus.ERROR, state.failure
-        if state.frames == 0 and arrived == 0 and not pending and state.ended is None:
-            return CameraStatus.OFFLINE, f"no frame arrived from the camera for {interval_s:.0f} s"
+        if state.frames == 0 and arrived == 0 and not pending:
+            if state.ended is None:
+                silent = f"no frame arrived from the camera for {interval_s:.0f} s"
+                return CameraStatus.OFFLINE, silent
+            # a recorded file played to its end: nothing is processed, so not ``ok`` at 0 fps
+            return CameraStatus.OFFLINE, "the recorded footage has ended: no frames to process"
         if not state.paced:  # a fast replay has no rate or latency to keep
             return CameraStatus.OK, None
         reasons = []

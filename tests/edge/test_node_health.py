@@ -278,3 +278,24 @@ def test_an_empty_camera_goes_through_the_real_detector_and_reid() -> None:
     assert all(m.tracks == () for m in frames)
     beats = _of(sink, CameraHeartbeat, "empty")
     assert beats and all(b.status == CameraStatus.OK and b.detail is None for b in beats)
+
+
+def test_a_camera_whose_footage_has_ended_is_offline_not_ok_while_the_others_run() -> None:
+    # "short" plays 0.3 s of footage, "long" 2 s; heartbeats every 0.5 s.
+    short = SyntheticSource("short", 20, 6)
+    long = SyntheticSource("long", 20, 40)
+    sink = MemorySink()
+    node = _node(
+        {"short": (short, True), "long": (long, True)},
+        sink,
+        PixelDetector(),
+        heartbeat_interval_s=0.5,
+    )
+    node.run(threading.Event())
+    beats = _of(sink, CameraHeartbeat, "short")
+    assert beats[0].frames > 0 and beats[0].status == CameraStatus.OK
+    after = [b for b in beats[1:] if b.frames == 0]
+    assert after, [(b.status, b.frames) for b in beats]
+    assert all(b.status == CameraStatus.OFFLINE and b.fps == 0 for b in after)
+    assert all(b.detail == "the recorded footage has ended: no frames to process" for b in after)
+    assert all(b.status == CameraStatus.OK for b in _of(sink, CameraHeartbeat, "long"))
