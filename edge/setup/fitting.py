@@ -73,8 +73,9 @@ def field_of_view(
         return []
     # A frame corner that lands a hair outside the floor leaves a vertex on the floor's edge,
     # in line with its neighbours; which side it lands on depends on the machine's rounding.
-    biggest = biggest.simplify(1e-3, preserve_topology=True)
-    return [[round(x, 3), round(y, 3)] for x, y in biggest.exterior.coords[:-1]]
+    simple = biggest.simplify(1e-3, preserve_topology=True)
+    outline = simple if isinstance(simple, shapely.Polygon) else biggest
+    return [[round(x, 3), round(y, 3)] for x, y in outline.exterior.coords[:-1]]
 
 
 def _problem_text(exc: ValidationError) -> str:
