@@ -92,7 +92,7 @@ def staff(conn: Conn, site: Site, r: TimeRange) -> dict[str, Any]:
             for k, a, b in zip(s.t.keys, s.t.start.tolist(), s.t.end.tolist(), strict=True)
             if (k[0], k[2]) not in skip and a < hi and b >= lo
         ]
-        out[f"unique_visitors_{label}"] = len(counted(spans))
+        out[f"unique_visitors_{label}"] = len(counted(spans, site.counting.min_visitor_s))
         out[f"entries_{label}"] = sum(
             1
             for c in s.crossings

@@ -121,7 +121,7 @@ def evaluate_reporting(
             for k, v, s, e in zip(t.keys, ids, t.start.tolist(), t.end.tolist(), strict=True)
             if (k[0], k[2]) not in skip
         ]
-        unique = len(counted_visitors(spans))
+        unique = len(counted_visitors(spans, site.counting.min_visitor_s))
         out[f"unique_visitors_{label}"] = unique
         out[f"unique_visitors_error_{label}"] = round(relative_error(unique, true_visitors), 4)
     out["true_entries"] = true_entries
