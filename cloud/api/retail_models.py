@@ -131,15 +131,23 @@ class PortfolioSite(_Answer):
     entries_last_year: int
     change_last_week: float | None
     change_last_year: float | None
-    unique_visitors: int
+    unique_visitors: int | None = Field(
+        description="Null when the day's per-person rows are past the raw retention (no rollup "
+        "keeps distinct visitors): not available, never 0; the reason is in unavailable."
+    )
     transactions: int
     conversion: float | None
     open_alerts: int
+    unavailable: dict[str, str] = Field(
+        default_factory=dict,
+        description="Figure -> why it is null: the kept rows cannot answer that day.",
+    )
 
 
 class Portfolio(_Answer):
     sites: list[PortfolioSite] = Field(description="Every site the key may see, by name.")
     totals: dict[str, float | None] = Field(
         description="Sums over the sites: entries, entries_last_week, entries_last_year, "
-        "unique_visitors, transactions, open_alerts; and change_last_week, change_last_year."
+        "unique_visitors, transactions, open_alerts; and change_last_week, change_last_year. "
+        "Null where a site's figure is null (not available)."
     )

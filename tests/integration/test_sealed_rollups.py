@@ -179,6 +179,8 @@ def test_conversion_and_compare_answer_the_same_after_retention_drops_the_raw_ro
     unique = {k["kpi"]: k for k in before["compare"]["kpis"]}["unique_visitors"]
     assert unique["value"] > 0 and unique["unavailable"] is None
     assert all(n > 0 for n in _raw_rows_before(url, datetime(2026, 11, 3, tzinfo=UTC)).values())
+    old_day = c.get("/v1/portfolio?day=2026-11-02", headers=key).json()["sites"][0]
+    assert old_day["unique_visitors"] > 0
 
     settings = RetentionSettings()
     with psycopg.connect(url) as conn:
@@ -197,6 +199,15 @@ def test_conversion_and_compare_answer_the_same_after_retention_drops_the_raw_ro
     assert unique["unavailable"].startswith("unique visitors before 2026-11-11T00:00:00+00:00")
     # ... where people were counted: a week earlier no one was, and that is zero, not refused
     assert unique["last_week"]["value"] == 0 and unique["last_week"]["unavailable"] is None
+    # the portfolio too: the old day's unique visitors are null with the reason, not 0
+    old_day = c.get("/v1/portfolio?day=2026-11-02", headers=key).json()
+    (row,) = old_day["sites"]
+    assert row["unique_visitors"] is None and old_day["totals"]["unique_visitors"] is None
+    assert "retention has dropped" in row["unavailable"]["unique_visitors"]
+    assert set(row["unavailable"]) == {"unique_visitors"}
+    assert row["transactions"] == 16 and row["conversion"] is not None  # kept: answered
+    kept_day = c.get("/v1/portfolio?day=2026-11-23", headers=key).json()["sites"][0]
+    assert kept_day["unique_visitors"] > 0 and kept_day["unavailable"] == {}
     # figures only the raw rows give are refused with a sentence for the dropped days, and
     # answered for the kept ones
     for path in ("dwell", "visitors/summary", "flows", "queues", "groups"):

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from cloud.alerts import store as alert_store
 from cloud.analytics import kpis
+from cloud.analytics.sealed import Unanswerable
 from cloud.api import retail_models as models
 from cloud.api.auth import key_sites
 from cloud.api.database import Conn
@@ -47,15 +48,15 @@ def _site_figures(conn: Conn, site: Site, day: date | None, now: datetime) -> di
     hi = min(datetime.combine(d + timedelta(days=1), time(0), tzinfo=tz), max(now, lo))
     if hi <= lo:
         hi = lo + timedelta(seconds=1)
-    rows = {
-        r["kpi"]: r
-        for r in kpis.compare(conn, site, ["entries"], lo, hi)
-        + [
-            {"kpi": k, "value": kpis.kpi_value(conn, site, k, lo, hi)}
-            for k in ("unique_visitors", "transactions", "conversion")
-        ]
-    }
-    entries = rows["entries"]
+    entries = kpis.compare(conn, site, ["entries"], lo, hi)[0]
+    value: dict[str, float | None] = {}
+    unavailable: dict[str, str] = {}
+    for k in ("unique_visitors", "transactions", "conversion"):
+        try:
+            value[k] = kpis.answer(conn, site, k, lo, hi)
+        except Unanswerable as exc:  # not kept for that day: null with the reason, never 0
+            value[k], unavailable[k] = None, str(exc)
+    visitors = value["unique_visitors"]
     return {
         "id": site.id,
         "name": site.site.name,
@@ -67,9 +68,10 @@ def _site_figures(conn: Conn, site: Site, day: date | None, now: datetime) -> di
         "entries_last_year": int(entries["last_year"]["value"] or 0),
         "change_last_week": entries["last_week"]["change"],
         "change_last_year": entries["last_year"]["change"],
-        "unique_visitors": int(rows["unique_visitors"]["value"] or 0),
-        "transactions": int(rows["transactions"]["value"] or 0),
-        "conversion": rows["conversion"]["value"],
+        "unique_visitors": None if visitors is None else int(visitors),
+        "transactions": int(value["transactions"] or 0),
+        "conversion": value["conversion"],
+        "unavailable": unavailable,
     }
 
 
@@ -79,8 +81,8 @@ def _portfolio(conn: Conn, sites: list[Site], day: date | None) -> dict[str, Any
     opened = alert_store.open_alert_counts(conn, [s.id for s in sites])
     for row in out:
         row["open_alerts"] = opened.get(row["id"], 0)
-    totals: dict[str, float | None] = {
-        k: float(sum(r[k] for r in out))
+    totals: dict[str, float | None] = {  # a sum missing a site's figure is not shown either
+        k: None if any(r[k] is None for r in out) else float(sum(r[k] for r in out))
         for k in (
             "entries",
             "entries_last_week",

@@ -12,13 +12,19 @@ dayInput.addEventListener("change", () => {
 });
 const change = (c) => (c == null ? "–" : `<span class="${c >= 0 ? "up" : "down"}">${c >= 0 ? "+" : ""}${(c * 100).toFixed(1)} %</span>`);
 
+// Unique visitors of a day past the raw retention are not kept: a dash with the reason, not 0.
+const visitors = (s) =>
+  s.unique_visitors == null
+    ? `<td class="num" title="${escapeHtml(s.unavailable?.unique_visitors || "not available")}">–</td>`
+    : `<td class="num">${s.unique_visitors.toLocaleString("en-GB")}</td>`;
+
 async function update() {
   const body = await apiRoot("portfolio", dayInput.value ? { day: dayInput.value } : {});
   const sites = body.sites;
   document.querySelector("#portfolio-table tbody").innerHTML = sites
     .map((s) => `<tr data-site="${escapeHtml(s.id)}"><td><a href="/dashboard/${encodeURIComponent(s.id)}/overview">${escapeHtml(s.name)}</a></td>` +
       `<td class="num">${s.entries.toLocaleString("en-GB")}</td><td class="num">${change(s.change_last_week)}</td>` +
-      `<td class="num">${change(s.change_last_year)}</td><td class="num">${s.unique_visitors.toLocaleString("en-GB")}</td>` +
+      `<td class="num">${change(s.change_last_year)}</td>${visitors(s)}` +
       `<td class="num">${s.transactions}</td><td class="num">${s.conversion == null ? "–" : `${(s.conversion * 100).toFixed(1)} %`}</td>` +
       `<td class="num">${s.open_alerts}</td></tr>`)
     .join("");
