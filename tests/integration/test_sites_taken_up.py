@@ -41,6 +41,15 @@ T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 RESCAN_S = 0.5
 
 
+@pytest.fixture()
+def folder(tmp_path: Path) -> Path:
+    """The sites folder the commands watch, holding the demo site's file."""
+    path = tmp_path / "sites"
+    path.mkdir()
+    shutil.copy(DEMO, path / "demo.yaml")
+    return path
+
+
 def annex_file(folder: Path, name: str = "annex.yaml") -> Path:
     """The demo site under another id, ``annex``, written to ``folder``."""
     path = folder / name
@@ -143,16 +152,8 @@ def wait_for(check: object, timeout_s: float, what: str, proc: subprocess.Popen[
     return time.monotonic() - started
 
 
-def test_the_api_serves_a_site_file_added_after_it_started(
-    tmp_path: Path, database_url: str
-) -> None:
-    folder = tmp_path / "sites"
-    folder.mkdir()
-    shutil.copy(DEMO, folder / "demo.yaml")
-    store_annex(database_url, folder)
-    refused = create_key(database_url, folder, "annex")  # not configured yet
-    assert refused.returncode == 1 and "site 'annex' is not a configured site" in refused.stderr
-    demo_key = create_key(database_url, folder, "demo").stdout.strip()
+def serve_api(database_url: str, folder: Path) -> tuple[subprocess.Popen[str], int]:
+    """`footfall cloud api` on ``folder``, rescanning it every RESCAN_S, once it answers."""
     port = free_port()
     api = serve(
         ["cloud", "api", "--database-url", database_url, "--sites-dir", str(folder),
@@ -160,6 +161,19 @@ def test_the_api_serves_a_site_file_added_after_it_started(
     )  # fmt: skip
     try:
         wait_for(lambda: _answers(port), 60, "API", api)
+    except BaseException:
+        stop(api)
+        raise
+    return api, port
+
+
+def test_the_api_serves_a_site_file_added_after_it_started(folder: Path, database_url: str) -> None:
+    store_annex(database_url, folder)
+    refused = create_key(database_url, folder, "annex")  # not configured yet
+    assert refused.returncode == 1 and "site 'annex' is not a configured site" in refused.stderr
+    demo_key = create_key(database_url, folder, "demo").stdout.strip()
+    api, port = serve_api(database_url, folder)
+    try:
         path = "/v1/sites/annex/footfall?from=2026-11-20T09:00&to=2026-11-20T10:00&bucket=1h"
         annex_file(folder)
         made = create_key(database_url, folder, "annex")  # the folder has it now
@@ -199,11 +213,8 @@ def stitched(database_url: str, site_id: str) -> int:
 
 
 def test_the_stitcher_stitches_a_site_file_added_after_it_started(
-    tmp_path: Path, database_url: str
+    folder: Path, database_url: str
 ) -> None:
-    folder = tmp_path / "sites"
-    folder.mkdir()
-    shutil.copy(DEMO, folder / "demo.yaml")
     store_annex(database_url, folder)
     store(database_url, load_site(DEMO))
     stitcher = serve(
@@ -224,11 +235,8 @@ def test_the_stitcher_stitches_a_site_file_added_after_it_started(
 
 
 def test_a_site_file_whose_rules_disagree_is_left_out_and_the_old_set_stays_whole(
-    tmp_path: Path, database_url: str, caplog: pytest.LogCaptureFixture
+    folder: Path, tmp_path: Path, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    folder = tmp_path / "sites"
-    folder.mkdir()
-    shutil.copy(DEMO, folder / "demo.yaml")
     demo = load_site(folder / "demo.yaml")
     watch = SitesWatch(folder=folder)
     watch.changes()  # read before the sites are loaded, as the commands do
@@ -267,23 +275,15 @@ def test_a_site_file_whose_rules_disagree_is_left_out_and_the_old_set_stays_whol
 
 
 def test_the_api_stops_serving_a_site_whose_file_was_removed(
-    tmp_path: Path, database_url: str
+    folder: Path, database_url: str
 ) -> None:
-    folder = tmp_path / "sites"
-    folder.mkdir()
-    shutil.copy(DEMO, folder / "demo.yaml")
     annex = annex_file(folder)
     made = create_key(database_url, folder, "annex")
     assert made.returncode == 0, made.stderr
     key = made.stdout.strip()
     demo_key = create_key(database_url, folder, "demo").stdout.strip()
-    port = free_port()
-    api = serve(
-        ["cloud", "api", "--database-url", database_url, "--sites-dir", str(folder),
-         "--port", str(port), "--sites-rescan-s", str(RESCAN_S)]
-    )  # fmt: skip
+    api, port = serve_api(database_url, folder)
     try:
-        wait_for(lambda: _answers(port), 60, "API", api)
         assert get(port, "/v1/sites/annex/layout", key)[0] == 200
         annex.unlink()
         waited = wait_for(
@@ -311,11 +311,8 @@ def test_the_api_stops_serving_a_site_whose_file_was_removed(
 
 
 def test_a_removed_file_drops_its_site_and_a_file_put_back_is_taken_up_again(
-    tmp_path: Path, database_url: str, caplog: pytest.LogCaptureFixture
+    folder: Path, tmp_path: Path, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    folder = tmp_path / "sites"
-    folder.mkdir()
-    shutil.copy(DEMO, folder / "demo.yaml")
     annex = annex_file(folder)
     with psycopg.connect(database_url) as conn:
         migrate(conn)
