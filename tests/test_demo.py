@@ -136,3 +136,19 @@ def test_the_live_demo_runs_the_cloud_workers_that_production_runs() -> None:
     workers = cloud_workers(["--database-url", "D"], ["--bootstrap-servers", "B"], [], 8080)
     assert {args[1] for _, _, args in workers} == services == {"ingest", "stitch", "alerts", "api"}
     assert [name for name, _, _ in workers] == ["ingest", "stitcher", "alerts", "api"]
+
+
+def test_the_readme_transcript_lists_the_children_the_demo_starts() -> None:
+    """The quick start's printed `make demo` output shows every supervised child, in the order
+    and with the words the demo prints (it showed four after the alerts worker made five)."""
+    import re
+
+    from footfall.demo import cloud_workers
+
+    readme = (ROOT / "README.md").read_text()
+    transcript = readme.split("### Quick start: what `make demo` shows", 1)[1].split("```")[1]
+    shown = re.findall(r"^  (\S+) +pid \d+ +(.+?)  \(log \.run/demo/logs/demo-\1\.log\)$",
+                       transcript, re.M)  # fmt: skip
+    workers = cloud_workers(["--database-url", "D"], ["--bootstrap-servers", "B"], [], 8080)
+    expected = [(name, what) for name, what, _ in workers]
+    assert shown[:-1] == expected and shown[-1][0] == "simulator", shown
