@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from datetime import UTC, datetime
@@ -107,21 +108,36 @@ def test_records_of_a_site_without_config_are_held_then_taken_in_once(
         stderr=subprocess.PIPE,
         text=True,
     )
+    lines: list[str] = []
+
+    def read_stderr() -> None:
+        assert second.stderr is not None
+        for line in second.stderr:
+            lines.append(line)
+
+    stderr_reader = threading.Thread(target=read_stderr, daemon=True)
+    stderr_reader.start()
+    held = f"holding {n} records from earlier runs (none lost, none ingested yet) of site"
     try:
-        time.sleep(3)
+        # the file appears only once ingest has said it holds them (however slow its start)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not any(held in line for line in lines):
+            time.sleep(0.2)
         shutil.copy(DEMO_SITE, folder / "demo.yaml")
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and counts(database_url) != (n, tracks, 0):
             time.sleep(0.5)
         second.send_signal(signal.SIGTERM)
-        _, err = second.communicate(timeout=120)
+        second.wait(timeout=120)
+        stderr_reader.join(timeout=30)
+        err = "".join(lines)
     finally:
         if second.poll() is None:
             second.kill()
             second.wait()
     assert second.returncode == 0, err
     assert counts(database_url) == (n, tracks, 0)
-    assert f"holding {n} records from earlier runs (none lost, none ingested yet) of site" in err
+    assert held in err
     assert f"took in {n} held records of site 'demo' camera " in err
     assert f"released={n} " in err
     with psycopg.connect(database_url) as conn:
