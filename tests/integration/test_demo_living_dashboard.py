@@ -200,6 +200,11 @@ def test_make_demo_ends_on_a_living_dashboard_and_ctrl_c_stops_it(demo: Demo) ->
             assert "#key=" not in page.url
             if name == "overview":  # people are in the mall now, on the live stream
                 page.wait_for_function(LIVE_PEOPLE, timeout=60_000)
+        # The mall's alert rules (its config's alerts: section) are listed on the Alerts page.
+        page.goto(f"{base}/dashboard/{site}/alerts")
+        page.wait_for_function(DRAWN, timeout=60_000)
+        rules = page.inner_text("#rule-table tbody")
+        assert "Supermarket checkout" in rules and "No alert rules" not in rules, rules
         page.goto(f"{base}/dashboard/{site}/flows")
         page.wait_for_function(DRAWN, timeout=60_000)
         page.wait_for_timeout(800)  # the last animation, for the picture
