@@ -127,10 +127,17 @@ def positions(
 class Planner:
     """Makes the plans of one scenario on one site (deterministic for a seeded generator)."""
 
-    def __init__(self, world: World, scenario: Scenario, rng: np.random.Generator) -> None:
+    def __init__(
+        self,
+        world: World,
+        scenario: Scenario,
+        rng: np.random.Generator,
+        staff_rng: np.random.Generator | None = None,
+    ) -> None:
         self.world = world
         self.scenario = scenario
         self.rng = rng
+        self.staff_rng = rng if staff_rng is None else staff_rng
         self.goals = [i for i, z in enumerate(world.zones) if z.kind in GOAL_WEIGHT]
         self.goal_w = np.array([GOAL_WEIGHT[world.zones[i].kind] for i in self.goals])
         self.goal_xy = np.array(
@@ -203,12 +210,14 @@ class Planner:
                 plan.goto(door.there, speed)
         plan.goto(target, speed)
 
-    def wander(self, plan: Plan, zone: int, seconds: float, speed: float) -> None:
+    def wander(
+        self, plan: Plan, zone: int, seconds: float, speed: float, staff: bool = False
+    ) -> None:
         """Browse in a zone for about ``seconds``: a few spots with pauses."""
         spots = 1 + min(3, int(seconds // 120))
         pause = seconds / spots
         for _ in range(spots):
-            plan.goto(self.world.random_spot(zone, self.rng), speed * 0.6)
+            plan.goto(self.world.random_spot(zone, self.rng, staff), speed * 0.6)
             plan.stay(pause * self.rng.uniform(0.6, 1.0))
 
     def visit(self, plan: Plan, start: float, speed: float, goals: int) -> int:
@@ -271,29 +280,75 @@ class Planner:
         return Person(index, "visitor", leader.index, plan, leader.visits)
 
     def staff_member(self, index: int) -> Person:
-        """Staff: in their store from before the window to after it, with breaks."""
+        """Staff: at work from before the window to after it, with breaks.
+
+        Staff of a checkout work the tills (a staff-only zone in the checkout, where the site
+        has one): a cashier keeps to one till for a stint, with small moves around it; other
+        staff move about their store. Breaks are taken in the back of house (the site's
+        staff-only zones away from the shop floor: staff room, offices, loading bay; on the
+        staff member's floor where there is one), as in a real mall; where the site has none,
+        in the food court or a restroom."""
         w = self.world
         stores = w.zones_of_kind(ZoneKind.STORE, ZoneKind.CHECKOUT)
         home = stores[self.rng.integers(len(stores))]
+        floor = w.zone_floor[home]
+        staff_only = w.zones_of_kind(ZoneKind.STAFF_ONLY)
+        tills = [
+            z
+            for z in staff_only
+            if w.zones[home].kind == ZoneKind.CHECKOUT
+            and w.zone_floor[z] == floor
+            and w.zones[z].shape().intersects(w.zones[home].shape())
+        ]
+        work = tills[0] if tills else home
+        back = [
+            z
+            for z in staff_only
+            if not any(
+                w.zones[z].shape().intersects(w.zones[s].shape())
+                for s in stores
+                if w.zone_floor[s] == w.zone_floor[z]
+            )
+        ]
+        breaks = [z for z in back if w.zone_floor[z] == floor] or back
+        breaks = breaks or self.restrooms + self.food
         plan = Plan()
         speed = self._speed()
         t = -float(self.rng.uniform(0, 1800))
-        plan.add(t, w.zone_floor[home], w.random_spot(home, self.rng), visible_before=False)
+        plan.add(t, floor, w.random_spot(work, self.rng, staff=True), visible_before=False)
         end = self.scenario.duration_s + 600
         while plan.end < end:
-            self.wander(plan, home, float(self.rng.uniform(1200, 3600)), speed)
-            breaks = self.restrooms + self.food
+            stint = float(self.rng.uniform(1200, 3600))
+            if tills:
+                self.work_till(plan, stint)
+            else:
+                self.wander(plan, home, stint, speed)
             if not breaks:
                 continue
             spot = breaks[self.rng.integers(len(breaks))]
-            self.walk(plan, home, spot, w.random_spot(spot, self.rng), speed)
-            self.wander(plan, spot, float(self.rng.uniform(300, 1200)), speed)
-            self.walk(plan, spot, home, w.random_spot(home, self.rng), speed)
+            self.walk(plan, work, spot, w.random_spot(spot, self.rng, staff=True), speed)
+            self.wander(plan, spot, float(self.rng.uniform(300, 1200)), speed, staff=True)
+            self.walk(plan, spot, work, w.random_spot(work, self.rng, staff=True), speed)
         return Person(index, "staff", index, plan)
+
+    def work_till(self, plan: Plan, seconds: float) -> None:
+        """A cashier's stint: at the till where the plan is, shifting by up to 0.3 m now and
+        then (serving, reaching), for about ``seconds``."""
+        x0, y0 = plan.here
+        end = plan.end + seconds
+        while plan.end < end:
+            plan.stay(float(self.rng.uniform(20, 90)))
+            dx, dy = self.rng.uniform(-0.3, 0.3, 2)
+            plan.goto((x0 + float(dx), y0 + float(dy)), 0.5)
 
     def people(self) -> list[Person]:
         """Everyone in the window: staff first, then parties in arrival order."""
-        out = [self.staff_member(i) for i in range(self.scenario.staff)]
+        # staff plans draw from their own stream, so how staff work does not reshuffle the crowd
+        crowd_rng, self.rng = self.rng, self.staff_rng
+        try:
+            out = [self.staff_member(i) for i in range(self.scenario.staff)]
+        finally:
+            self.rng = crowd_rng
         gf = self.scenario.group_fraction
         group_party = gf / (3.0 - 2.0 * gf) if gf < 1 else 1.0
         for arrival in self.arrival_times():

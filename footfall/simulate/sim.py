@@ -37,6 +37,9 @@ from footfall.site import Site
 EMBEDDING_MODEL = "sim-reid-v1"
 CAMERAS_PER_NODE = 8
 HEARTBEAT_S = 60.0
+STAFF_STREAM = 0x57AFF
+"""Staff plans draw from ``default_rng([seed, STAFF_STREAM])`` (cameras' trackers use
+``[seed, camera index]``), so how staff work does not change the crowd of a seed."""
 
 
 class Simulation:
@@ -66,7 +69,9 @@ class Simulation:
             raise ValueError(f"start {start} has no UTC offset")
         self.t0 = (start or local).astimezone(UTC)
         """True time of the window start (UTC)."""
-        self.people: list[Person] = Planner(self.world, scenario, self.rng).people()
+        self.people: list[Person] = Planner(
+            self.world, scenario, self.rng, np.random.default_rng([seed, STAFF_STREAM])
+        ).people()
         self.plans = [p.plan.arrays() for p in self.people]
         self.first = np.array([p.plan.t[0] for p in self.people])
         self.last = np.array([p.plan.end for p in self.people])

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import shapely
+import shapely.ops
 
 from footfall.errors import UserError
 from footfall.site import Site, Zone, ZoneKind
@@ -32,6 +33,8 @@ PASS_THROUGH_COST = {
     ZoneKind.FOOD_COURT: 1.5,
 }
 """Walking cost per metre through a zone of this kind on the way elsewhere (others: 4)."""
+COUNTER_M = 1.0
+"""Visitors keep this far from a staff-only zone in a shop (the tills): the counter between."""
 VERTICAL_KINDS = (ZoneKind.ESCALATOR, ZoneKind.ELEVATOR)
 
 Point = tuple[float, float]
@@ -67,6 +70,9 @@ class World:
     entrances: list[int]
     """Zones people arrive through (entrances, then car-park lobbies)."""
     entry_points: dict[int, Point] = field(default_factory=dict)
+    public: list[shapely.Geometry] = field(default_factory=list)
+    """Each zone's :attr:`inner` less the staff-only zones in it (behind a counter, the tills)
+    and :data:`COUNTER_M` around them: where visitors pick spots."""
     _routes: dict[tuple[int, int], list[Door]] = field(default_factory=dict)
 
     @classmethod
@@ -112,6 +118,19 @@ class World:
         entrances = [i for i, z in enumerate(zones) if z.kind == ZoneKind.ENTRANCE]
         entrances += [i for i, z in enumerate(zones) if z.kind == ZoneKind.PARKING]
         world = cls(site, floor_ids, zones, zone_floor, inner, doors, entrances)
+        for i, shape in enumerate(inner):
+            behind = [
+                shapes[j]
+                for j, z in enumerate(zones)
+                if z.kind == ZoneKind.STAFF_ONLY
+                and j != i
+                and zone_floor[j] == zone_floor[i]
+                and shapes[j].intersects(shape)
+            ]
+            rest = (
+                shape.difference(shapely.union_all(behind).buffer(COUNTER_M)) if behind else shape
+            )
+            world.public.append(shape if rest.is_empty or rest.area <= 1.0 else rest)
         for i in entrances:
             world.entry_points[i] = world._entry_point(i)
         return world
@@ -133,16 +152,26 @@ class World:
     def zones_of_kind(self, *kinds: ZoneKind) -> list[int]:
         return [i for i, z in enumerate(self.zones) if z.kind in kinds]
 
-    def random_spot(self, zone: int, rng: np.random.Generator) -> Point:
-        """A random point inside the zone (0.5 m from its edge where possible)."""
+    def random_spot(self, zone: int, rng: np.random.Generator, staff: bool = False) -> Point:
+        """A random point inside the zone (0.5 m from its edge where possible). Unless
+        ``staff``, a point behind a counter (a staff-only zone in the zone, and
+        :data:`COUNTER_M` around it) is moved to the nearest point in front of it: the same
+        draws as without the counter, so the counter moves spots without changing the crowd."""
         shape = self.inner[zone]
         x0, y0, x1, y1 = shape.bounds
         for _ in range(50):
             x, y = rng.uniform(x0, x1), rng.uniform(y0, y1)
             if shapely.contains_xy(shape, x, y):
-                return (float(x), float(y))
+                return self._in_front(zone, float(x), float(y), staff)
         c = shape.representative_point()
-        return (c.x, c.y)
+        return self._in_front(zone, c.x, c.y, staff)
+
+    def _in_front(self, zone: int, x: float, y: float, staff: bool) -> Point:
+        public = self.public[zone]
+        if staff or public is self.inner[zone] or shapely.contains_xy(public, x, y):
+            return (x, y)
+        q = shapely.ops.nearest_points(public, shapely.Point(x, y))[0]
+        return (q.x, q.y)
 
     def route(self, start: int, goal: int) -> list[Door]:
         """The cheapest chain of doors from zone ``start`` to zone ``goal`` (empty: same zone).
