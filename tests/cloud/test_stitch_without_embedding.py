@@ -92,6 +92,23 @@ def test_a_newcomer_where_two_people_left_is_someone_new() -> None:
     assert len(set(ids)) == 3
 
 
+def test_a_newcomer_nearer_one_of_two_who_left_by_less_than_the_margin_is_someone_new() -> None:
+    # two people leave 4 m apart; a newcomer 1.1 m from one and 3.0 m from the other, 15 s
+    # later: 1.9 m nearer is within what the edge of a view blurs (~2 s of walking, 2.5 m)
+    rows = [
+        ("pets-view1", 0, 20, (8, 12), (9, 3.5)),
+        ("pets-view1", 0, 20, (15, 12), (13, 3.5)),
+        ("pets-view1", 35, 60, (10, 3), (12, 12)),
+    ]
+    assert len(set(_ids(rows))) == 3
+    # alone there, the one who left is taken back
+    assert len(set(_ids([rows[0], rows[2]]))) == 1
+    # the margin makes the difference: at the old 0.1 the nearer one was taken
+    site, t = _tracklets(rows)
+    narrow = StitchSettings(reentry_margin=0.1)
+    assert len(set(stitch(t, CameraTopology.of(site), narrow, seed=0))) == 2
+
+
 def test_someone_lost_in_plain_view_is_not_taken_for_a_return() -> None:
     rows = [
         ("pets-view1", 0, 20, (12, 16), (12, 10)),  # lost in the middle of both views
