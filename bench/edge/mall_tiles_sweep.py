@@ -323,10 +323,11 @@ def main() -> None:
         if best is not None:
             print(f"  {name}:")
             show(best)
-    print("the settings chosen before and now (configs/edge/detection-cameras.yaml):")
+    print("the Mall settings chosen first, before and now (configs/edge/detection-cameras.yaml):")
     for setting in (
         (((2, 2),), 0.55, None, None, 0.1, None, False),
         (((2, 2),), 0.45, 0.8, None, 0.06, None, False),
+        (((2, 2),), 0.35, 0.9, None, 0.06, None, False),
     ):
         found = next((r for r in rows if r[2] == setting), None)
         if found is not None:
