@@ -76,6 +76,25 @@ def signed(value: float | int | None, digits: int = 1) -> str:
 # --------------------------------------------------------------------------- content
 
 
+def _speed_sentence(results: Results) -> str:
+    """What the frames/s of this report's tables time: they differ by kind of run."""
+    parts = []
+    if results.runs:
+        parts.append(
+            "of the tracking runs are the whole pipeline (decode, detect, Re-ID, track, "
+            "floor projection)"
+        )
+    if results.crowd:
+        parts.append("of the crowd count are image decoding and the detector, tiles included")
+    if results.detection:
+        parts.append("of the detection runs are the detector alone, tiles included")
+    if not parts:
+        return ""
+    return (
+        "Frames per second " + "; those ".join(parts) + ", on this machine, one camera at a time."
+    )
+
+
 def blocks(results: Results) -> list[Block]:
     out: list[Block] = [Heading(f"Replay evaluation: {results.manifest}", 1)]
     if results.description:
@@ -85,9 +104,8 @@ def blocks(results: Results) -> list[Block]:
     out.append(
         Para(
             f"Measured on {env.get('cpus')} CPU cores ({env.get('machine')}, Python "
-            f"{env.get('python')}); generated {env.get('generated_at', '')}. Frames per second "
-            "are the whole pipeline (decode, detect, Re-ID, track, floor projection) on this "
-            "machine, one camera at a time."
+            f"{env.get('python')}); generated {env.get('generated_at', '')}. "
+            + _speed_sentence(results)
         )
     )
     out += _configs(results) + _sequences(results) + _tracking(results) + _detection(results)
