@@ -155,15 +155,21 @@ def merge(parts: Sequence[Detections], iou: float, containment: float | None = N
     return Detections(xyxy=xyxy[index], confidence=conf[index])
 
 
-def _not_contained(xyxy: np.ndarray, containment: float) -> np.ndarray:
-    """Which of (N, 4) boxes, best first, do not lie ``containment`` inside a better kept one."""
+def inside_shares(xyxy: np.ndarray) -> np.ndarray:
+    """(N, N) matrix of (N, 4) boxes: ``[i, j]`` is the share of box i's area inside box j."""
     x1 = np.maximum(xyxy[:, None, 0], xyxy[None, :, 0])
     y1 = np.maximum(xyxy[:, None, 1], xyxy[None, :, 1])
     x2 = np.minimum(xyxy[:, None, 2], xyxy[None, :, 2])
     y2 = np.minimum(xyxy[:, None, 3], xyxy[None, :, 3])
     inter = (x2 - x1).clip(0) * (y2 - y1).clip(0)
     area = ((xyxy[:, 2] - xyxy[:, 0]) * (xyxy[:, 3] - xyxy[:, 1])).clip(1e-9)
-    inside_of = inter / area[:, None]  # [i, j]: share of box i inside box j
+    shares: np.ndarray = inter / area[:, None]
+    return shares
+
+
+def _not_contained(xyxy: np.ndarray, containment: float) -> np.ndarray:
+    """Which of (N, 4) boxes, best first, do not lie ``containment`` inside a better kept one."""
+    inside_of = inside_shares(xyxy)
     keep = np.ones(len(xyxy), bool)
     for i in range(1, len(xyxy)):
         keep[i] = not (inside_of[i, :i][keep[:i]] >= containment).any()

@@ -37,7 +37,7 @@ import numpy as np
 from edge.config import EdgeConfig
 from edge.detection import Detections
 from edge.detection_backends import build_detector
-from edge.tiling import _from_tile, inside_polygons, merge, tile_windows
+from edge.tiling import _from_tile, inside_polygons, inside_shares, merge, tile_windows
 from footfall.evaluation.crowd import (
     band_counts,
     distance_edges,
@@ -122,13 +122,7 @@ def drop_groups(dets: Detections, share: float) -> Detections:
         return dets
     order = np.argsort(-dets.confidence, kind="stable")
     xyxy, conf = dets.xyxy[order], dets.confidence[order]
-    x1 = np.maximum(xyxy[:, None, 0], xyxy[None, :, 0])
-    y1 = np.maximum(xyxy[:, None, 1], xyxy[None, :, 1])
-    x2 = np.minimum(xyxy[:, None, 2], xyxy[None, :, 2])
-    y2 = np.minimum(xyxy[:, None, 3], xyxy[None, :, 3])
-    inter = (x2 - x1).clip(0) * (y2 - y1).clip(0)
-    area = ((xyxy[:, 2] - xyxy[:, 0]) * (xyxy[:, 3] - xyxy[:, 1])).clip(1e-9)
-    inside_of = inter / area[:, None]  # [i, j]: share of box i inside box j
+    inside_of = inside_shares(xyxy)  # [i, j]: share of box i inside box j
     keep = np.ones(len(xyxy), bool)
     for j in range(len(xyxy)):
         keep[j] = (inside_of[:j, j][keep[:j]] >= share).sum() < 2
