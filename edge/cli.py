@@ -404,6 +404,15 @@ def evaluate(pairs: tuple[Path, ...], max_frames: int | None) -> None:
     "away); the node's spool is DIR/NODE.",
 )
 @click.option(
+    "--drain-timeout",
+    "drain_timeout_s",
+    type=click.FloatRange(0),
+    default=10.0,
+    show_default=True,
+    help="On exit, wait up to this many seconds for the broker to take the messages still in "
+    "the spool; what it has not taken by then stays in the spool for the next start.",
+)
+@click.option(
     "--topic-namespace",
     default="",
     help="Prefix of the topic names the kafka sink publishes to (NS.<topic>), as ingest's "
@@ -433,6 +442,7 @@ def run(
     sink_name: str,
     bootstrap_servers: str,
     spool_dir: Path,
+    drain_timeout_s: float,
     topic_namespace: str,
     jsonl_path: Path | None,
     fast: bool,
@@ -468,7 +478,14 @@ def run(
     site = load_site(site_file)
     sink = build_sink(
         sink_name,
-        SinkOptions(node_id, bootstrap_servers, spool_dir / node_id, jsonl_path, topic_namespace),
+        SinkOptions(
+            node_id,
+            bootstrap_servers,
+            spool_dir / node_id,
+            jsonl_path,
+            topic_namespace,
+            drain_timeout_s=drain_timeout_s,
+        ),
     )
     try:
         processed = run_node(

@@ -23,6 +23,8 @@ class SinkOptions:
     spool_dir: Path
     jsonl_path: Path | None
     topic_namespace: str = ""
+    drain_timeout_s: float = 10.0
+    """kafka: on close, how long to wait for the broker to take what is still spooled."""
 
 
 class SinkError(UserError, RuntimeError):
@@ -60,6 +62,7 @@ def _kafka(options: SinkOptions) -> Sink:
         bootstrap_servers=options.bootstrap_servers,
         spool_dir=options.spool_dir,
         topic_namespace=options.topic_namespace,
+        close_timeout_s=options.drain_timeout_s,
     )
     return sink
 

@@ -102,7 +102,7 @@ RUN: dict[str, Run] = {
     ),
     "footfall edge run --site FILE --node NAME [--config FILE] [--camera ID …] "
     "[--sink kafka|jsonl|memory] [--bootstrap-servers HOST:PORT] [--spool-dir DIR] "
-    "[--topic-namespace NS] [--out FILE] [--fast|--realtime] [--max-frames N] "
+    "[--drain-timeout S] [--topic-namespace NS] [--out FILE] [--fast|--realtime] [--max-frames N] "
     "[--metrics-port PORT]": Run(
         data=True,
         instance="footfall edge run --site configs/sites/demo.yaml --node readme-node "

@@ -133,7 +133,6 @@ class KafkaPublisher:
         fsync: FsyncPolicy = "interval",
         fsync_interval_s: float = 1.0,
         compression: str = "auto",
-        linger_ms: int = 5,
         batch_max_records: int = 2000,
         batch_max_bytes: int = 256 * 1024,
         send_timeout_s: float = 15.0,
@@ -159,7 +158,6 @@ class KafkaPublisher:
             logging.getLogger("kafka").setLevel(logging.CRITICAL)
         self.bootstrap_servers = bootstrap_servers
         self.compression = codec
-        self.linger_ms = linger_ms
         self.batch_max_records = batch_max_records
         self.batch_max_bytes = batch_max_bytes
         self.send_timeout_s = send_timeout_s
@@ -231,10 +229,13 @@ class KafkaPublisher:
         self._close_producer()
         left = self._spool.pending
         if left:
-            log.info(
-                "publisher closed with %d messages still in the spool %s; they are sent on the "
-                "next start",
+            log.warning(
+                "publisher closed with %d messages the broker at %s has not taken within %g s; "
+                "they stay in the spool %s and are sent on the next start with the same spool "
+                "(or wait longer with --drain-timeout)",
                 left,
+                self.bootstrap_servers,
+                self.close_timeout_s,
                 self._spool.directory,
             )
         self._spool.set_meta(self._meta(clean=not self._unsettled))
@@ -327,19 +328,26 @@ class KafkaPublisher:
         if self._producer is not None:
             return
         try:
+            request_timeout_ms = int(min(5.0, self.send_timeout_s / 2) * 1000)
+            delivery_timeout_ms = int(self.send_timeout_s * 1000)
             self._producer = KafkaProducer(
                 bootstrap_servers=self.bootstrap_servers,
                 client_id=self.client_id,
                 enable_idempotence=True,
                 acks="all",
                 compression_type=self.compression,
-                linger_ms=self.linger_ms,
-                # Each partition's share of one batch fits one producer batch (all or nothing).
+                # Each partition's share of one spool batch must go out as one producer batch
+                # (stored all or nothing), never as two requests one after the other: if the
+                # first one's outcome is uncertain (a broker killed mid-request) the second would
+                # land ahead of its re-send. So the producer never sends on its own (its linger
+                # outlasts the whole batch) and _send's flush() sends everything at once; the
+                # batch always fits ``batch_size``.
+                linger_ms=delivery_timeout_ms - request_timeout_ms,
                 batch_size=max(1024 * 1024, 2 * self.batch_max_bytes),
                 max_request_size=max(2 * 1024 * 1024, 4 * self.batch_max_bytes),
                 max_in_flight_requests_per_connection=1,
-                request_timeout_ms=int(min(5.0, self.send_timeout_s / 2) * 1000),
-                delivery_timeout_ms=int(self.send_timeout_s * 1000),
+                request_timeout_ms=request_timeout_ms,
+                delivery_timeout_ms=delivery_timeout_ms,
                 max_block_ms=int(self.send_timeout_s * 1000),
                 bootstrap_timeout_ms=3000,
                 reconnect_backoff_max_ms=1000,
@@ -419,26 +427,36 @@ class KafkaPublisher:
                     self._went_down(f"no answer for {_SILENCE_S:.0f} s, connection refused")
         certain = True
         failure = None
+        open_partitions: set[tuple[str, int | None]] = set()  # an earlier record is uncertain
         for item, future in futures:
             if future is None:
                 continue
+            key = (item.record.topic, item.partition)
             if not future.is_done:
                 certain = False
                 failure = failure or "no answer in time"
+                open_partitions.add(key)
             elif future.succeeded():
                 metadata = future.value
                 if metadata.offset >= 0:
                     item.done = True
                     self.sent += 1
+                    if key in open_partitions:
+                        # Stored after a record whose outcome is uncertain: the read-back must
+                        # still look from before that one, so the remembered offset stays put.
+                        _order_broken(item)
+                        continue
                     topic, offset = item.record.topic, metadata.offset
                     self._partitions.advance(topic, metadata.partition, offset + 1)
                 else:  # "duplicate sequence number": maybe stored, maybe not (Tansu after a crash)
                     certain = False
+                    open_partitions.add(key)
             elif isinstance(future.exception, _REJECTED_ERRORS):
                 self._reject(item, future.exception)
             else:
                 certain = False
                 failure = failure or _describe(future.exception)
+                open_partitions.add(key)
         if certain:
             self._unsettled = False
             self._came_back()
@@ -617,6 +635,16 @@ def _describe(exc: BaseException | None) -> str:
     text = str(exc).strip()
     name = type(exc).__name__
     return f"{name}: {text}" if text and not text.startswith(name) else (text or name)
+
+
+def _order_broken(item: _InFlight) -> None:
+    log.error(
+        "the broker stored spool record %d of %s (partition %s) while an earlier record's outcome "
+        "is uncertain: per-camera order on that partition may be broken",
+        item.seq,
+        item.record.topic,
+        item.partition,
+    )
 
 
 def _check_prefix(items: list[_InFlight]) -> None:
