@@ -204,11 +204,13 @@ class CameraDetectionConfig(_Strict):
         "768, 960, 1280 that makes the far person min_person_px tall in the model's input.",
     )
     confidence: float | None = Field(default=None, ge=0.01, le=0.95)
-    tiles: tuple[int, int] | Literal["auto", "off"] = Field(
+    tiles: tuple[int, int] | list[tuple[int, int]] | Literal["auto", "off"] = Field(
         default="off",
         description="Tiled inference (SAHI-style): [columns, rows] of overlapping tiles, each "
-        "letterboxed to image_size, merged with the whole frame by NMS; auto: the smallest grid "
-        "that makes the far person min_person_px tall; off: the whole frame only.",
+        "letterboxed to image_size, merged with the whole frame by NMS; a list of grids (e.g. "
+        "[[2, 2], [3, 3]]) detects every grid's tiles in the same call and merges them all; "
+        "auto: the smallest grid that makes the far person min_person_px tall; off: the whole "
+        "frame only.",
     )
     tile_overlap: float = Field(default=0.25, ge=0.0, le=0.5)
     tile_area: tuple[int, int, int, int] | None = Field(
@@ -235,6 +237,14 @@ class CameraDetectionConfig(_Strict):
         "inside a higher-scoring box is dropped too: the half-person a tile or the whole frame "
         "sees beside the whole one; none: NMS by IoU alone.",
     )
+    drop_group_boxes: float | None = Field(
+        default=None,
+        gt=0.0,
+        le=1.0,
+        description="After the merge, a box holding two or more higher-scoring boxes, each "
+        "lying this much (its intersection over its own area) inside it, is dropped: one box "
+        "drawn around a group of people; none: kept.",
+    )
     roi: list[list[tuple[float, float]]] = Field(
         default_factory=list,
         description="Region of interest: polygons in frame pixels; a person counts when the "
@@ -257,8 +267,13 @@ class CameraDetectionConfig(_Strict):
             raise ValueError(
                 f"tile_area {list(area)} must be [x1, y1, x2, y2] with x1 < x2, y1 < y2"
             )
-        if isinstance(self.tiles, tuple) and not all(1 <= n <= 8 for n in self.tiles):
-            raise ValueError(f"tiles {list(self.tiles)} must be [columns, rows], each 1-8")
+        grids = [self.tiles] if isinstance(self.tiles, tuple) else self.tiles
+        if isinstance(grids, list):
+            if not grids:
+                raise ValueError("tiles: a list of grids needs at least one [columns, rows]")
+            for grid in grids:
+                if not all(1 <= n <= 8 for n in grid):
+                    raise ValueError(f"tiles {list(grid)} must be [columns, rows], each 1-8")
         if any(len(polygon) < 3 for polygon in self.roi):
             raise ValueError("every roi polygon needs at least 3 [x, y] points")
         return self

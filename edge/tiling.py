@@ -6,7 +6,10 @@ quarter of the frame's height covers half of a tile's. The tiles of every camera
 the whole frames of the other cameras go through the detector together, one call per input size.
 Boxes found on a tile are moved back to frame pixels; a box that touches a tile's inner edge is
 dropped (the person is cut there and seen whole in the neighbouring tile, which overlaps it, or
-in the whole frame); what is left is merged by non-maximum suppression.
+in the whole frame); what is left is merged by non-maximum suppression. A camera may ask for
+several grids at once (e.g. 2x2 and 3x3: a person cut by one grid's tile edge is whole in a tile
+of the other); all their tiles go into the same detector call and one merge. Optionally a box
+drawn around a group (holding two or more better boxes) is dropped after the merge.
 
 ``plan_camera`` turns a camera's settings (``edge.config.CameraDetectionConfig``) into a
 :class:`DetectionPlan`; ``auto`` values come from the camera's resolution and homography: the
@@ -41,10 +44,12 @@ class DetectionPlan:
     """How one camera's frames are detected.
 
     ``image_size``: model input, pixels; ``confidence``: lowest score kept; ``tiles``: (columns,
-    rows) of the tile grid, (1, 1) for the whole frame only; ``overlap``: fraction of a tile
+    rows) of the tile grid, (1, 1) for the whole frame only; ``more_tiles``: further grids whose
+    tiles are detected and merged with the first's; ``overlap``: fraction of a tile
     shared with its neighbour; ``roi``: polygons in frame pixels (a box is kept when its bottom
     centre is inside one; empty: the whole frame); ``far_person_px``: the apparent height of a
-    1.7 m person at the far edge of the camera's floor area (None: no homography).
+    1.7 m person at the far edge of the camera's floor area (None: no homography);
+    ``group_share``: drop a merged box holding two better ones this much inside it (None: keep).
     """
 
     image_size: int
@@ -57,29 +62,41 @@ class DetectionPlan:
     tile_area: tuple[int, int, int, int] | None = None
     merge_iou: float = 0.55
     merge_containment: float | None = None
+    more_tiles: tuple[tuple[int, int], ...] = ()
+    group_share: float | None = None
+
+    @property
+    def grids(self) -> tuple[tuple[int, int], ...]:
+        """Every tile grid of the plan, the first first; empty for the whole frame only."""
+        return tuple(dict.fromkeys(g for g in (self.tiles, *self.more_tiles) if g != (1, 1)))
 
     @property
     def tiled(self) -> bool:
-        return self.tiles != (1, 1)
+        return bool(self.grids)
 
     def windows(self, width: int, height: int) -> list[tuple[int, int, int, int]]:
-        """The tile windows of a ``width`` x ``height`` frame (inside ``tile_area``, if set)."""
+        """The tile windows of a ``width`` x ``height`` frame (inside ``tile_area``, if set),
+        grid after grid."""
         x1, y1, x2, y2 = self.tile_area or (0, 0, width, height)
         x2, y2 = min(x2, width), min(y2, height)
         return [
             (a + x1, b + y1, c + x1, d + y1)
-            for a, b, c, d in tile_windows(x2 - x1, y2 - y1, self.tiles, self.overlap)
+            for grid in self.grids or ((1, 1),)
+            for a, b, c, d in tile_windows(x2 - x1, y2 - y1, grid, self.overlap)
         ]
 
     def describe(self) -> str:
         parts = [f"{self.image_size} px", f"conf {self.confidence:g}"]
         if self.tiled:
-            parts.append(f"tiles {self.tiles[0]}x{self.tiles[1]} ({self.overlap:g} overlap)")
+            grids = " + ".join(f"{c}x{r}" for c, r in self.grids)
+            parts.append(f"tiles {grids} ({self.overlap:g} overlap)")
             if self.tile_area is not None:
                 parts.append(f"tiled area {list(self.tile_area)}")
             parts.append(f"merge IoU {self.merge_iou:g}")
             if self.merge_containment is not None:
                 parts.append(f"containment {self.merge_containment:g}")
+        if self.group_share is not None:
+            parts.append(f"group boxes dropped ({self.group_share:g} inside)")
         if self.roi:
             parts.append(f"ROI {len(self.roi)} polygon(s)")
         if self.far_person_px is not None:
@@ -165,6 +182,21 @@ def inside_shares(xyxy: np.ndarray) -> np.ndarray:
     area = ((xyxy[:, 2] - xyxy[:, 0]) * (xyxy[:, 3] - xyxy[:, 1])).clip(1e-9)
     shares: np.ndarray = inter / area[:, None]
     return shares
+
+
+def drop_group_boxes(dets: Detections, share: float) -> Detections:
+    """Without the boxes drawn around a group: a box holding two or more better (higher-scoring)
+    kept boxes, each lying at least ``share`` of its own area inside it, is dropped. Boxes come
+    back best first."""
+    if len(dets) < 3:
+        return dets
+    order = np.argsort(-dets.confidence, kind="stable")
+    xyxy, conf = dets.xyxy[order], dets.confidence[order]
+    inside_of = inside_shares(xyxy)  # [i, j]: share of box i inside box j
+    keep = np.ones(len(xyxy), bool)
+    for j in range(1, len(xyxy)):
+        keep[j] = (inside_of[:j, j][keep[:j]] >= share).sum() < 2
+    return Detections(xyxy=xyxy[keep], confidence=conf[keep])
 
 
 def _not_contained(xyxy: np.ndarray, containment: float) -> np.ndarray:
@@ -259,6 +291,8 @@ class PerCameraDetector:
                 if len(found_parts) > 1
                 else found_parts[0]
             )
+            if plan.group_share is not None:
+                dets = drop_group_boxes(dets, plan.group_share)
             dets = dets[dets.confidence >= plan.confidence]
             if plan.roi and len(dets):
                 dets = dets[inside_polygons(dets.bottom_centres(), plan.roi)]
@@ -358,16 +392,19 @@ def plan_camera(
             else detector.image_size
         )
     image_size = int(size) if size is not None else detector.image_size
-    tiles: tuple[int, int] = (1, 1)
+    grids: list[tuple[int, int]] = []
     if own.tiles == "auto":
         if resolution is not None:
-            tiles = auto_tiles(resolution, far, image_size, own.min_person_px, own.tile_overlap)
+            grids = [auto_tiles(resolution, far, image_size, own.min_person_px, own.tile_overlap)]
     elif own.tiles != "off":
-        tiles = (int(own.tiles[0]), int(own.tiles[1]))
+        listed = [own.tiles] if isinstance(own.tiles, tuple) else own.tiles
+        grids = [(int(c), int(r)) for c, r in listed]
+    grids = list(dict.fromkeys(g for g in grids if g != (1, 1))) or [(1, 1)]
     return DetectionPlan(
         image_size=image_size,
         confidence=own.confidence if own.confidence is not None else detector.confidence,
-        tiles=tiles,
+        tiles=grids[0],
+        more_tiles=tuple(grids[1:]),
         overlap=own.tile_overlap,
         full_frame=own.full_frame,
         roi=tuple(tuple((float(x), float(y)) for x, y in polygon) for polygon in own.roi),
@@ -375,4 +412,5 @@ def plan_camera(
         merge_iou=own.merge_iou,
         merge_containment=own.merge_containment,
         tile_area=own.tile_area,
+        group_share=own.drop_group_boxes,
     )

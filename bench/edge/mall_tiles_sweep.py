@@ -11,10 +11,12 @@ one slice shows. The chosen settings of configs/edge/detection-cameras.yaml come
     .venv/bin/python bench/edge/mall_tiles_sweep.py                   # 2x2 and 3x3, ~4 min
     .venv/bin/python bench/edge/mall_tiles_sweep.py --mirror          # with mirrored frames
 
-``--rules`` also replays what the edge does not do (yet), to see what it would be worth: a
-lower confidence for small boxes (``--small-px``: boxes shorter than that, frame pixels), a
+``--rules`` also replays two grids together (``tiles: [[2, 2], [3, 3]]`` in the edge), dropping
+a box that holds two better ones (a box around a group: the edge's ``drop_group_boxes``, for
+each share of ``--group-shares``), and what the edge does not do, to see what it would be worth:
+a lower confidence for small boxes (``--small-px``: boxes shorter than that, frame pixels), a
 region of interest that leaves out the shop windows (mannequins) and the glass on the right
-(reflections), and dropping a box that holds two better ones (a box around a group). For the
+(reflections). For the
 best rows it prints the share of each distance third counted (system / true people, from the
 dataset's perspective map: far, middle, near) and the precision of the counted boxes (heads
 matched one to one, as ``footfall eval``), and the detector's frames/s for each grid (the
@@ -37,7 +39,7 @@ import numpy as np
 from edge.config import EdgeConfig
 from edge.detection import Detections
 from edge.detection_backends import build_detector
-from edge.tiling import _from_tile, inside_polygons, inside_shares, merge, tile_windows
+from edge.tiling import _from_tile, drop_group_boxes, inside_polygons, merge, tile_windows
 from footfall.evaluation.crowd import (
     band_counts,
     distance_edges,
@@ -116,19 +118,6 @@ def detect_passes(
     return passes, seconds
 
 
-def drop_groups(dets: Detections, share: float) -> Detections:
-    """Without the boxes that hold two or more better kept boxes, each ``share`` inside them."""
-    if len(dets) < 3:
-        return dets
-    order = np.argsort(-dets.confidence, kind="stable")
-    xyxy, conf = dets.xyxy[order], dets.confidence[order]
-    inside_of = inside_shares(xyxy)  # [i, j]: share of box i inside box j
-    keep = np.ones(len(xyxy), bool)
-    for j in range(len(xyxy)):
-        keep[j] = (inside_of[:j, j][keep[:j]] >= share).sum() < 2
-    return Detections(xyxy=xyxy[keep], confidence=conf[keep])
-
-
 def rule(confidence: float, small: float | None, small_px: float, roi: bool) -> Keep:
     """Which merged boxes are counted: from ``confidence`` (from ``small`` when shorter than
     ``small_px``), with ``roi`` only those whose feet are on the walkway."""
@@ -160,7 +149,7 @@ class Slice:
         for k in range(len(self.picked)):
             parts = [d for g in [(1, 1), *grids] for d in self.passes[g][k]]
             dets = merge(parts, iou, containment)
-            out.append(drop_groups(dets, groups) if groups is not None else dets)
+            out.append(drop_group_boxes(dets, groups) if groups is not None else dets)
         return out
 
     def count(self, merged: list[Detections], keep: Keep) -> np.ndarray:
@@ -201,10 +190,21 @@ def main() -> None:
     parser.add_argument(
         "--rules",
         action="store_true",
-        help="Also replay a lower confidence for small boxes, the walkway ROI, dropping group "
-        "boxes and both grids together.",
+        help="Also replay both grids together, dropping group boxes, a lower confidence for "
+        "small boxes and the walkway ROI.",
     )
     parser.add_argument("--small-px", type=float, default=60.0)
+    parser.add_argument(
+        "--group-shares",
+        default="0.6,0.7,0.8",
+        help="With --rules, the drop_group_boxes shares replayed (besides keeping them).",
+    )
+    parser.add_argument("--ious", default="0.35,0.45,0.55", help="Merge (NMS) IoUs replayed.")
+    parser.add_argument(
+        "--containments",
+        default="none,0.7,0.8,0.9",
+        help="Merge containments replayed (none: NMS by IoU alone).",
+    )
     parser.add_argument("--top", type=int, default=20)
     args = parser.parse_args()
     grids = [tuple(int(n) for n in g.split("x")) for g in args.grids.split(",")]
@@ -245,11 +245,13 @@ def main() -> None:
     confidences = (0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.12)
     smalls: tuple[float | None, ...] = (None, 0.04, 0.05, 0.06) if args.rules else (None,)
     rois = (False, True) if args.rules else (False,)
-    groups: tuple[float | None, ...] = (None, 0.7) if args.rules else (None,)
+    groups: tuple[float | None, ...] = (None,)
+    if args.rules:
+        groups += tuple(float(g) for g in args.group_shares.split(","))
     rows = []
-    for combo, iou, containment, group in itertools.product(
-        combos, (0.35, 0.45, 0.55), (None, 0.7, 0.8, 0.9), groups
-    ):
+    ious = [float(v) for v in args.ious.split(",")]
+    containments = [None if v == "none" else float(v) for v in args.containments.split(",")]
+    for combo, iou, containment, group in itertools.product(combos, ious, containments, groups):
         _ON_WALKWAY.clear()
         merged = [s.merged(combo, iou, containment, group) for s in slices]
         for confidence, small, roi in itertools.product(confidences, smalls, rois):
@@ -303,7 +305,7 @@ def main() -> None:
     print("best of each kind:")
     kinds: dict[str, Callable[[tuple], bool]] = {
         f"{g[0]}x{g[1]}, the edge's own settings": (
-            lambda s, g=g: s[0] == (g,) and s[3] is None and s[5] is None and not s[6]
+            lambda s, g=g: s[0] == (g,) and s[5] is None and not s[6]
         )
         for g in grids
     }
@@ -312,12 +314,18 @@ def main() -> None:
         kinds["with a lower confidence for small boxes"] = lambda s: s[5] is not None
         kinds["with group boxes dropped"] = lambda s: s[3] is not None
         kinds["both grids together"] = lambda s: len(s[0]) > 1
+        kinds["both grids together, the edge's own settings"] = lambda s: (
+            len(s[0]) > 1 and s[5] is None and not s[6]
+        )
     for name, wanted in kinds.items():
         best = next((r for r in rows if wanted(r[2])), None)
         if best is not None:
             print(f"  {name}:")
             show(best)
-    print("the Mall settings chosen first, before and now (configs/edge/detection-cameras.yaml):")
+    print(
+        "the Mall settings chosen before (configs/edge/detection-cameras.yaml): first, then "
+        "IoU 0.45 + containment 0.8, then IoU 0.35 + containment 0.9:"
+    )
     for setting in (
         (((2, 2),), 0.55, None, None, 0.1, None, False),
         (((2, 2),), 0.45, 0.8, None, 0.06, None, False),
