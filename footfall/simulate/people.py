@@ -200,9 +200,12 @@ class Planner:
         median = DWELL_MEDIAN_S.get(self.world.zones[zone].kind, 120.0)
         return float(median * math.exp(self.rng.normal(0.0, 0.5)))
 
-    def walk(self, plan: Plan, zone: int, goal: int, target: Point, speed: float) -> None:
-        """Walk from the plan's position (in ``zone``) to ``target`` in ``goal``."""
-        for door in self.world.route(zone, goal):
+    def walk(
+        self, plan: Plan, zone: int, goal: int, target: Point, speed: float, staff: bool = False
+    ) -> None:
+        """Walk from the plan's position (in ``zone``) to ``target`` in ``goal`` (``staff``
+        may take staff-only passages: :meth:`World.route`)."""
+        for door in self.world.route(zone, goal, staff):
             plan.goto(door.here, speed)
             if door.ride:
                 plan.add(plan.end + RIDE_S, self.world.zone_floor[door.to], door.there, False)
@@ -326,9 +329,9 @@ class Planner:
             if not breaks:
                 continue
             spot = breaks[self.rng.integers(len(breaks))]
-            self.walk(plan, work, spot, w.random_spot(spot, self.rng, staff=True), speed)
+            self.walk(plan, work, spot, w.random_spot(spot, self.rng, staff=True), speed, True)
             self.wander(plan, spot, float(self.rng.uniform(300, 1200)), speed, staff=True)
-            self.walk(plan, spot, work, w.random_spot(work, self.rng, staff=True), speed)
+            self.walk(plan, spot, work, w.random_spot(work, self.rng, staff=True), speed, True)
         return Person(index, "staff", index, plan)
 
     def work_till(self, plan: Plan, seconds: float) -> None:

@@ -1,4 +1,4 @@
-"""Named simulation scenarios, from a seconds-long smoke test to a 200-camera load test.
+"""Named simulation scenarios, from a seconds-long smoke test to a 224-camera load test.
 
 A scenario says how many people come (visitors per day along the arrival curve, the part of the
 day simulated), how they behave (groups, returns, staff) and how the cameras err (missed
@@ -177,8 +177,8 @@ SCENARIOS: dict[str, Scenario] = {
         ),
         Scenario(
             name="load",
-            description="a 208-camera mall, 50,000 visitors a day (load generator)",
-            site=_site("generated/mall_208.yaml"),
+            description="a 224-camera mall, 50,000 visitors a day (load generator)",
+            site=_site("generated/mall_224.yaml"),
             visitors_per_day=50_000,
             start_hour=9.0,
             duration_s=12 * 3600.0,

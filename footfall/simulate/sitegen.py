@@ -1,9 +1,12 @@
 """Generate a large site for load tests: a mall of identical wings side by side.
 
-``python -m footfall.simulate.sitegen --wings 16 --out configs/sites/generated/mall_208.yaml``
-repeats ``configs/sites/two_floor_mall.yaml`` (13 cameras) 16 times along x (120 m apart),
-joined by 8 m walkways on both floors: 208 cameras, 2 floors of 1920 m x 60 m. Ids get a
-``-wNN`` suffix. The west entrance of every wing but the first becomes a passage between wings.
+``python -m footfall.simulate.sitegen --wings 16 --out configs/sites/generated/mall_224.yaml``
+repeats ``configs/sites/two_floor_mall.yaml`` (14 cameras) 16 times along x (120 m apart),
+joined by 8 m walkways on both floors: 224 cameras, 2 floors of 1920 m x 60 m. Ids get a
+``-wNN`` suffix. The west entrance of every wing but the first becomes a passage between wings;
+where the walkway to the next wing crosses a staff-only zone (the service corridor at the east
+end of a wing), that zone is cut in two on either side of the walkway (``-a``, ``-b``), so the
+public walkway is never staff-only floor.
 """
 
 from __future__ import annotations
@@ -13,15 +16,42 @@ import copy
 from pathlib import Path
 from typing import Any
 
+import shapely
 import yaml
 
 from footfall.simulate.scenarios import REPO_SITES
 
 WING_M = 120.0
+WALKWAY_L0 = shapely.box(112.0, 24.0, 120.0, 36.0)
+"""The part of a wing's ground floor the walkway to the next wing covers (wing coordinates)."""
 
 
 def _shift(point: list[float], dx: float) -> list[float]:
     return [round(point[0] + dx, 2), point[1]]
+
+
+def _cut(z: dict[str, Any], zone: dict[str, Any], dx: float) -> list[dict[str, Any]]:
+    """A staff-only zone less the walkway to the next wing (:data:`WALKWAY_L0`): itself, or its
+    parts on either side of the walkway."""
+    shape = shapely.Polygon(zone["polygon"])
+    if not shape.intersects(WALKWAY_L0) or shape.intersection(WALKWAY_L0).area == 0:
+        return [z]
+    rest = shape.difference(WALKWAY_L0)
+    parts = sorted(getattr(rest, "geoms", [rest]), key=lambda g: (g.bounds[1], g.bounds[0]))
+    out = []
+    for i, part in enumerate(parts):
+        x0, y0, x1, y1 = part.bounds
+        box = [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
+        assert part.equals(shapely.Polygon(box)), f"{zone['id']}: cut into a non-rectangle"
+        out.append(
+            {
+                **z,
+                "id": f"{z['id']}-{'ab'[i]}",
+                "name": f"{z['name']} ({'north' if i == 0 else 'south'} of the walkway)",
+                "polygon": [_shift([float(x), float(y)], dx) for x, y in box],
+            }
+        )
+    return out
 
 
 def generate(wings: int, base_file: Path = REPO_SITES / "two_floor_mall.yaml") -> dict[str, Any]:
@@ -58,6 +88,9 @@ def generate(wings: int, base_file: Path = REPO_SITES / "two_floor_mall.yaml") -
             if w > 0 and zone["id"] == "l0-west-entrance":
                 z["kind"] = "corridor"
                 z["name"] = f"Passage from wing {w - 1}"
+            if w < wings - 1 and zone["kind"] == "staff_only" and zone["floor"] == "l0":
+                out["zones"] += _cut(z, zone, dx)
+                continue
             out["zones"].append(z)
         for line in base["lines"]:
             ln = copy.deepcopy(line)
@@ -105,7 +138,7 @@ def generate(wings: int, base_file: Path = REPO_SITES / "two_floor_mall.yaml") -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wings", type=int, default=16)
-    parser.add_argument("--out", type=Path, default=REPO_SITES / "generated" / "mall_208.yaml")
+    parser.add_argument("--out", type=Path, default=REPO_SITES / "generated" / "mall_224.yaml")
     args = parser.parse_args()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     header = (

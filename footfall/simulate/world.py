@@ -33,6 +33,9 @@ PASS_THROUGH_COST = {
     ZoneKind.FOOD_COURT: 1.5,
 }
 """Walking cost per metre through a zone of this kind on the way elsewhere (others: 4)."""
+STAFF_PASS_THROUGH_COST = 1.0
+"""Staff walk through staff-only zones (service corridors) as through a corridor; visitors
+never pass through them."""
 COUNTER_M = 1.0
 """Visitors keep this far from a staff-only zone in a shop (the tills): the counter between."""
 VERTICAL_KINDS = (ZoneKind.ESCALATOR, ZoneKind.ELEVATOR)
@@ -73,7 +76,7 @@ class World:
     public: list[shapely.Geometry] = field(default_factory=list)
     """Each zone's :attr:`inner` less the staff-only zones in it (behind a counter, the tills)
     and :data:`COUNTER_M` around them: where visitors pick spots."""
-    _routes: dict[tuple[int, int], list[Door]] = field(default_factory=dict)
+    _routes: dict[tuple[int, int, bool], list[Door]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, site: Site) -> World:
@@ -173,19 +176,22 @@ class World:
         q = shapely.ops.nearest_points(public, shapely.Point(x, y))[0]
         return (q.x, q.y)
 
-    def route(self, start: int, goal: int) -> list[Door]:
+    def route(self, start: int, goal: int, staff: bool = False) -> list[Door]:
         """The cheapest chain of doors from zone ``start`` to zone ``goal`` (empty: same zone).
+
+        Visitors never pass through a staff-only zone (a service corridor, the tills) on the way
+        elsewhere; ``staff`` do, as cheaply as through a corridor (the back-of-house way).
 
         Raises :class:`UnreachableZone` (a ``UserError`` and a ``ValueError``) when the goal
         cannot be reached from the start.
         """
-        key = (start, goal)
+        key = (start, goal, staff)
         found = self._routes.get(key)
         if found is None:
-            found = self._routes[key] = self._route(start, goal)
+            found = self._routes[key] = self._route(start, goal, staff)
         return found
 
-    def _route(self, start: int, goal: int) -> list[Door]:
+    def _route(self, start: int, goal: int, staff: bool) -> list[Door]:
         if start == goal:
             return []
         best = {start: 0.0}
@@ -197,7 +203,15 @@ class World:
                 break
             if cost > best.get(zone, float("inf")):
                 continue
-            factor = PASS_THROUGH_COST.get(self.zones[zone].kind, 4.0) if zone != start else 1.0
+            kind = self.zones[zone].kind
+            if zone == start:
+                factor = 1.0
+            elif kind == ZoneKind.STAFF_ONLY:
+                if not staff:
+                    continue
+                factor = STAFF_PASS_THROUGH_COST
+            else:
+                factor = PASS_THROUGH_COST.get(kind, 4.0)
             for door in self.doors[zone]:
                 new = cost + door.step_m * factor
                 if new < best.get(door.to, float("inf")):

@@ -132,7 +132,7 @@ def test_cli_writes_messages_and_truth(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout.strip().splitlines()[-1])
-    assert summary["cameras"] == 13 and summary["frames"] == 13 * 120
+    assert summary["cameras"] == 14 and summary["frames"] == 14 * 120
     lines = (tmp_path / "messages.jsonl").read_bytes().splitlines()
     assert len(lines) == summary["messages"]
     assert all(decode(line) for line in lines[:50])
@@ -163,4 +163,4 @@ def test_the_generated_load_site_is_current_and_valid() -> None:
     path = SCENARIOS["load"].site
     assert yaml.safe_load(path.read_text()) == generate(16)  # regenerate: python -m …sitegen
     site = load_site(path)
-    assert len(site.cameras) == 208 and len(World.of(site).entrances) > 16
+    assert len(site.cameras) == 224 and len(World.of(site).entrances) > 16

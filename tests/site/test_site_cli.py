@@ -37,7 +37,7 @@ def test_examples_are_valid() -> None:
     assert result.exit_code == 0, result.output
     assert "site 'demo'" in result.output
     assert "1 floor, 3 cameras, 8 zones, 4 lines, 2 links" in result.output
-    assert "2 floors, 13 cameras" in result.output
+    assert "2 floors, 14 cameras" in result.output
     assert (
         "    counting: line_hysteresis_m=0.3, line_establish_s=0.5, min_visit_s=5, visit_gap_s=2, "
         "min_visitor_s=12, heatmap_cell_m=0.5 (defaults)" in result.output

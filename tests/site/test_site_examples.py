@@ -104,7 +104,7 @@ def test_demo_zones_cover_where_people_walk(demo: Site, shared_data: Callable[..
 def test_mall_counts_and_contents(mall: Site) -> None:
     assert [(f.id, f.level) for f in mall.floors] == [("l0", 0), ("l1", 1)]
     assert len(mall.cameras) >= 12
-    assert len(mall.cameras_on("l0")) == 7
+    assert len(mall.cameras_on("l0")) == 8  # with the service corridor's security camera
     assert len(mall.cameras_on("l1")) == 6
     kinds = {z.kind for z in mall.zones}
     for kind in ("entrance", "corridor", "store", "escalator", "food_court", "checkout"):
