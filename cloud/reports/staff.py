@@ -7,13 +7,16 @@ on **chains**: one camera's local tracks linked where a track ended and another 
 first. A chain is staff when any one rule of the site's ``reporting.staff`` section holds
 (:class:`footfall.site.reporting.StaffRules`):
 
-* it spent ``staff_only_s`` or more in ``staff_only`` zones (back office, loading bay);
+* it spent ``staff_only_s`` or more in ``staff_only`` zones (back office, loading bay, the
+  tills); then only its tracks that entered a staff-only zone are staff, unless
+  ``staff_only_whole_chain``: where a cashier and a shopper at the counter swap tracks, the
+  chain goes on with the shopper;
 * it stayed ``stay_s`` or more in one zone of ``stay_zone_kinds`` (a shop, a checkout: its
   visits there less than ``stay_gap_s`` apart joined) -- shoppers stay minutes, staff hours;
 * it was seen over ``present_s`` or more, first to last sighting.
 
-Every local track of a staff chain is staff. Figures "with staff excluded" drop those tracks'
-crossings, visits and visitors.
+Every local track of a chain staff by the other rules is staff. Figures "with staff excluded"
+drop the staff tracks' crossings, visits and visitors.
 """
 
 from __future__ import annotations
@@ -94,6 +97,7 @@ def classify_staff(site: Site, t: Tracklets, visits: Iterable[TrackVisit]) -> St
     kind = {z.id: z.kind for z in site.zones}
     stay_kinds = set(rules.stay_zone_kinds)
     staff_only: dict[str, float] = defaultdict(float)
+    entered: set[LocalTrack] = set()
     stays: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
     for v in visits:
         chain = chain_of.get(v.track)
@@ -102,6 +106,7 @@ def classify_staff(site: Site, t: Tracklets, visits: Iterable[TrackVisit]) -> St
         a, b = v.enter_at.timestamp(), v.exit_at.timestamp()
         if kind.get(v.zone_id) == ZoneKind.STAFF_ONLY:
             staff_only[chain] += b - a
+            entered.add(v.track)
         if kind.get(v.zone_id) in stay_kinds:
             stays[(chain, v.zone_id)].append((a, b))
     reason: dict[str, str] = {}
@@ -119,7 +124,12 @@ def classify_staff(site: Site, t: Tracklets, visits: Iterable[TrackVisit]) -> St
     for c in first:
         if c not in reason and last[c] - first[c] >= rules.present_s:
             reason[c] = "present"
-    tracks = {track: reason[c] for track, c in chain_of.items() if c in reason}
+    whole = rules.staff_only_whole_chain
+    tracks = {
+        track: reason[c]
+        for track, c in chain_of.items()
+        if c in reason and (whole or reason[c] != "staff_only" or track in entered)
+    }
     return StaffResult(tracks, len(reason))
 
 

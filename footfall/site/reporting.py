@@ -33,6 +33,12 @@ class StaffRules(SiteModel):
         ge=0.0,
         description="Seconds in staff_only zones (back office, loading bay) that make staff.",
     )
+    staff_only_whole_chain: bool = Field(
+        default=False,
+        description="When a chain is staff by staff_only_s, label all its tracks (true), or "
+        "only those that entered a staff_only zone (false): an identity switch at a counter "
+        "hands the chain to the shopper the cashier swapped with.",
+    )
     stay_s: Float = Field(
         default=900.0,
         gt=0.0,
