@@ -4,7 +4,9 @@ Entries are crossings into the site on the counting lines of entrance zones. Ent
 at most ``entry_window_s`` apart are candidates (a shared entrance crossing); two of them are
 together when, over the first ``together_s`` seconds after the later entry, their tracks stay
 within ``distance_m`` of each other (at every one of the first track's sample times, the other's
-position interpolated; at least two samples). A group is a set of candidates joined by
+position interpolated; at least two samples) and, over a second or more, their distance drifts
+by at most ``max_drift_mps`` (the slope of a line fitted to it): a group walks at one pace, two
+strangers who came through the door together at two. A group is a set of candidates joined by
 "together", of at most ``max_size`` (:class:`footfall.site.reporting.GroupRules`). Everyone
 else is a party of one, so entries as parties = groups + people entering alone.
 """
@@ -21,6 +23,8 @@ from footfall.site import Site, ZoneKind
 from footfall.site.reporting import GroupRules
 
 MIN_SAMPLES = 2
+DRIFT_MIN_S = 1.0
+"""The drift test needs shared samples spanning at least this long, seconds."""
 
 
 def entrance_lines(site: Site) -> set[str]:
@@ -54,7 +58,13 @@ def _together(a: np.ndarray, b: np.ndarray, since: float, rules: GroupRules) -> 
     bx = np.interp(ts, b[:, 0], b[:, 1])
     by = np.interp(ts, b[:, 0], b[:, 2])
     d = np.hypot(a[sel, 1] - bx, a[sel, 2] - by)
-    return bool(d.max() <= rules.distance_m)
+    if d.max() > rules.distance_m:
+        return False
+    span = float(ts[-1] - ts[0])
+    if span < DRIFT_MIN_S:
+        return True
+    slope = float(np.polyfit(ts - ts[0], d, 1)[0])
+    return abs(slope) <= rules.max_drift_mps
 
 
 def parties(

@@ -77,10 +77,17 @@ class GroupRules(SiteModel):
         description="Entries on one entrance line at most this far apart may be one group, s.",
     )
     distance_m: Float = Field(
-        default=1.5,
+        default=1.6,
         gt=0.0,
         le=20.0,
         description="Members stay within this distance of each other throughout, metres.",
+    )
+    max_drift_mps: Float = Field(
+        default=0.25,
+        gt=0.0,
+        description="…and their distance grows or shrinks by at most this much per second (a "
+        "line fitted over the shared samples): members walk at one pace, strangers who came "
+        "through the door together drift apart, m/s.",
     )
     together_s: Float = Field(
         default=8.0,
