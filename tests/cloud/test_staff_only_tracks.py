@@ -65,3 +65,23 @@ def test_the_whole_chain_when_the_site_says_so() -> None:
     site = SITE.model_copy(update={"reporting": rules})
     staff = classify_staff(site, TRACKS, VISITS)
     assert staff.tracks == {(CAM, "1"): "staff_only", (CAM, "2"): "staff_only"}
+
+
+def test_a_chain_does_not_hop_to_the_next_shopper_in_a_queue() -> None:
+    # one shopper's track ends in the queue; the next shopper, 1.8 m along it, gets a new track
+    # a second later: a broken track of someone standing starts again much closer than that
+    t = _tracklets(
+        [
+            ("1", 0, 400, [(0, 92.0, 15.0), (400, 92.0, 15.0)]),
+            ("2", 401, 900, [(401, 93.8, 15.0), (900, 93.8, 15.0)]),
+            ("3", 902, 1200, [(902, 93.9, 15.1), (1200, 93.9, 15.1)]),  # the same, picked up
+        ]
+    )
+    chains = link_chains(t)
+    assert chains[0] != chains[1] == chains[2]
+    visits = [
+        _visit("1", "l0-checkout", 0, 400),
+        _visit("2", "l0-checkout", 401, 900),
+        _visit("3", "l0-checkout", 902, 1200),
+    ]
+    assert not classify_staff(SITE, t, visits).tracks  # no one stayed 15 minutes
