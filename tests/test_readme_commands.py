@@ -298,6 +298,10 @@ EXCLUDED: dict[str, str] = {
     "python bench/reid/bench_reid_separation.py": "benchmark (~3 min: embeds 1,549 PETS crops "
     "twice); tests/simulate/test_appearance_calibration.py checks its figures' code and the "
     "scenarios' calibration",
+    "python bench/reid/calibrate_sim_appearance.py --real "
+    "reports/eval/sim_appearance/real_separation.json --scenarios moderate,hard --seeds 1,2": "the "
+    "calibration (~15 min: each scenario simulated twice, a grid of a few hundred appearance "
+    "settings scored); tests/simulate/test_appearance_calibration.py checks the scenarios it set",
     "python bench/cloud/bench_sim_appearance.py --scenario moderate --seed 1": "benchmark "
     "(about 4 minutes on 2 cores: the scenario simulated three times, each stitched in every "
     "mode)",

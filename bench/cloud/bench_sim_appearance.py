@@ -1,7 +1,7 @@
 """Why the calibrated simulator stitches so badly: its appearance taken apart.
 
     python bench/cloud/bench_sim_appearance.py [--scenario moderate] [--seed 1]
-        [--variant calibrated|fullrank|precalibration ...]
+        [--variant calibrated|hist|fullrank|precalibration ...]
 
 Simulates the scenario as ``footfall simulate --scenario NAME --evaluate --json --in-process``
 does (same chunks, same in-process evaluation: every stitching mode against the simulator's
@@ -9,6 +9,9 @@ truth), once per variant of its appearance, all else equal:
 
 * ``calibrated``: the scenario as shipped (identities in a low-rank subspace, per-tracklet
   noise spread; README "Simulator");
+* ``hist``: ``moderate`` and ``hard`` as calibrated to the older embedder ``mobilenet_hist``
+  (before their calibration to the default ``mobilenet_parts``; ``smoke`` and ``light`` as
+  shipped);
 * ``fullrank``: the same noise and look-alikes, identities spread over the whole embedding
   (``appearance_rank`` None): only the rank differs;
 * ``precalibration``: the appearance errors before the calibration (commit 88a02cb's parent:
@@ -39,9 +42,19 @@ PRECALIBRATION = {
 """Each scenario's ``embedding_noise`` before the calibration (no spread, full rank)."""
 
 
+HIST = {
+    "moderate": {"embedding_noise": 0.7, "embedding_noise_spread": 1.0, "appearance_rank": 3},
+    "hard": {"embedding_noise": 1.1, "embedding_noise_spread": 1.1, "appearance_rank": 4},
+}
+"""``moderate`` and ``hard`` as calibrated to ``mobilenet_hist`` (commit 88a02cb, until they were
+calibrated to ``mobilenet_parts``: ``bench/reid/calibrate_sim_appearance.py``)."""
+
+
 def variant(base: Scenario, name: str) -> Scenario:
     errors = base.errors
-    if name == "fullrank":
+    if name == "hist":
+        errors = replace(errors, **HIST.get(base.name, {}))  # type: ignore[arg-type]
+    elif name == "fullrank":
         errors = replace(errors, appearance_rank=None)
     elif name == "precalibration":
         before = PRECALIBRATION[base.name]
@@ -58,8 +71,8 @@ def main() -> None:
     parser.add_argument(
         "--variant",
         action="append",
-        choices=["calibrated", "fullrank", "precalibration"],
-        help="repeatable; default all three",
+        choices=["calibrated", "hist", "fullrank", "precalibration"],
+        help="repeatable; default calibrated, fullrank and precalibration",
     )
     args = parser.parse_args()
     for name in args.variant or ["calibrated", "fullrank", "precalibration"]:
