@@ -302,6 +302,8 @@ EXCLUDED: dict[str, str] = {
     "reports/eval/sim_appearance/real_separation.json --scenarios moderate,hard --seeds 1,2": "the "
     "calibration (~15 min: each scenario simulated twice, a grid of a few hundred appearance "
     "settings scored); tests/simulate/test_appearance_calibration.py checks the scenarios it set",
+    "python bench/cloud/bench_stitch_losses.py --scenario moderate --seed 1": "benchmark (a "
+    "few minutes: the scenario simulated and stitched once, then scored against oracles)",
     "python bench/cloud/bench_sim_appearance.py --scenario moderate --seed 1": "benchmark "
     "(about 4 minutes on 2 cores: the scenario simulated three times, each stitched in every "
     "mode)",
