@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from block_detector import BlockDetector
 
 from edge.config import CameraDetectionConfig, DetectorConfig, EdgeConfig, EdgeConfigError
 from edge.detection import Detections
@@ -21,25 +22,6 @@ from edge.tiling import (
     tile_windows,
 )
 from footfall.site import load_site
-
-
-class FakeDetector:
-    """Finds one 'person' wherever a white block is, in crop pixels; records every call."""
-
-    def __init__(self) -> None:
-        self.calls: list[list[tuple[int, int]]] = []
-
-    def detect(self, images: Sequence[np.ndarray]) -> list[Detections]:
-        self.calls.append([img.shape[:2] for img in images])
-        out = []
-        for img in images:
-            ys, xs = np.nonzero(img[..., 0] > 200)
-            if len(xs) == 0:
-                out.append(Detections())
-                continue
-            box = np.array([[xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]], np.float32)
-            out.append(Detections(xyxy=box, confidence=np.array([0.9], np.float32)))
-        return out
 
 
 def test_tile_windows_cover_the_frame_with_overlap() -> None:
@@ -89,7 +71,7 @@ def test_merge_containment_drops_the_half_person_beside_the_whole_one() -> None:
 def test_tiles_find_a_person_and_drop_boxes_cut_by_a_tile_edge() -> None:
     image = np.zeros((400, 400, 3), np.uint8)
     image[300:340, 300:310] = 255  # a small person in the bottom-right tile
-    fake = FakeDetector()
+    fake = BlockDetector()
     plan = DetectionPlan(image_size=320, confidence=0.1, tiles=(2, 2), overlap=0.25)
     detector = PerCameraDetector(DetectionPlan(640, 0.1), {"cam": plan}, lambda size: fake)
     found = detector.detect_cameras(["cam"], [image])[0]
@@ -109,10 +91,10 @@ def test_tiles_find_a_person_and_drop_boxes_cut_by_a_tile_edge() -> None:
 def test_cameras_share_one_call_per_input_size_and_the_roi_filters() -> None:
     image = np.zeros((200, 200, 3), np.uint8)
     image[150:190, 20:30] = 255
-    sizes: dict[int, FakeDetector] = {}
+    sizes: dict[int, BlockDetector] = {}
 
-    def detector_for(size: int) -> FakeDetector:
-        return sizes.setdefault(size, FakeDetector())
+    def detector_for(size: int) -> BlockDetector:
+        return sizes.setdefault(size, BlockDetector())
 
     plans = {
         "roi": DetectionPlan(
@@ -131,7 +113,7 @@ def test_a_camera_confidence_above_the_shared_one_drops_weak_boxes() -> None:
     image = np.zeros((100, 100, 3), np.uint8)
     image[10:50, 10:20] = 255
     detector = PerCameraDetector(
-        DetectionPlan(640, 0.1), {"strict": DetectionPlan(640, 0.95)}, lambda s: FakeDetector()
+        DetectionPlan(640, 0.1), {"strict": DetectionPlan(640, 0.95)}, lambda s: BlockDetector()
     )
     found = detector.detect_cameras(["strict", "x"], [image, image])
     assert [len(f) for f in found] == [0, 1]
@@ -188,16 +170,16 @@ def test_the_node_keeps_the_plain_detector_unless_a_camera_needs_more(monkeypatc
 
     built: list[int] = []
 
-    def fake_build(config: DetectorConfig, calibration: Sequence[str] = ()) -> FakeDetector:
+    def fake_build(config: DetectorConfig, calibration: Sequence[str] = ()) -> BlockDetector:
         built.append(config.image_size)
-        return FakeDetector()
+        return BlockDetector()
 
     monkeypatch.setattr(detection_backends, "build_detector", fake_build)
     site = load_site(Path("configs/sites/demo.yaml"))
     cameras = {c.id: c for c in site.cameras}
     # The demo site's far people are >= 48 px at 640: the plain detector, as before.
     plain = detection_backends.build_camera_detector(EdgeConfig(), [], cameras)
-    assert isinstance(plain, FakeDetector)
+    assert isinstance(plain, BlockDetector)
     # A camera asking for tiles gets its plan; auto sizes come from its homography.
     config = EdgeConfig.model_validate({"cameras": {"pets-view1": {"tiles": [2, 2]}}})
     tiled = detection_backends.build_camera_detector(config, [], cameras)
@@ -217,7 +199,7 @@ def test_tiles_can_cover_only_the_far_part_of_the_frame() -> None:
     assert len(windows) == 2
     assert all(w[1] == 0 and w[3] == 240 for w in windows)
     assert windows[0][0] == 0 and windows[-1][2] == 640
-    fake = FakeDetector()
+    fake = BlockDetector()
     image = np.zeros((480, 640, 3), np.uint8)
     image[20:50, 500:508] = 255  # far and small, inside the tiled area
     detector = PerCameraDetector(DetectionPlan(640, 0.1), {"cam": plan}, lambda s: fake)

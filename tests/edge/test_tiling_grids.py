@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from block_detector import BlockDetector
 
 from edge.config import CameraDetectionConfig, DetectorConfig, EdgeConfig, load_edge_config
 from edge.detection import Detections
@@ -26,25 +27,6 @@ from edge.tiling import (
 
 REPO = Path(__file__).resolve().parents[2]
 MALL_FRAMES = (REPO / ".." / "shared" / "data" / "mall_dataset" / "frames").resolve()
-
-
-class BlockDetector:
-    """One 'person' per white block's bounding box, in crop pixels; records every call."""
-
-    def __init__(self) -> None:
-        self.calls: list[int] = []
-
-    def detect(self, images: Sequence[np.ndarray]) -> list[Detections]:
-        self.calls.append(len(images))
-        out = []
-        for img in images:
-            ys, xs = np.nonzero(img[..., 0] > 200)
-            if len(xs) == 0:
-                out.append(Detections())
-                continue
-            box = np.array([[xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]], np.float32)
-            out.append(Detections(xyxy=box, confidence=np.array([0.9], np.float32)))
-        return out
 
 
 def test_a_list_of_grids_is_read_from_the_config_and_planned() -> None:
@@ -90,7 +72,7 @@ def test_the_second_grid_finds_a_person_every_tile_of_the_first_cuts() -> None:
     assert len(found[0]) == 0
     assert len(found[1]) == 1 and found[1].xyxy[0].tolist() == pytest.approx([150, 150, 250, 250])
     # Both cameras' tiles, both grids, in one detector call: 4 + (4 + 9).
-    assert fake.calls == [17]
+    assert [len(call) for call in fake.calls] == [17]
 
 
 def test_every_grid_batched_with_the_whole_frame_and_merged_once() -> None:
@@ -100,7 +82,7 @@ def test_every_grid_batched_with_the_whole_frame_and_merged_once() -> None:
     fake = BlockDetector()
     detector = PerCameraDetector(DetectionPlan(640, 0.1), {"mall": plan}, lambda size: fake)
     found = detector.detect_cameras(["mall", "mall"], [image, image])
-    assert fake.calls == [2 * (1 + 4 + 9)]
+    assert [len(call) for call in fake.calls] == [2 * (1 + 4 + 9)]
     for dets in found:
         assert len(dets) == 1 and dets.xyxy[0].tolist() == pytest.approx([300, 20, 310, 60])
 
