@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import math
 import sys
 import time
 from collections import Counter
@@ -46,7 +45,13 @@ from footfall.contract import TrackletEnded  # noqa: E402
 from footfall.simulate import scenario  # noqa: E402
 from footfall.simulate.appearance import Separation, separation, tracklet_embeddings  # noqa: E402
 from footfall.simulate.scenarios import Errors, Scenario, with_overrides  # noqa: E402
-from footfall.simulate.sim import Simulation  # noqa: E402
+from footfall.simulate.sim import (  # noqa: E402
+    Simulation,
+    appearance_basis,
+    identity_vectors,
+    tracklet_embedding,
+    unit_vectors,
+)
 from footfall.site import load_site  # noqa: E402
 
 TARGETS = {
@@ -96,48 +101,19 @@ def tracks_of(sc: Scenario, seed: int, duration_s: float) -> tuple[Tracks, int, 
 def redraw(
     tracks: Tracks, people: int, ghosts: int, errors: Errors, dims: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Tracklet embeddings and labels for ``tracks`` under ``errors``' appearance, drawn as
-    :class:`Simulation` draws them (``_identities``, ``_draw``, ``_ended``)."""
+    """Tracklet embeddings and labels for ``tracks`` under ``errors``' appearance, drawn with
+    :class:`Simulation`'s own functions (identities, ghosts, then each tracklet's noise)."""
     rng = np.random.default_rng(seed)
-    rank = errors.appearance_rank
-    basis = None
-    if rank is not None and rank < dims:
-        basis = np.linalg.qr(rng.normal(size=(dims, rank)))[0]
-
-    def draw(n: int) -> np.ndarray:
-        v = (
-            rng.normal(size=(n, dims))
-            if basis is None
-            else rng.normal(size=(n, basis.shape[1])) @ basis.T
-        )
-        return np.asarray(v / np.linalg.norm(v, axis=1, keepdims=True))
-
-    ids = draw(people)
-    alike = np.flatnonzero(rng.random(people) < errors.lookalike_fraction)
-    rng.shuffle(alike)
-    s = errors.lookalike_similarity
-    i = 0
-    while i + 1 < len(alike):
-        size = min(int(rng.integers(2, 4)), len(alike) - i)
-        base = draw(1)[0]
-        for j in alike[i : i + size]:
-            v = math.sqrt(s) * base + math.sqrt(1 - s) * ids[j]
-            ids[j] = v / np.linalg.norm(v)
-        i += size
-    ghost_ids = draw(max(ghosts, 1))
+    basis = appearance_basis(rng, dims, errors.appearance_rank)
+    ids = identity_vectors(rng, people, dims, errors, basis)
+    ghost_ids = unit_vectors(rng, max(ghosts, 1), dims, basis)
     vectors = np.empty((len(tracks), dims))
     labels = np.empty(len(tracks), dtype=np.int64)
     for k, (shown, label) in enumerate(tracks):
         mix = np.zeros(dims)
         for p, n in shown.items():
             mix += n * (ids[p] if p >= 0 else ghost_ids[(-p - 1) % len(ghost_ids)])
-        mix /= np.linalg.norm(mix)
-        total = sum(shown.values())
-        sigma = errors.embedding_noise * math.sqrt(1.0 + 4.0 / max(total, 1))
-        if errors.embedding_noise_spread > 0:
-            sigma *= math.exp(errors.embedding_noise_spread * float(rng.normal()))
-        v = mix + sigma * rng.normal(size=dims) / math.sqrt(dims)
-        vectors[k] = v / np.linalg.norm(v)
+        vectors[k] = tracklet_embedding(rng, mix, sum(shown.values()), errors)
         labels[k] = label
     return vectors, labels
 

@@ -28,7 +28,7 @@ from footfall.contract import (
 )
 from footfall.simulate.cameras import CameraView
 from footfall.simulate.people import Person, Planner, positions
-from footfall.simulate.scenarios import Scenario
+from footfall.simulate.scenarios import Errors, Scenario
 from footfall.simulate.tracker import CameraTracker, Observed, Track
 from footfall.simulate.truth import Truth, person_truth
 from footfall.simulate.world import World
@@ -40,6 +40,58 @@ HEARTBEAT_S = 60.0
 STAFF_STREAM = 0x57AFF
 """Staff plans draw from ``default_rng([seed, STAFF_STREAM])`` (cameras' trackers use
 ``[seed, camera index]``), so how staff work does not change the crowd of a seed."""
+
+
+def appearance_basis(rng: np.random.Generator, dims: int, rank: int | None) -> np.ndarray | None:
+    """An orthonormal (dims, rank) basis of the appearance subspace; None: full rank."""
+    if rank is not None and rank < dims:
+        return np.asarray(np.linalg.qr(rng.normal(size=(dims, rank)))[0])
+    return None
+
+
+def unit_vectors(
+    rng: np.random.Generator, n: int, dims: int, basis: np.ndarray | None
+) -> np.ndarray:
+    """n random unit appearance vectors (n, dims), in ``basis``'s subspace if given."""
+    if basis is None:
+        v = rng.normal(size=(n, dims))
+    else:
+        v = rng.normal(size=(n, basis.shape[1])) @ basis.T
+    return np.asarray(v / np.linalg.norm(v, axis=1, keepdims=True))
+
+
+def identity_vectors(
+    rng: np.random.Generator, n: int, dims: int, errors: Errors, basis: np.ndarray | None
+) -> np.ndarray:
+    """The appearance of n people (n, dims): look-alikes (``errors.lookalike_fraction``) come in
+    sets of 2-3 sharing a base vector (``lookalike_similarity`` of it)."""
+    ids = unit_vectors(rng, n, dims, basis)
+    alike = np.flatnonzero(rng.random(n) < errors.lookalike_fraction)
+    rng.shuffle(alike)
+    s = errors.lookalike_similarity
+    i = 0
+    while i + 1 < len(alike):
+        size = min(int(rng.integers(2, 4)), len(alike) - i)
+        base = unit_vectors(rng, 1, dims, basis)[0]
+        for j in alike[i : i + size]:
+            v = math.sqrt(s) * base + math.sqrt(1 - s) * ids[j]
+            ids[j] = v / np.linalg.norm(v)
+        i += size
+    return ids
+
+
+def tracklet_embedding(
+    rng: np.random.Generator, mix: np.ndarray, frames: int, errors: Errors
+) -> np.ndarray:
+    """A tracklet's unit embedding: the frame-weighted mix of the people it showed, plus noise
+    that shrinks with its frames and varies per tracklet (``embedding_noise_spread``)."""
+    dims = len(mix)
+    mix = mix / np.linalg.norm(mix)
+    sigma = errors.embedding_noise * math.sqrt(1.0 + 4.0 / max(frames, 1))
+    if errors.embedding_noise_spread > 0:
+        sigma *= math.exp(errors.embedding_noise_spread * float(rng.normal()))
+    v = mix + sigma * rng.normal(size=dims) / math.sqrt(dims)
+    return np.asarray(v / np.linalg.norm(v))
 
 
 class Simulation:
@@ -102,31 +154,12 @@ class Simulation:
     def _identities(self, n: int) -> np.ndarray:
         """Unit appearance vectors (n, d); look-alikes share a base vector."""
         e = self.scenario.errors
-        d = self.scenario.embedding_dims
-        self._basis: np.ndarray | None = None
-        if e.appearance_rank is not None and e.appearance_rank < d:
-            self._basis = np.linalg.qr(self.rng.normal(size=(d, e.appearance_rank)))[0]
-        ids = self._draw(n)
-        alike = np.flatnonzero(self.rng.random(n) < e.lookalike_fraction)
-        self.rng.shuffle(alike)
-        s = e.lookalike_similarity
-        i = 0
-        while i + 1 < len(alike):
-            size = min(int(self.rng.integers(2, 4)), len(alike) - i)
-            base = self._draw(1)[0]
-            for j in alike[i : i + size]:
-                v = math.sqrt(s) * base + math.sqrt(1 - s) * ids[j]
-                ids[j] = v / np.linalg.norm(v)
-            i += size
-        return ids
+        self._basis = appearance_basis(self.rng, self.scenario.embedding_dims, e.appearance_rank)
+        return identity_vectors(self.rng, n, self.scenario.embedding_dims, e, self._basis)
 
     def _draw(self, n: int) -> np.ndarray:
         """n random unit appearance vectors (in the appearance subspace, if any)."""
-        if self._basis is None:
-            v = self.rng.normal(size=(n, self.scenario.embedding_dims))
-        else:
-            v = self.rng.normal(size=(n, self._basis.shape[1])) @ self._basis.T
-        return np.asarray(v / np.linalg.norm(v, axis=1, keepdims=True))
+        return unit_vectors(self.rng, n, self.scenario.embedding_dims, self._basis)
 
     def _ghosts(self) -> list[list[tuple[int, int, int, float, float]]]:
         """Per camera: false tracks (first frame, last frame, ghost index, x, y)."""
@@ -315,12 +348,7 @@ class Simulation:
         mix = np.zeros(d)
         for p, n in track.people.items():
             mix += n * self._identity(p)
-        mix /= np.linalg.norm(mix)
-        sigma = e.embedding_noise * math.sqrt(1.0 + 4.0 / max(total, 1))
-        if e.embedding_noise_spread > 0:
-            sigma *= math.exp(e.embedding_noise_spread * float(self.rng.normal()))
-        v = mix + sigma * self.rng.normal(size=d) / math.sqrt(d)
-        v = np.asarray(np.round(v / np.linalg.norm(v), 5), dtype=np.float64)
+        v = np.asarray(np.round(tracklet_embedding(self.rng, mix, total, e), 5), dtype=np.float64)
         v /= np.linalg.norm(v)
         self.truth.tracks[(view.camera.id, view.run_id, track.track_id)] = track.people
         self.counts["tracklets"] += 1
