@@ -95,3 +95,17 @@ def test_device_crops_embed_like_the_host_crops() -> None:
     cosine = (np.concatenate(got) * host).sum(axis=1)
     assert cosine.min() > 0.98
     assert embedder.embed_boxes(on_device, [torch.zeros((0, 4)), torch.zeros((0, 4))])[0].size == 0
+
+
+def test_cuda_batches_run_at_a_few_sizes_and_padding_leaves_results_alone() -> None:
+    from edge.engine.batched import bucket, padded
+
+    cuda, cpu = torch.device("cuda"), torch.device("cpu")
+    assert [bucket(n, cuda) for n in (1, 7, 8, 9, 19, 190, 256)] == [8, 8, 8, 16, 32, 256, 256]
+    assert {bucket(n, cuda) for n in range(1, 1025)} == {8, 16, 32, 64, 128, 256, 512, 1024}
+    assert [bucket(n, cpu) for n in (1, 19, 190)] == [1, 19, 190]  # no padding on the CPU
+    network = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4)).eval()
+    x = torch.rand(5, 3, 16, 16)
+    with torch.inference_mode():
+        assert torch.allclose(network(padded(x, bucket(5, cuda)))[:5], network(x), atol=1e-6)
+    assert padded(x, 8).shape == (8, 3, 16, 16) and padded(x, 8)[5:].abs().sum() == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import time
@@ -92,3 +93,24 @@ def test_decode_worker_keeps_the_newest_frame_and_counts_drops(
     assert first.image.shape == (576, 768, 3) and not first.rgb
     assert worker.dropped > 0 and worker.taken == 2
     assert worker.decoded == worker.dropped + worker.taken + (worker.take() is not None)
+
+
+def test_a_paced_camera_catches_up_after_a_short_stall_and_not_after_a_long_one() -> None:
+    from edge.engine.decode import Pacer
+
+    pacer, now, sent = Pacer(15.0), 0.0, []
+    while now < 10.0:  # 10 s of a 15 fps camera whose reader stalls 0.6 s at 5 s (a reopen)
+        now += pacer.delay(now)
+        sent.append(now)
+        now += 0.6 if len(sent) == 75 else 0.001
+    # the frames due during the stall go at once, then on schedule: 15 fps over the 10 s
+    assert sum(t < 10.0 - 1e-6 for t in sent) == 150
+    assert sent[76] - sent[75] < 0.01 and abs(sent[-1] - sent[-2] - 1 / 15) < 1e-9
+
+    pacer, now, sent = Pacer(15.0, max_lag_s=1.0), 0.0, []
+    while now < 10.0:  # a 3 s stall is beyond catching up: a new schedule, no burst
+        now += pacer.delay(now)
+        sent.append(now)
+        now += 3.0 if len(sent) == 30 else 0.001
+    assert sum(t < 10.0 - 1e-6 for t in sent) == 30 + 76  # 30 before, 76 from 4.93 s on
+    assert min(b - a for a, b in itertools.pairwise(sent)) > 0.06
