@@ -8,7 +8,9 @@ from pydantic import BaseModel, Field
 class Staff(BaseModel):
     staff_tracks: int = Field(description="Local tracks recognised as staff in the range.")
     staff_chains: int = Field(description="Staff trajectories (chains of one camera's tracks).")
-    by_rule: dict[str, int] = Field(description="Staff tracks per rule: staff_only, stay, present.")
+    by_rule: dict[str, int] = Field(
+        description="Staff tracks per rule: staff_only, post, stay, present."
+    )
     unique_visitors_with_staff: int
     unique_visitors_staff_excluded: int
     entries_with_staff: int = Field(description="Crossings in on entrance lines, staff included.")

@@ -10,7 +10,13 @@ first. A chain is staff when any one rule of the site's ``reporting.staff`` sect
 * it spent ``staff_only_s`` or more in ``staff_only`` zones (back office, loading bay, the
   tills); then only its tracks that entered a staff-only zone are staff, unless
   ``staff_only_whole_chain``: where a cashier and a shopper at the counter swap tracks, the
-  chain goes on with the shopper;
+  chain goes on with the shopper. Its tracks that stayed within ``staff_only_margin_m`` of a
+  staff-only zone throughout are staff too: position noise carries a cashier at the counter's
+  edge just outside the tills;
+* it stood at a **post**: ``post_s`` or more within ``post_radius_m`` of one spot (a stay point,
+  :func:`longest_post`) in a zone of ``post_zone_kinds`` (a shop) and outside any queue zone
+  (:func:`cloud.reports.queues.queue_zones`: people queue standing still) -- shop staff at the
+  door or a counter stand for many minutes; a browsing shopper stops for one or two;
 * it stayed ``stay_s`` or more in one zone of ``stay_zone_kinds`` (a shop, a checkout: its
   visits there less than ``stay_gap_s`` apart joined) -- shoppers stay minutes, staff hours;
 * it was seen over ``present_s`` or more, first to last sighting.
@@ -26,7 +32,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import shapely
 
+from cloud.reports.queues import queue_zones
 from cloud.reports.types import LocalTrack, TrackVisit
 from cloud.stitch.tracklets import Tracklets
 from footfall.site import Site, ZoneKind
@@ -66,6 +74,41 @@ def link_chains(
         waiting[cam] = open_
         ids[i] = chain
     return ids
+
+
+POST_BIN_S = 10.0
+"""Positions are averaged over bins this long before stay points are found (the position noise
+of a standing person would otherwise break a stay on one stray sample)."""
+
+
+def longest_post(path: np.ndarray, radius_m: float, where: shapely.Geometry | None = None) -> float:
+    """The longest time (seconds) ``path`` ((m, 3): seconds, x, y; time-ordered) stood within
+    ``radius_m`` of one spot: a stay point (Li et al. 2008, "Mining user similarity based on
+    location history"), grown from each :data:`POST_BIN_S` bin's mean position while the next
+    bin's mean is within ``radius_m`` of the stay's mean so far. Only stays whose mean lies in
+    ``where`` count (None: anywhere)."""
+    if len(path) < 2:
+        return 0.0
+    b = np.floor((path[:, 0] - path[0, 0]) / POST_BIN_S).astype(np.int64)
+    _, first, n = np.unique(b, return_index=True, return_counts=True)
+    t0 = path[first, 0]
+    t1 = path[first + n - 1, 0]
+    xy = np.add.reduceat(path[:, 1:3], first, axis=0) / n[:, None]
+    best = 0.0
+    i = 0
+    while i < len(xy):
+        total = xy[i].copy()
+        j = i + 1
+        while j < len(xy) and np.hypot(*(xy[j] - total / (j - i))) <= radius_m:
+            total += xy[j]
+            j += 1
+        dur = float(t1[j - 1] - t0[i])
+        if dur > best:
+            cx, cy = total / (j - i)
+            if where is None or shapely.contains_xy(where, cx, cy):
+                best = dur
+        i = j
+    return best
 
 
 @dataclass(frozen=True)
@@ -119,6 +162,36 @@ def classify_staff(site: Site, t: Tracklets, visits: Iterable[TrackVisit]) -> St
     for (chain, _zone), spans in stays.items():
         if chain not in reason and _longest_stay(spans, rules.stay_gap_s) >= rules.stay_s:
             reason[chain] = "stay"
+    rows_of: dict[str, list[int]] = defaultdict(list)
+    for i, c in enumerate(chains):
+        rows_of[c].append(i)
+    floor_of = [c.floor for c in site.cameras]
+    queues = set(queue_zones(site))
+    post_kinds = set(rules.post_zone_kinds)
+    posts = {
+        f: shapely.union_all(
+            [z.shape() for z in site.zones if z.floor == f and z.kind in post_kinds]
+        ).difference(
+            shapely.union_all(
+                [
+                    z.shape()
+                    for z in site.zones
+                    if z.floor == f and (z.id in queues or z.kind == ZoneKind.STAFF_ONLY)
+                ]
+            )
+        )
+        for f in {fl.id for fl in site.floors}
+    }
+    for c, rows in rows_of.items():
+        if c in reason:
+            continue
+        paths = [t.paths[i] for i in sorted(rows, key=lambda i: t.start[i]) if i < len(t.paths)]
+        paths = [p for p in paths if len(p)]
+        if not paths or sum(p[-1, 0] - p[0, 0] for p in paths) < rules.post_s:
+            continue
+        where = posts[floor_of[int(t.camera[rows[0]])]]
+        if longest_post(np.concatenate(paths), rules.post_radius_m, where) >= rules.post_s:
+            reason[c] = "post"
     first: dict[str, float] = {}
     last: dict[str, float] = {}
     for c, s, e in zip(chains, t.start.tolist(), t.end.tolist(), strict=True):
@@ -128,6 +201,21 @@ def classify_staff(site: Site, t: Tracklets, visits: Iterable[TrackVisit]) -> St
         if c not in reason and last[c] - first[c] >= rules.present_s:
             reason[c] = "present"
     whole = rules.staff_only_whole_chain
+    margin = rules.staff_only_margin_m
+    near = {
+        f: shapely.union_all(
+            [z.shape() for z in site.zones if z.floor == f and z.kind == ZoneKind.STAFF_ONLY]
+        ).buffer(margin)
+        for f in {fl.id for fl in site.floors}
+    }
+    for i, k in enumerate(t.keys):
+        track = (k[0], k[2])
+        if reason.get(chains[i]) != "staff_only" or track in entered or i >= len(t.paths):
+            continue
+        p = t.paths[i]
+        area = near[floor_of[int(t.camera[i])]]
+        if margin > 0 and len(p) and shapely.contains_xy(area, p[:, 1], p[:, 2]).all():
+            entered.add(track)
     tracks = {
         track: reason[c]
         for track, c in chain_of.items()

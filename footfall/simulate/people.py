@@ -214,13 +214,24 @@ class Planner:
         plan.goto(target, speed)
 
     def wander(
-        self, plan: Plan, zone: int, seconds: float, speed: float, staff: bool = False
+        self,
+        plan: Plan,
+        zone: int,
+        seconds: float,
+        speed: float,
+        staff: bool = False,
+        at_work: bool = False,
     ) -> None:
-        """Browse in a zone for about ``seconds``: a few spots with pauses."""
+        """Browse in a zone for about ``seconds``: a few spots with pauses (``at_work``: a
+        shop's staff on its floor, :meth:`World.work_spot`)."""
         spots = 1 + min(3, int(seconds // 120))
         pause = seconds / spots
         for _ in range(spots):
-            plan.goto(self.world.random_spot(zone, self.rng, staff), speed * 0.6)
+            if at_work:
+                spot = self.world.work_spot(zone, self.rng)
+            else:
+                spot = self.world.random_spot(zone, self.rng, staff)
+            plan.goto(spot, speed * 0.6)
             plan.stay(pause * self.rng.uniform(0.6, 1.0))
 
     def visit(self, plan: Plan, start: float, speed: float, goals: int) -> int:
@@ -287,10 +298,11 @@ class Planner:
 
         Staff of a checkout work the tills (a staff-only zone in the checkout, where the site
         has one): a cashier keeps to one till for a stint, with small moves around it; other
-        staff move about their store. Breaks are taken in the back of house (the site's
-        staff-only zones away from the shop floor: staff room, offices, loading bay; on the
-        staff member's floor where there is one), as in a real mall; where the site has none,
-        in the food court or a restroom."""
+        staff move about their store's floor, standing a while at each spot (stocking a shelf,
+        advising), outside its checkout lanes, where shoppers queue. Breaks are taken in the
+        back of house (the site's staff-only zones away from the shop floor: staff room,
+        offices, loading bay; on the staff member's floor where there is one), as in a real
+        mall; where the site has none, in the food court or a restroom."""
         w = self.world
         stores = w.zones_of_kind(ZoneKind.STORE, ZoneKind.CHECKOUT)
         home = stores[self.rng.integers(len(stores))]
@@ -318,20 +330,26 @@ class Planner:
         plan = Plan()
         speed = self._speed()
         t = -float(self.rng.uniform(0, 1800))
-        plan.add(t, floor, w.random_spot(work, self.rng, staff=True), visible_before=False)
+
+        def at_work() -> Point:
+            return (
+                w.random_spot(work, self.rng, staff=True) if tills else w.work_spot(work, self.rng)
+            )
+
+        plan.add(t, floor, at_work(), visible_before=False)
         end = self.scenario.duration_s + 600
         while plan.end < end:
             stint = float(self.rng.uniform(1200, 3600))
             if tills:
                 self.work_till(plan, stint)
             else:
-                self.wander(plan, home, stint, speed)
+                self.wander(plan, home, stint, speed, at_work=True)
             if not breaks:
                 continue
             spot = breaks[self.rng.integers(len(breaks))]
             self.walk(plan, work, spot, w.random_spot(spot, self.rng, staff=True), speed, True)
             self.wander(plan, spot, float(self.rng.uniform(300, 1200)), speed, staff=True)
-            self.walk(plan, spot, work, w.random_spot(work, self.rng, staff=True), speed, True)
+            self.walk(plan, spot, work, at_work(), speed, True)
         return Person(index, "staff", index, plan)
 
     def work_till(self, plan: Plan, seconds: float) -> None:

@@ -39,6 +39,9 @@ never pass through them."""
 COUNTER_M = 1.0
 """Visitors keep this far from a staff-only zone in a shop (the tills): the counter between."""
 VERTICAL_KINDS = (ZoneKind.ESCALATOR, ZoneKind.ELEVATOR)
+QUEUE_KINDS = (ZoneKind.CHECKOUT, ZoneKind.QUEUE)
+"""Zones where shoppers queue: a shop's staff work its floor outside them
+(:meth:`World.work_spot`)."""
 
 Point = tuple[float, float]
 
@@ -76,6 +79,9 @@ class World:
     public: list[shapely.Geometry] = field(default_factory=list)
     """Each zone's :attr:`inner` less the staff-only zones in it (behind a counter, the tills)
     and :data:`COUNTER_M` around them: where visitors pick spots."""
+    shop_floor: list[shapely.Geometry] = field(default_factory=list)
+    """Each zone's :attr:`public` area less the queue zones (:data:`QUEUE_KINDS`) in it: where
+    a shop's floor staff stand (:meth:`work_spot`)."""
     _routes: dict[tuple[int, int, bool], list[Door]] = field(default_factory=dict)
 
     @classmethod
@@ -134,6 +140,18 @@ class World:
                 shape.difference(shapely.union_all(behind).buffer(COUNTER_M)) if behind else shape
             )
             world.public.append(shape if rest.is_empty or rest.area <= 1.0 else rest)
+            lanes = [
+                shapes[j]
+                for j, z in enumerate(zones)
+                if z.kind in QUEUE_KINDS
+                and j != i
+                and zone_floor[j] == zone_floor[i]
+                and shapes[j].intersects(shape)
+            ]
+            public = world.public[i]
+            floor_ = shapely.difference(public, shapely.union_all(lanes)) if lanes else public
+            small = shapely.is_empty(floor_) or shapely.area(floor_) <= 1.0
+            world.shop_floor.append(public if small else floor_)
         for i in entrances:
             world.entry_points[i] = world._entry_point(i)
         return world
@@ -168,6 +186,18 @@ class World:
                 return self._in_front(zone, float(x), float(y), staff)
         c = shape.representative_point()
         return self._in_front(zone, c.x, c.y, staff)
+
+    def work_spot(self, zone: int, rng: np.random.Generator) -> Point:
+        """A random point of the zone's :attr:`shop_floor`, where its staff work: not in the
+        checkout lanes where shoppers queue, nor behind a counter (the cashiers')."""
+        shape = self.shop_floor[zone]
+        x0, y0, x1, y1 = shapely.bounds(shape).tolist()
+        for _ in range(50):
+            x, y = rng.uniform(x0, x1), rng.uniform(y0, y1)
+            if shapely.contains_xy(shape, x, y):
+                return (float(x), float(y))
+        c = shapely.get_coordinates(shapely.point_on_surface(shape))[0]
+        return (float(c[0]), float(c[1]))
 
     def _in_front(self, zone: int, x: float, y: float, staff: bool) -> Point:
         public = self.public[zone]

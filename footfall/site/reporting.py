@@ -1,7 +1,8 @@
 """A site's ``reporting:`` section: the rules behind the numbers a manager reports.
 
 * :class:`StaffRules` -- who is staff (excluded from visitor figures by default): time in
-  ``staff_only`` zones, one long stay in a shop, presence over hours.
+  ``staff_only`` zones, standing at a post in a shop, one long stay in a shop, presence over
+  hours.
 * :class:`GroupRules` -- who came together: people who cross an entrance line within a few
   seconds of each other and then stay close for a while form a group (a buying unit).
 * :class:`QueueRules` -- which zones are queues (``checkout`` and ``queue`` kinds, or listed),
@@ -38,6 +39,30 @@ class StaffRules(SiteModel):
         description="When a chain is staff by staff_only_s, label all its tracks (true), or "
         "only those that entered a staff_only zone (false): an identity switch at a counter "
         "hands the chain to the shopper the cashier swapped with.",
+    )
+    staff_only_margin_m: Float = Field(
+        default=0.75,
+        ge=0.0,
+        description="Of a chain staff by staff_only_s, a track that stayed within this distance "
+        "of a staff_only zone throughout is staff too (position noise carries a cashier at the "
+        "counter's edge just outside the tills; 0: off), metres.",
+    )
+    post_s: Float = Field(
+        default=300.0,
+        gt=0.0,
+        description="Standing this long within post_radius_m of one spot in a zone of "
+        "post_zone_kinds, outside queue zones, makes staff (shop staff at a door or counter), "
+        "seconds; browsing shoppers stop for a minute or two.",
+    )
+    post_radius_m: Float = Field(
+        default=1.0,
+        gt=0.0,
+        description="How far from the spot a post's positions (10-second means) may be, metres.",
+    )
+    post_zone_kinds: list[ZoneKind] = Field(
+        default_factory=lambda: [ZoneKind.STORE],
+        description="Zone kinds where standing at a post means work (not queues, the food court "
+        "or seating).",
     )
     stay_s: Float = Field(
         default=900.0,

@@ -83,3 +83,21 @@ def test_staff_do_not_change_the_crowd() -> None:
     b = [p for p in _people(9, staff=12) if p.role == "visitor"]
     assert len(a) == len(b) > 0
     assert all(p.plan.t == q.plan.t and p.plan.x == q.plan.x for p, q in zip(a, b, strict=True))
+
+
+def test_shop_floor_staff_stand_outside_the_checkout_lanes() -> None:
+    # the supermarket's staff who are not cashiers stand a while at spots on its floor
+    # (stocking, advising), never in the checkout lanes, where shoppers queue
+    lane = SITE.zones[ZONE["l0-checkout"]].shape()
+    store = SITE.zones[ZONE["l0-supermarket"]].shape()
+    floor_stops = 0
+    for p in (p for p in _people(5) if p.role == "staff"):
+        t = np.asarray(p.plan.t)
+        x, y = np.asarray(p.plan.x), np.asarray(p.plan.y)
+        if shapely.contains_xy(TILLS, x[0], y[0]):
+            continue  # a cashier
+        still = (np.diff(t) > 60) & (np.diff(x) == 0) & (np.diff(y) == 0)
+        still &= np.asarray(p.plan.floor)[:-1] == WORLD.zone_floor[ZONE["l0-supermarket"]]
+        floor_stops += int(shapely.contains_xy(store, x[:-1][still], y[:-1][still]).sum())
+        assert not shapely.contains_xy(lane, x[:-1][still], y[:-1][still]).any()
+    assert floor_stops > 10
