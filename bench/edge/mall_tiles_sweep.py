@@ -3,10 +3,12 @@
 Runs the detector once per pass (the whole frame and every tile of each grid, optionally on
 mirrored frames too) on Mall frames that no report counts, then replays the merging of
 ``edge.tiling.merge`` for every merge IoU, containment and confidence, and prints the count's
-MAPE, MAE and bias, best first. The reports count every 4th frame from 0; the sweep takes every
-10th from each of ``--firsts`` (1, 11, 21, ... and 5, 15, 25, ...: two disjoint slices, neither in
-a report), ranks by the mean MAPE of the slices and prints each slice's, so a setting tuned to
-one slice shows. The chosen settings of configs/edge/detection-cameras.yaml come from this:
+MAPE, MAE and bias, best first. The detector's boxes (and its seconds) are cached in
+.run/mall_tiles_sweep/, so a second run, or bench/edge/mall_ideas_sweep.py, only replays. The
+reports count every 4th frame from 0; the sweep takes every 10th from each of ``--firsts``
+(1, 11, 21, ... and 5, 15, 25, ...: two disjoint slices, neither in a report), ranks by the mean
+MAPE of the slices and prints each slice's, so a setting tuned to one slice shows. The chosen
+settings of configs/edge/detection-cameras.yaml come from this:
 
     .venv/bin/python bench/edge/mall_tiles_sweep.py                   # 2x2 and 3x3, ~4 min
     .venv/bin/python bench/edge/mall_tiles_sweep.py --mirror          # with mirrored frames
@@ -28,6 +30,7 @@ detector alone: the whole frame plus that grid's tiles, on this machine, under i
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import time
 from collections.abc import Callable
@@ -37,7 +40,7 @@ import cv2
 import numpy as np
 
 from edge.config import EdgeConfig
-from edge.detection import Detections
+from edge.detection import Detections, Detector
 from edge.detection_backends import build_detector
 from edge.tiling import _from_tile, drop_group_boxes, inside_polygons, merge, tile_windows
 from footfall.evaluation.crowd import (
@@ -88,34 +91,87 @@ def on_walkway(dets: Detections) -> np.ndarray:
     return found
 
 
+CACHE = Path(__file__).resolve().parents[2] / ".run" / "mall_tiles_sweep"
+
+
+def _cache_file(tag: str, grid: tuple[int, int], mirrored: bool, picked: list[int]) -> Path:
+    flip = "-mirrored" if mirrored else ""
+    step = picked[1] - picked[0] if len(picked) > 1 else 1
+    return CACHE / f"{tag}-{grid[0]}x{grid[1]}{flip}-{picked[0]}-{step}-{len(picked)}.npz"
+
+
 def detect_passes(
-    detector, files: list[Path], picked: list[int], grids, overlap: float, mirror: bool
+    detector: Callable[[], Detector],
+    files: list[Path],
+    picked: list[int],
+    grids,
+    overlap: float,
+    mirrored: bool,
+    tag: str,
 ) -> tuple[dict[tuple[int, int], list[Pass]], dict[tuple[int, int], float]]:
     """passes[grid][frame]: the boxes of every tile of ``grid`` (frame pixels; (1, 1): the whole
-    frame), and the seconds each grid's detection took."""
-    passes: dict[tuple[int, int], list[Pass]] = {g: [] for g in [(1, 1), *grids]}
-    seconds = dict.fromkeys(passes, 0.0)
-    for i in picked:
-        image = cv2.imread(str(files[i]))
-        height, width = image.shape[:2]
-        views = [(image, False)] + ([(image[:, ::-1].copy(), True)] if mirror else [])
-        for grid in passes:
+    frame; ``mirrored``: detected on the mirrored frame, mapped back), and the seconds each
+    grid's detection took. Cached in .run/mall_tiles_sweep/ by ``tag`` (model, input size,
+    precision, tile overlap), grid and slice, the seconds with them, so a re-run only replays
+    (delete the folder after changing the detector or the INT8 calibration)."""
+    passes: dict[tuple[int, int], list[Pass]] = {}
+    seconds: dict[tuple[int, int], float] = {}
+    for grid in [(1, 1), *grids]:
+        path = _cache_file(tag, grid, mirrored, picked)
+        if path.exists():
+            data = np.load(path)
+            frame, tile = data["frame"], data["tile"]
+            passes[grid] = [
+                [
+                    Detections(
+                        xyxy=data["xyxy"][(frame == k) & (tile == t)],
+                        confidence=data["conf"][(frame == k) & (tile == t)],
+                    )
+                    for t in range(int(data["tiles"]))
+                ]
+                for k in range(len(picked))
+            ]
+            seconds[grid] = float(data["seconds"])
+            continue
+        found_all: list[Pass] = []
+        spent = 0.0
+        for i in picked:
+            image = cv2.imread(str(files[i]))
+            height, width = image.shape[:2]
+            view = image[:, ::-1].copy() if mirrored else image
             started = time.perf_counter()
             found: Pass = []
-            for view, mirrored in views:
-                windows = tile_windows(width, height, grid, overlap)
-                crops = [view[y1:y2, x1:x2] for x1, y1, x2, y2 in windows]
-                for window, dets in zip(windows, detector.detect(crops), strict=True):
-                    if grid != (1, 1):
-                        dets = _from_tile(dets, window, (width, height))
-                    if mirrored and len(dets):
-                        xyxy = dets.xyxy.copy()
-                        xyxy[:, [0, 2]] = width - dets.xyxy[:, [2, 0]]
-                        dets = Detections(xyxy=xyxy, confidence=dets.confidence)
-                    found.append(dets)
-            seconds[grid] += time.perf_counter() - started
-            passes[grid].append(found)
+            windows = tile_windows(width, height, grid, overlap)
+            crops = [view[y1:y2, x1:x2] for x1, y1, x2, y2 in windows]
+            for window, dets in zip(windows, detector().detect(crops), strict=True):
+                if grid != (1, 1):
+                    dets = _from_tile(dets, window, (width, height))
+                found.append(dets)
+            spent += time.perf_counter() - started
+            if mirrored:
+                found = [_unmirror(d, width) for d in found]
+            found_all.append(found)
+        passes[grid], seconds[grid] = found_all, spent
+        CACHE.mkdir(parents=True, exist_ok=True)
+        rows = [(k, t, d) for k, fr in enumerate(found_all) for t, d in enumerate(fr)]
+        np.savez(
+            path,
+            frame=np.concatenate([np.full(len(d), k) for k, _, d in rows]),
+            tile=np.concatenate([np.full(len(d), t) for _, t, d in rows]),
+            xyxy=np.concatenate([d.xyxy.reshape(-1, 4) for _, _, d in rows]).astype(np.float32),
+            conf=np.concatenate([d.confidence for _, _, d in rows]).astype(np.float32),
+            tiles=len(found_all[0]),
+            seconds=spent,
+        )
     return passes, seconds
+
+
+def _unmirror(dets: Detections, width: int) -> Detections:
+    if not len(dets):
+        return dets
+    xyxy = dets.xyxy.copy()
+    xyxy[:, [0, 2]] = width - dets.xyxy[:, [2, 0]]
+    return Detections(xyxy=xyxy, confidence=dets.confidence)
 
 
 def rule(confidence: float, small: float | None, small_px: float, roi: bool) -> Keep:
@@ -220,15 +276,24 @@ def main() -> None:
             "model": args.model,
         }
     )
-    # The same INT8 model as the Mall report's (calibrated on the Mall frames).
-    detector = build_detector(settings, [str(MALL / "frames")])
+    # The same INT8 model as the Mall report's (calibrated on the Mall frames), built only when
+    # a pass is not cached yet.
+    detector = functools.cache(lambda: build_detector(settings, [str(MALL / "frames")]))
+    tag = f"{args.model}-{args.image_size}-{args.precision}-o{args.overlap:g}"
     slices = []
     for first in (int(f) for f in args.firsts.split(",")):
         picked = list(range(first, len(files), args.stride))[: args.frames]
         piece = Slice(picked, heads, mask, perspective, edges)
         piece.passes, seconds = detect_passes(
-            detector, files, picked, grids, args.overlap, args.mirror
+            detector, files, picked, grids, args.overlap, False, tag
         )
+        if args.mirror:  # the mirrored frame's boxes go into the same merge
+            mirrored, more = detect_passes(detector, files, picked, grids, args.overlap, True, tag)
+            for grid, frames in mirrored.items():
+                piece.passes[grid] = [
+                    a + b for a, b in zip(piece.passes[grid], frames, strict=True)
+                ]
+                seconds[grid] += more[grid]
         piece.fps = {
             g: len(picked) / (seconds[(1, 1)] + (seconds[g] if g != (1, 1) else 0.0))
             for g in seconds
