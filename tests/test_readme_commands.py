@@ -236,6 +236,8 @@ EXCLUDED: dict[str, str] = {
     "source .run/demo/stack.env": "a shell built-in on the demo stack's file; "
     "tests/stack/test_stack.py sources a stack.env and checks what it exports",
     "make bench-edge": "benchmark (~15 min)",
+    "python bench/edge/engine_step.py": "benchmark (16 1080p frames, seconds to minutes on 2 "
+    "shared cores); tests/edge/test_engine.py checks its two letterbox paths give one batch",
     "make bench-cloud": "benchmark on the demo stack",
     "make bench-api": "benchmark on the demo stack",
     "make bench-stitch": "benchmark",

@@ -113,37 +113,139 @@ def upload(
     images: Sequence[Any], device: torch.device, rgb: Sequence[bool] | None = None
 ) -> list[torch.Tensor]:
     """Frames as uint8 (3, H, W) RGB tensors on ``device``: BGR uint8 (H, W, 3) numpy arrays
-    (one host-to-device copy each, of the decoded array itself: staging it in pinned memory
-    would copy it twice) or (H, W, 3) tensors already there (hardware-decoded, ``rgb`` True:
-    no copy at all)."""
-    tensors = []
+    or (H, W, 3) tensors already there (hardware-decoded, ``rgb`` True: no copy at all).
+
+    On the CPU each array is used in place (``torch.from_numpy``) and flipped to RGB. On CUDA
+    the arrays are copied into one pinned host buffer and that goes to the device in one
+    non-blocking copy (``staged_upload``) instead of one pageable, synchronous copy per frame;
+    the frames of one shape and channel order are then flipped to RGB together."""
+    flags = [bool(rgb[i]) if rgb is not None else False for i in range(len(images))]
+    out: list[torch.Tensor | None] = [None] * len(images)
+    if device.type == "cuda":
+        arrays = [
+            i
+            for i, image in enumerate(images)
+            if isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3
+        ]
+        if arrays:
+            staged = staged_upload(
+                [images[i] for i in arrays], [flags[i] for i in arrays], device, pin=True
+            )
+            for i, frame in zip(arrays, staged, strict=True):
+                out[i] = frame
     for i, image in enumerate(images):
+        if out[i] is not None:
+            continue
         if isinstance(image, torch.Tensor):
             t = image.to(device)
         else:
             t = torch.from_numpy(np.ascontiguousarray(image)).to(device)
         t = t.permute(2, 0, 1)
-        tensors.append(t if rgb is not None and rgb[i] else t.flip(0))
-    return tensors
+        out[i] = t if flags[i] else t.flip(0)
+    return [t for t in out if t is not None]
+
+
+def staged_upload(
+    arrays: Sequence[np.ndarray], rgb: Sequence[bool], device: torch.device, *, pin: bool
+) -> list[torch.Tensor]:
+    """uint8 (H, W, 3) arrays as (3, H, W) RGB tensors on ``device`` through one host buffer.
+
+    The arrays are laid out in the buffer grouped by (shape, channel order), so each group
+    arrives as one (n, H, W, 3) block, flipped from BGR in one call. With ``pin`` the buffer
+    is page-locked (torch's caching host allocator) and copied with ``non_blocking``: the copy
+    is queued on the current stream, and the allocator does not hand the buffer out again until
+    that copy has finished, so dropping it at the end of the step is safe."""
+    groups: dict[tuple[tuple[int, ...], bool], list[int]] = {}
+    for i, (array, is_rgb) in enumerate(zip(arrays, rgb, strict=True)):
+        groups.setdefault((tuple(array.shape), is_rgb), []).append(i)
+    total = sum(a.size for a in arrays)
+    host = torch.empty(total, dtype=torch.uint8, pin_memory=pin)
+    offset = 0
+    for (shape, _), members in groups.items():
+        for i in members:
+            size = arrays[i].size
+            # torch's copy runs outside the GIL (decode threads go on meanwhile)
+            host[offset : offset + size].view(shape).copy_(
+                torch.from_numpy(np.ascontiguousarray(arrays[i]))
+            )
+            offset += size
+    on_device = host.to(device, non_blocking=pin)
+    out: list[torch.Tensor | None] = [None] * len(arrays)
+    offset = 0
+    for (shape, is_rgb), members in groups.items():
+        size = len(members) * math.prod(shape)
+        block = on_device[offset : offset + size].view(len(members), *shape)
+        offset += size
+        block = (block if is_rgb else block.flip(-1)).permute(0, 3, 1, 2)
+        for j, i in enumerate(members):
+            out[i] = block[j]
+    return [t for t in out if t is not None]
 
 
 def letterbox_batch(
-    frames: Sequence[torch.Tensor], plans: Sequence[Letterbox], dtype: torch.dtype
+    frames: Sequence[torch.Tensor],
+    plans: Sequence[Letterbox],
+    dtype: torch.dtype,
+    *,
+    batched: bool | None = None,
 ) -> torch.Tensor:
-    """(B, 3, H, W) network input in [0, 1]: each frame resized (bilinear) and padded with 114."""
+    """(B, 3, H, W) network input in [0, 1]: each frame resized (bilinear) and padded with 114.
+
+    ``batched`` (default: off the CPU): the frames of one shape are stacked and resized in one
+    ``F.interpolate`` call and written into the batch with one assignment, a few kernel
+    launches a step instead of a few per frame; the results equal the per-frame ones exactly.
+    On the CPU the stack itself costs more than the calls it saves (a copy of every full frame:
+    ``python bench/edge/engine_step.py``), so there each frame is resized on its own."""
     h, w = plans[0].input_hw
-    batch = torch.full((len(frames), 3, h, w), PAD_VALUE, dtype=dtype, device=frames[0].device)
+    device = frames[0].device
+    batch = torch.full((len(frames), 3, h, w), PAD_VALUE, dtype=dtype, device=device)
+    if batched is None:
+        batched = device.type != "cpu"
+    if not batched:
+        for i, (frame, plan) in enumerate(zip(frames, plans, strict=True)):
+            _letterbox_into(batch, i, frame.unsqueeze(0), plan, dtype)
+        return batch
+    groups: dict[tuple[tuple[int, ...], torch.dtype, Letterbox], list[int]] = {}
     for i, (frame, plan) in enumerate(zip(frames, plans, strict=True)):
-        rh, rw = plan.resized_hw
-        x = frame.unsqueeze(0)
-        if (rh, rw) != tuple(frame.shape[1:]):
-            # On the CPU torch resizes uint8 directly (as cv2 does, ~8x faster than float);
-            # CUDA resizes in float.
-            x = x if x.device.type == "cpu" else x.float()
-            x = F.interpolate(x, size=(rh, rw), mode="bilinear", align_corners=False)
-        px, py = plan.pad_xy
-        batch[i, :, py : py + rh, px : px + rw] = x[0].to(dtype) / 255.0
+        groups.setdefault((tuple(frame.shape), frame.dtype, plan), []).append(i)
+    for (_, _, plan), members in groups.items():
+        rows: int | slice | torch.Tensor
+        if len(members) == 1:
+            rows, x = members[0], frames[members[0]].unsqueeze(0)
+        else:
+            x = _stacked([frames[i] for i in members])
+            first, last = members[0], members[-1]
+            consecutive = members == list(range(first, last + 1))
+            rows = slice(first, last + 1) if consecutive else torch.tensor(members, device=device)
+        _letterbox_into(batch, rows, x, plan, dtype)
     return batch
+
+
+def _stacked(frames: Sequence[torch.Tensor]) -> torch.Tensor:
+    """(n, 3, H, W) of (3, H, W) frames, in the frames' own memory layout (channels last when
+    they are views of (H, W, 3) pictures, where the CPU's uint8 resize is fastest)."""
+    if frames[0].permute(1, 2, 0).is_contiguous():
+        return torch.stack([f.permute(1, 2, 0) for f in frames]).permute(0, 3, 1, 2)
+    return torch.stack(list(frames))
+
+
+def _letterbox_into(
+    batch: torch.Tensor,
+    rows: int | slice | torch.Tensor,
+    x: torch.Tensor,
+    plan: Letterbox,
+    dtype: torch.dtype,
+) -> None:
+    """Resize (n, 3, H, W) frames of one shape to ``plan`` and write them to ``batch[rows]``."""
+    rh, rw = plan.resized_hw
+    if (rh, rw) != tuple(x.shape[2:]):
+        # On the CPU torch resizes uint8 directly (as cv2 does, ~8x faster than float);
+        # CUDA resizes in float.
+        x = x if x.device.type == "cpu" else x.float()
+        x = F.interpolate(x, size=(rh, rw), mode="bilinear", align_corners=False)
+    px, py = plan.pad_xy
+    value = x.to(dtype) / 255.0
+    batch[rows, :, py : py + rh, px : px + rw] = value[0] if isinstance(rows, int) else value
 
 
 def person_boxes(

@@ -12,9 +12,12 @@ from edge.detection import YoloPersonDetector, box_iou
 from edge.engine.batched import (
     BatchedPersonDetector,
     DeviceEmbedder,
+    Letterbox,
     input_shape,
+    letterbox_batch,
     letterbox_plan,
     mobilenet_reid_network,
+    staged_upload,
     to_frame_pixels,
     upload,
 )
@@ -109,3 +112,71 @@ def test_cuda_batches_run_at_a_few_sizes_and_padding_leaves_results_alone() -> N
     with torch.inference_mode():
         assert torch.allclose(network(padded(x, bucket(5, cuda)))[:5], network(x), atol=1e-6)
     assert padded(x, 8).shape == (8, 3, 16, 16) and padded(x, 8)[5:].abs().sum() == 0
+
+
+def _letterbox_one_by_one(
+    frames: list[torch.Tensor], plans: list[Letterbox], dtype: torch.dtype
+) -> torch.Tensor:
+    """The engine's letterbox before it was batched: one resize and one write per frame."""
+    h, w = plans[0].input_hw
+    batch = torch.full((len(frames), 3, h, w), 114 / 255.0, dtype=dtype)
+    for i, (frame, plan) in enumerate(zip(frames, plans, strict=True)):
+        rh, rw = plan.resized_hw
+        x = frame.unsqueeze(0)
+        if (rh, rw) != tuple(frame.shape[1:]):
+            x = torch.nn.functional.interpolate(
+                x, size=(rh, rw), mode="bilinear", align_corners=False
+            )
+        px, py = plan.pad_xy
+        batch[i, :, py : py + rh, px : px + rw] = x[0].to(dtype) / 255.0
+    return batch
+
+
+@pytest.mark.parametrize("pixels", [torch.uint8, torch.float32])  # CPU resize; CUDA's float
+def test_letterbox_in_one_call_per_shape_equals_one_call_per_frame(pixels) -> None:  # type: ignore[no-untyped-def]
+    generator = np.random.default_rng(7)
+
+    def frame(h: int, w: int) -> torch.Tensor:  # a decoded BGR picture flipped to RGB
+        bgr = generator.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        return torch.from_numpy(bgr).permute(2, 0, 1).flip(0).to(pixels)
+
+    same = [frame(108, 192) for _ in range(5)]
+    plans = [letterbox_plan((108, 192), input_shape([(108, 192)], 64, 32), 64)] * 5
+    got = letterbox_batch(same, plans, torch.float32, batched=True)
+    assert torch.equal(got, _letterbox_one_by_one(same, plans, torch.float32))
+    # The order of the cameras is kept: reversed frames give the reversed batch.
+    reverse = letterbox_batch(same[::-1], plans, torch.float32, batched=True)
+    assert torch.equal(reverse, got.flip(0)) and not torch.equal(reverse, got)
+
+    # Mixed shapes, interleaved: (90, 160) and (45, 80) land on the same pixels (36 x 64) but
+    # are not one shape; (36, 64) needs no resize; (120, 90) is upright.
+    shapes = [(90, 160), (45, 80), (120, 90), (90, 160), (36, 64), (45, 80), (90, 160)]
+    mixed = [frame(h, w) for h, w in shapes]
+    square = input_shape(shapes, 64, 32)
+    plans = [letterbox_plan(s, square, 64) for s in shapes]
+    assert plans[0].resized_hw == plans[1].resized_hw == (36, 64)
+    assert plans[0].pad_xy == plans[1].pad_xy
+    reference = _letterbox_one_by_one(mixed, plans, torch.float32)
+    assert torch.equal(letterbox_batch(mixed, plans, torch.float32, batched=True), reference)
+    assert torch.equal(letterbox_batch(mixed, plans, torch.float32, batched=False), reference)
+    assert torch.equal(letterbox_batch(mixed, plans, torch.float32), reference)  # CPU default
+
+
+def test_frames_reach_the_device_as_rgb_whichever_way_they_are_copied() -> None:
+    generator = np.random.default_rng(3)
+    shapes = [(48, 64), (30, 40), (48, 64), (48, 64), (30, 40)]
+    arrays = [generator.integers(0, 256, (h, w, 3), dtype=np.uint8) for h, w in shapes]
+    rgb = [False, False, True, False, False]  # the third array is RGB already
+    want = [
+        a.transpose(2, 0, 1) if r else a[..., ::-1].transpose(2, 0, 1)
+        for a, r in zip(arrays, rgb, strict=True)
+    ]
+    cpu = torch.device("cpu")
+    for got in (
+        upload(arrays, cpu, rgb),  # in place, one by one
+        staged_upload(arrays, rgb, cpu, pin=False),  # CUDA's way: one buffer, one copy
+    ):
+        assert [g.dtype for g in got] == [torch.uint8] * 5
+        assert all(np.array_equal(g.numpy(), w) for g, w in zip(got, want, strict=True))
+    on_device = torch.from_numpy(arrays[2])  # a hardware-decoded frame: already RGB, kept
+    assert torch.equal(upload([on_device], cpu, [True])[0], torch.from_numpy(want[2]))
