@@ -22,9 +22,7 @@ from footfall.site import Site
 
 
 def queue_zones(site: Site) -> list[str]:
-    rules = site.reporting.queues
-    kinds = set(rules.zone_kinds)
-    return [z.id for z in site.zones if z.kind in kinds or z.id in rules.zones]
+    return site.queue_zone_ids()
 
 
 @dataclass(frozen=True)

@@ -421,8 +421,7 @@ class DeviceEmbedder:
             self.network(torch.zeros((size, 3, self.height, self.width), device=self.device,
                                      dtype=self.dtype))  # fmt: skip
             size = bucket(size + 1, self.device)
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
+        torch.cuda.synchronize(self.device)
 
 
 def mobilenet_reid_network() -> torch.nn.Module:

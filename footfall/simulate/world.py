@@ -39,11 +39,19 @@ never pass through them."""
 COUNTER_M = 1.0
 """Visitors keep this far from a staff-only zone in a shop (the tills): the counter between."""
 VERTICAL_KINDS = (ZoneKind.ESCALATOR, ZoneKind.ELEVATOR)
-QUEUE_KINDS = (ZoneKind.CHECKOUT, ZoneKind.QUEUE)
-"""Zones where shoppers queue: a shop's staff work its floor outside them
-(:meth:`World.work_spot`)."""
 
 Point = tuple[float, float]
+
+
+def _random_point(shape: shapely.Geometry, rng: np.random.Generator) -> Point:
+    """A uniform random point of ``shape`` (up to 50 draws in its bounds; then a point on it)."""
+    x0, y0, x1, y1 = shapely.bounds(shape).tolist()
+    for _ in range(50):
+        x, y = rng.uniform(x0, x1), rng.uniform(y0, y1)
+        if shapely.contains_xy(shape, x, y):
+            return (float(x), float(y))
+    x, y = shapely.get_coordinates(shapely.point_on_surface(shape))[0]
+    return (float(x), float(y))
 
 
 class UnreachableZone(UserError, ValueError):
@@ -80,8 +88,8 @@ class World:
     """Each zone's :attr:`inner` less the staff-only zones in it (behind a counter, the tills)
     and :data:`COUNTER_M` around them: where visitors pick spots."""
     shop_floor: list[shapely.Geometry] = field(default_factory=list)
-    """Each zone's :attr:`public` area less the queue zones (:data:`QUEUE_KINDS`) in it: where
-    a shop's floor staff stand (:meth:`work_spot`)."""
+    """Each zone's :attr:`public` area less the site's queue zones in it
+    (:meth:`Site.queue_zone_ids`): where a shop's floor staff stand (:meth:`work_spot`)."""
     _routes: dict[tuple[int, int, bool], list[Door]] = field(default_factory=dict)
 
     @classmethod
@@ -94,6 +102,7 @@ class World:
         for s in shapes:
             shrunk = s.buffer(-0.5)
             inner.append(shrunk if not shrunk.is_empty and shrunk.area > 1.0 else s)
+        queues = set(site.queue_zone_ids())
         doors: list[list[Door]] = [[] for _ in zones]
         for i, a in enumerate(shapes):
             for j in range(i + 1, len(zones)):
@@ -143,7 +152,7 @@ class World:
             lanes = [
                 shapes[j]
                 for j, z in enumerate(zones)
-                if z.kind in QUEUE_KINDS
+                if z.id in queues
                 and j != i
                 and zone_floor[j] == zone_floor[i]
                 and shapes[j].intersects(shape)
@@ -178,26 +187,12 @@ class World:
         ``staff``, a point behind a counter (a staff-only zone in the zone, and
         :data:`COUNTER_M` around it) is moved to the nearest point in front of it: the same
         draws as without the counter, so the counter moves spots without changing the crowd."""
-        shape = self.inner[zone]
-        x0, y0, x1, y1 = shape.bounds
-        for _ in range(50):
-            x, y = rng.uniform(x0, x1), rng.uniform(y0, y1)
-            if shapely.contains_xy(shape, x, y):
-                return self._in_front(zone, float(x), float(y), staff)
-        c = shape.representative_point()
-        return self._in_front(zone, c.x, c.y, staff)
+        return self._in_front(zone, *_random_point(self.inner[zone], rng), staff)
 
     def work_spot(self, zone: int, rng: np.random.Generator) -> Point:
         """A random point of the zone's :attr:`shop_floor`, where its staff work: not in the
         checkout lanes where shoppers queue, nor behind a counter (the cashiers')."""
-        shape = self.shop_floor[zone]
-        x0, y0, x1, y1 = shapely.bounds(shape).tolist()
-        for _ in range(50):
-            x, y = rng.uniform(x0, x1), rng.uniform(y0, y1)
-            if shapely.contains_xy(shape, x, y):
-                return (float(x), float(y))
-        c = shapely.get_coordinates(shapely.point_on_surface(shape))[0]
-        return (float(c[0]), float(c[1]))
+        return _random_point(self.shop_floor[zone], rng)
 
     def _in_front(self, zone: int, x: float, y: float, staff: bool) -> Point:
         public = self.public[zone]

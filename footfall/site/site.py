@@ -157,6 +157,12 @@ class Site(SiteModel):
         """Zones on this floor."""
         return [z for z in self.zones if z.floor == floor_id]
 
+    def queue_zone_ids(self) -> list[str]:
+        """Zones where people queue (``reporting.queues``: its zone kinds, and zones by id)."""
+        rules = self.reporting.queues
+        kinds = set(rules.zone_kinds)
+        return [z.id for z in self.zones if z.kind in kinds or z.id in rules.zones]
+
     def lines_on(self, floor_id: str) -> list[CountingLine]:
         """Counting lines on this floor."""
         return [ln for ln in self.lines if ln.floor == floor_id]
