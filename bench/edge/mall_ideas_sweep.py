@@ -36,7 +36,7 @@ from collections.abc import Callable
 import numpy as np
 from mall_tiles_sweep import MALL, WALKWAY, detect_passes
 
-from edge.detection import Detections
+from edge.detection import Detections, box_iou
 from edge.tiling import drop_group_boxes, inside_polygons, merge
 from footfall.evaluation.crowd import frame_files, head_points, inside, load_mall
 
@@ -44,17 +44,6 @@ GRIDS = [(2, 2), (3, 3)]
 CONFIDENCES = (0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.11, 0.12, 0.14, 0.16, 0.18, 0.2)
 FAR_ROW, NEAR_ROW = 40.0, 400.0
 Keep = Callable[[Detections, float], np.ndarray]
-
-
-def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    x1 = np.maximum(box[0], boxes[:, 0])
-    y1 = np.maximum(box[1], boxes[:, 1])
-    x2 = np.minimum(box[2], boxes[:, 2])
-    y2 = np.minimum(box[3], boxes[:, 3])
-    inter = (x2 - x1).clip(0) * (y2 - y1).clip(0)
-    area = (box[2] - box[0]) * (box[3] - box[1])
-    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    return np.asarray(inter / (area + areas - inter + 1e-9))
 
 
 def box_fusion(views: list[Detections], iou: float) -> Detections:
@@ -75,7 +64,7 @@ def box_fusion(views: list[Detections], iou: float) -> Detections:
     for box, score, view in boxes:
         best = -1
         if fused:
-            overlap = _iou(box, np.array(fused))
+            overlap = box_iou(box, np.array(fused))[0]
             overlap[[view in s for s in seen]] = -1
             if overlap.max() >= iou:
                 best = int(overlap.argmax())
