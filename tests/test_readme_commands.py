@@ -238,6 +238,8 @@ EXCLUDED: dict[str, str] = {
     "make bench-edge": "benchmark (~15 min)",
     "python bench/edge/engine_step.py": "benchmark (16 1080p frames, seconds to minutes on 2 "
     "shared cores); tests/edge/test_engine.py checks its two letterbox paths give one batch",
+    "python bench/edge/engine_step.py --device cuda --frames 64": "benchmark on a CUDA GPU, "
+    "which this machine lacks; the CPU form above is the same script",
     "make bench-cloud": "benchmark on the demo stack",
     "make bench-api": "benchmark on the demo stack",
     "make bench-stitch": "benchmark",

@@ -144,8 +144,20 @@ EOF
     --duration-s "${GPU_BENCH_DURATION_S:-8}" --search-max 256 --json "$OUT/edge_bench_cuda.json" \
     2>&1 | tee "$OUT/edge_bench_cuda.log"
   ;;
+letterbox-ab)
+  # The engine's letterbox batched (as it runs) against one resize per frame, 20 streams each
+  # (bench/edge/gpu_letterbox_ab.py); same carry as `run`, timeout_s 200.
+  OUT=${OUT:-.run/gpu-out}
+  mkdir -p "$OUT"
+  python3 -m pip install --quiet --no-index --no-deps --target .run/gpu-site \
+    "$WHEELS"/*.whl 2>&1 | tail -3 || true
+  export PYTHONPATH=.run/gpu-site:.
+  for variant in batched per_frame; do
+    timeout 80 python3 bench/edge/gpu_letterbox_ab.py "$variant" 20 "$OUT" 2>&1 | grep "streams:"
+  done
+  ;;
 *)
-  echo "usage: bash bench/edge/gpu_bench.sh prepare|run (see the comments at its top)" >&2
+  echo "usage: bash bench/edge/gpu_bench.sh prepare|run|letterbox-ab (see the comments at its top)" >&2
   exit 2
   ;;
 esac

@@ -110,28 +110,37 @@ def input_shape(shapes: Sequence[tuple[int, int]], image_size: int, stride: int)
 
 
 def upload(
-    images: Sequence[Any], device: torch.device, rgb: Sequence[bool] | None = None
+    images: Sequence[Any],
+    device: torch.device,
+    rgb: Sequence[bool] | None = None,
+    *,
+    staged: bool = False,
 ) -> list[torch.Tensor]:
     """Frames as uint8 (3, H, W) RGB tensors on ``device``: BGR uint8 (H, W, 3) numpy arrays
-    or (H, W, 3) tensors already there (hardware-decoded, ``rgb`` True: no copy at all).
+    (one host-to-device copy each, of the decoded array itself) or (H, W, 3) tensors already
+    there (hardware-decoded, ``rgb`` True: no copy at all). On the CPU each array is used in
+    place (``torch.from_numpy``).
 
-    On the CPU each array is used in place (``torch.from_numpy``) and flipped to RGB. On CUDA
-    the arrays are copied into one pinned host buffer and that goes to the device in one
-    non-blocking copy (``staged_upload``) instead of one pageable, synchronous copy per frame;
-    the frames of one shape and channel order are then flipped to RGB together."""
+    ``staged``: on CUDA, the arrays go through one pinned host buffer in one non-blocking copy
+    (:func:`staged_upload`) instead. Off by default: alone it is ~3x faster (64 1080p frames,
+    ``bench/edge/engine_step.py --device cuda``: 20 vs 61 ms), but in the engine, beside the
+    decode threads and tracking processes, it made the H200 benchmark's engine step ~4x slower
+    (16 streams: 145 vs 37 ms) and held 5 streams against 15 without it
+    (``bench/results/edge_bench_cuda_staged_upload.json`` vs ``edge_bench_cuda.json``); the
+    likely cause is the copy into the buffer, which torch runs on its intra-op threads."""
     flags = [bool(rgb[i]) if rgb is not None else False for i in range(len(images))]
     out: list[torch.Tensor | None] = [None] * len(images)
-    if device.type == "cuda":
+    if staged and device.type == "cuda":
         arrays = [
             i
             for i, image in enumerate(images)
             if isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3
         ]
         if arrays:
-            staged = staged_upload(
+            moved = staged_upload(
                 [images[i] for i in arrays], [flags[i] for i in arrays], device, pin=True
             )
-            for i, frame in zip(arrays, staged, strict=True):
+            for i, frame in zip(arrays, moved, strict=True):
                 out[i] = frame
     for i, image in enumerate(images):
         if out[i] is not None:
