@@ -85,9 +85,18 @@ class DetectorConfig(_Strict):
 
 
 class TrackerConfig(_Strict):
-    """BoT-SORT (boxmot) per camera. Times are in seconds so they hold at any frame rate."""
+    """The per-camera tracker: BoT-SORT (boxmot), or the head linker for cameras at a low frame
+    rate. Times are in seconds so they hold at any frame rate."""
 
-    type: Literal["botsort"] = "botsort"
+    type: Literal["botsort", "linker"] = Field(
+        default="botsort",
+        description="botsort: boxmot BoT-SORT (box overlap, motion and appearance); linker: "
+        "each box joins the track whose last head point is nearest, within link_gate box "
+        "heights (edge/linker.py), for cameras at a few frames/s, where a small person moves "
+        "further than their box between frames and BoT-SORT's overlap loses them. The linker "
+        "uses track_low_thresh (boxes considered), new_track_thresh (a track is published "
+        "from its first box scoring this) and track_buffer_s (how long a track waits).",
+    )
     track_high_thresh: float = Field(default=0.5, ge=0.0, le=1.0)
     track_low_thresh: float = Field(default=0.1, ge=0.0, le=1.0)
     new_track_thresh: float = Field(
@@ -140,6 +149,13 @@ class TrackerConfig(_Strict):
     )
     use_cmc: bool = Field(default=False, description="Camera-motion compensation (moving cams).")
     cmc_method: Literal["sof", "ecc", "orb", "sift"] = "sof"
+    link_gate: float = Field(
+        default=0.8,
+        gt=0.0,
+        le=5.0,
+        description="linker: farthest a box's head point may be from a track's last one, in "
+        "box heights (the smaller of the two boxes).",
+    )
 
 
 class ReidConfig(_Strict):
@@ -256,6 +272,11 @@ class CameraDetectionConfig(_Strict):
         le=1000.0,
         description="Apparent height (model input pixels) auto settings aim the far person at.",
     )
+    tracker: dict[str, Any] = Field(
+        default_factory=dict,
+        description="This camera's tracker settings over the node's tracker (any tracker "
+        "field, e.g. {type: linker, new_track_thresh: 0.15} for a camera at 2 frames/s).",
+    )
 
     @model_validator(mode="after")
     def _verify_sizes(self) -> CameraDetectionConfig:
@@ -330,11 +351,28 @@ class EdgeConfig(_Strict):
             return data
         return {**data, "tracker": {**gates, **tracker}}
 
+    def tracker_for(self, camera_id: str) -> TrackerConfig:
+        """The tracker settings of ``camera_id``: the node's, with the camera's own over them."""
+        own = self.cameras.get(camera_id)
+        if own is None or not own.tracker:
+            return self.tracker
+        return TrackerConfig.model_validate({**self.tracker.model_dump(), **own.tracker})
+
     @model_validator(mode="after")
     def _verify_tracklets_outlive_the_tracker(self) -> EdgeConfig:
+        for camera_id, own in self.cameras.items():
+            if not own.tracker:
+                continue
+            try:
+                self.tracker_for(camera_id)
+            except ValidationError as exc:
+                problems = "; ".join(
+                    f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+                )
+                raise ValueError(f"cameras.{camera_id}.tracker: {problems}") from None
+        trackers = [self.tracker] + [self.tracker_for(c) for c in self.cameras]
         revive_s = max(
-            self.tracker.track_buffer_s,
-            self.tracker.relink_max_gap_s if self.tracker.relink else 0.0,
+            max(t.track_buffer_s, t.relink_max_gap_s if t.relink else 0.0) for t in trackers
         )
         if self.tracklets.end_after_s <= revive_s:
             raise ValueError(

@@ -27,6 +27,13 @@ def _no_scores() -> np.ndarray:
     return np.zeros((0,), np.float32)
 
 
+def head_points(xyxy: np.ndarray, head_fraction: float = 0.1) -> np.ndarray:
+    """(N, 2) head points of (N, 4) person boxes: top-centre, ``head_fraction`` of h down."""
+    return np.column_stack(
+        [(xyxy[:, 0] + xyxy[:, 2]) / 2, xyxy[:, 1] + head_fraction * (xyxy[:, 3] - xyxy[:, 1])]
+    )
+
+
 @dataclass(frozen=True)
 class Detections:
     """Boxes found in one image, optionally tracked and embedded.

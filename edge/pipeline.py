@@ -27,7 +27,7 @@ from edge.frames import Frame
 from edge.geometry import FloorProjector
 from edge.reid import Embedder, embed_detections
 from edge.reid.schedule import ReidSchedule
-from edge.tracking import BotSortTracker, Tracker
+from edge.tracking import Tracker, build_tracker
 from edge.tracklets import TrackletBook, observation_quality
 from footfall.contract import MAX_FLOOR_EXTENT_M, FrameObservations, Message, TrackObservation
 from footfall.site import Camera
@@ -333,22 +333,22 @@ def camera_pipeline(
             min_quality=config.tracklets.min_embedding_quality,
         )
 
+    tracking = config.tracker_for(camera_id)
+
     def new_tracker() -> Tracker:
-        return BotSortTracker(
-            config.tracker,
-            fps,
-            use_embeddings=embedder is not None and config.tracker.use_appearance,
+        return build_tracker(
+            tracking, fps, use_embeddings=embedder is not None and tracking.use_appearance
         )
 
     schedule = None
     if embedder is not None:
         schedule = ReidSchedule(
             fps,
-            high_score=config.tracker.track_high_thresh,
+            high_score=tracking.track_high_thresh,
             refresh_s=config.reid.refresh_s,
             reuse_iou=config.reid.reuse_iou,
             min_crop_px=config.reid.min_crop_px,
-            keep_s=min(config.tracker.track_buffer_s, 2.0),
+            keep_s=min(tracking.track_buffer_s, 2.0),
         )
     return CameraPipeline(
         camera_id,

@@ -155,3 +155,12 @@ class BotSortTracker:
             embedding=embedding,
             fresh=fresh,
         ).clipped(image.shape[1], image.shape[0])
+
+
+def build_tracker(config: TrackerConfig, fps: float, use_embeddings: bool) -> Tracker:
+    """The tracker ``config.type`` names: BoT-SORT, or the head linker (edge/linker.py)."""
+    if config.type == "linker":
+        from edge.linker import HeadLinker
+
+        return HeadLinker(config, fps)
+    return BotSortTracker(config, fps, use_embeddings)

@@ -260,6 +260,11 @@ EXCLUDED: dict[str, str] = {
     "test_eval_detection.py checks its figures on hand-made cases",
     "footfall eval configs/eval/detection_mall.yaml": "tiled detection on 500 Mall frames "
     "(~10 min on a shared machine); tests/evaluation/test_eval_short.py runs the crowd count",
+    "footfall eval configs/eval/crowd_tracks_mall.yaml": "tiled detection and tracking on all "
+    "2000 Mall frames (~8 min); tests/evaluation/test_eval_crowd.py counts by tracks on "
+    "hand-made frames",
+    "python bench/edge/mall_count_tracks.py": "benchmark (detects all 2000 Mall frames once, "
+    "~6 min, then replays 50 trackers); tests/edge/test_linker.py checks the linker it sweeps",
     "footfall eval configs/eval/all.yaml --config configs/edge/default.yaml --config "
     "configs/edge/fp32.yaml --config configs/edge/accurate.yaml --no-end-to-end --out "
     "reports/eval/int8-vs-fp32": _LONG_EVAL + " in three configurations, each calibrated",

@@ -6,6 +6,11 @@ the dataset's own ``count`` on 1999 of its 2000 frames). The system's count is t
 detected people whose head point (box top-centre, ``head_fraction`` of the box height down)
 falls inside the mask. MAE and MAPE are over the evaluated frames.
 
+Counted by tracks (a crowd entry's ``count: tracks``), the camera's tracker runs over every
+frame up to the last evaluated one, and a person is counted at a frame when their track's
+first and last sightings span it (the head point interpolated over the frames between), as the
+cloud counts occupancy from a track's zone visit; the box count is kept beside it.
+
 Detection per person-height band on head points (:func:`match_heads`): the perspective map
 ``pMapN`` is a pixel weight that goes as 1 / (person height)², so a person's height in pixels at
 a point is ``person_px / sqrt(pMapN)`` there (``person_px``: the height where pMapN is 1; 150 px
@@ -27,6 +32,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from edge.detection import head_points
 from footfall.errors import UserError
 from footfall.evaluation.detection import BANDS, band_of
 
@@ -36,6 +42,11 @@ UPPER_PART = 1 / 3
 """A head inside the top third of a box (horizontally inside it) may be that box's person."""
 NEAR_FRACTION = 0.2
 """A head this fraction of the person's height from a box's head point may be its person."""
+
+
+Track = Callable[[np.ndarray, np.ndarray], tuple[Sequence[str], np.ndarray]]
+"""A camera's tracker for the crowd count: a frame's (N, 5) boxes and its image to the ids and
+(M, 4) boxes of the tracks it shows in that frame."""
 
 
 class CrowdDataError(UserError, ValueError):
@@ -57,6 +68,12 @@ class CrowdResult:
     heads: dict[str, HeadScore] = field(default_factory=dict)
     """Heads found per person-height band, by name of the lowest score kept (with a
     perspective map and ``person_px``)."""
+    counted_by: str = "boxes"
+    """boxes: a frame's boxes; tracks: the tracks whose life spans the frame."""
+    box_counts: list[int] = field(default_factory=list)
+    """Counted by tracks: the frame's box count beside it."""
+    frames_processed: int = 0
+    """Frames detected (and tracked): with tracks every frame up to the last evaluated one."""
 
     @property
     def mae(self) -> float:
@@ -75,7 +92,9 @@ class CrowdResult:
 
     @property
     def fps(self) -> float:
-        return len(self.frames) / self.seconds if self.seconds > 0 else 0.0
+        """Frames detected (and tracked) per second."""
+        done = self.frames_processed or len(self.frames)
+        return done / self.seconds if self.seconds > 0 else 0.0
 
     def distance(self) -> dict[str, Any]:
         """MAE, MAPE, bias and found/true ratio of the count in each distance band."""
@@ -98,10 +117,17 @@ class CrowdResult:
         return out
 
     def as_dict(self) -> dict[str, Any]:
+        boxes: dict[str, Any] = {}
+        if self.box_counts:
+            by_box = CrowdResult(self.frames, self.true_counts, self.box_counts, self.seconds)
+            boxes = {"mae": by_box.mae, "mape": by_box.mape, "bias": by_box.bias}
         return {
+            "counted_by": self.counted_by,
+            "by_boxes": boxes,
             "distance": self.distance(),
             "detection": {name: h.as_dict() for name, h in self.heads.items()},
             "frames_evaluated": len(self.frames),
+            "frames_processed": self.frames_processed or len(self.frames),
             "mae": self.mae,
             "mape": self.mape,
             "bias": self.bias,
@@ -305,13 +331,6 @@ def inside(mask: np.ndarray, points: np.ndarray) -> np.ndarray:
     return out
 
 
-def head_points(xyxy: np.ndarray, head_fraction: float) -> np.ndarray:
-    """(N, 2) head points of (N, 4) person boxes: top-centre, ``head_fraction`` of h down."""
-    return np.column_stack(
-        [(xyxy[:, 0] + xyxy[:, 2]) / 2, xyxy[:, 1] + head_fraction * (xyxy[:, 3] - xyxy[:, 1])]
-    )
-
-
 def frame_files(folder: Path) -> list[Path]:
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
@@ -333,6 +352,7 @@ def count_people(
     perspective: np.ndarray | None = None,
     person_px: float | None = None,
     min_scores: dict[str, float] | None = None,
+    track: Track | None = None,
 ) -> CrowdResult:
     """Detect people on every ``stride``-th frame; ``detect`` maps images to (N, 4) boxes, or
     to (N, 5) boxes with their scores as a fifth column.
@@ -340,12 +360,19 @@ def count_people(
     With a ``perspective`` map the count is also split by distance (far, middle, near thirds
     of the annotated people); with ``person_px`` too, heads found and boxes right are scored
     per person-height band (:class:`HeadScore`): every box counted, and for each name in
-    ``min_scores`` the boxes scoring at least its value (scores needed: (N, 5) boxes)."""
+    ``min_scores`` the boxes scoring at least its value (scores needed: (N, 5) boxes).
+
+    With ``track`` (the camera's tracker: (N, 5) boxes and the image of each frame in turn to
+    the ids and (M, 4) boxes of the tracks it shows), every frame up to the last evaluated one
+    is detected and tracked, and the count is by tracks (:func:`span_points`)."""
     import cv2
 
     picked = list(range(0, min(len(files), len(heads)), stride))
     if max_frames is not None:
         picked = picked[:max_frames]
+    evaluated = set(picked)
+    run = list(range(picked[-1] + 1)) if track is not None and picked else picked
+    sightings: dict[str, dict[int, np.ndarray]] = {}
     true = [int(inside(mask, heads[i]).sum()) for i in picked]
     edges = distance_edges(perspective, heads, mask) if perspective is not None else None
     band_true = [
@@ -361,18 +388,24 @@ def count_people(
         for name, value in (min_scores or {}).items():
             scores[name] = HeadScore(mask.shape[0], person_px, min_score=value)
     started = time.perf_counter()
-    with tqdm(total=len(picked), unit="frame", desc=desc, dynamic_ncols=True) as bar:
-        for start in range(0, len(picked), batch):
-            chunk = picked[start : start + batch]
+    with tqdm(total=len(run), unit="frame", desc=desc, dynamic_ncols=True) as bar:
+        for start in range(0, len(run), batch):
+            chunk = run[start : start + batch]
             images = []
             for i in chunk:
                 image = cv2.imread(str(files[i]))
                 if image is None:
                     raise CrowdDataError(f"{files[i]} cannot be read as an image.")
                 images.append(image)
-            for i, found in zip(chunk, detect(images), strict=True):
+            for i, image, found in zip(chunk, images, detect(images), strict=True):
                 found = np.asarray(found, np.float64)
                 found = found if found.ndim == 2 else found.reshape(-1, 4)
+                if track is not None:
+                    ids, tracked = track(found, image)
+                    for track_id, box in zip(ids, np.asarray(tracked).reshape(-1, 4), strict=True):
+                        sightings.setdefault(str(track_id), {})[i] = box
+                if i not in evaluated:
+                    continue
                 boxes = found[:, :4]
                 points = head_points(boxes, head_fraction)
                 counted = inside(mask, points)
@@ -393,6 +426,16 @@ def count_people(
                 if perspective is not None and edges is not None:
                     band_system.append(band_counts(perspective, edges, points))
             bar.update(len(chunk))
+    box_counts: list[int] = []
+    if track is not None:
+        box_counts = system
+        spans = span_points(sightings, picked, head_fraction)
+        system, band_system = [], []
+        for i in picked:
+            points = spans[i][inside(mask, spans[i])]
+            system.append(len(points))
+            if perspective is not None and edges is not None:
+                band_system.append(band_counts(perspective, edges, points))
     seconds = time.perf_counter() - started
     return CrowdResult(
         [i + 1 for i in picked],
@@ -403,4 +446,27 @@ def count_people(
         band_system=band_system,
         band_edges=edges or (),
         heads=scores,
+        counted_by="tracks" if track is not None else "boxes",
+        box_counts=box_counts,
+        frames_processed=len(run),
     )
+
+
+def span_points(
+    sightings: dict[str, dict[int, np.ndarray]], frames: Sequence[int], head_fraction: float
+) -> dict[int, np.ndarray]:
+    """Per frame of ``frames``, the (N, 2) head points of the tracks whose first and last
+    sightings span it: where the track was seen then, else interpolated between the sightings
+    around it (``sightings``: per track id, its box (x1, y1, x2, y2) per frame seen)."""
+    wanted = np.asarray(sorted(frames))
+    points: dict[int, list[np.ndarray]] = {int(f): [] for f in wanted}
+    for seen in sightings.values():
+        times = np.array(sorted(seen))
+        inside_span = wanted[(wanted >= times[0]) & (wanted <= times[-1])]
+        if not len(inside_span):
+            continue
+        xyxy = np.array([seen[t] for t in times], np.float64)
+        boxes = np.column_stack([np.interp(inside_span, times, xyxy[:, j]) for j in range(4)])
+        for f, point in zip(inside_span, head_points(boxes, head_fraction), strict=True):
+            points[int(f)].append(point)
+    return {f: np.array(p).reshape(-1, 2) for f, p in points.items()}

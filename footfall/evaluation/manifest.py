@@ -114,6 +114,24 @@ class CrowdEntry(_Strict):
         description="A person's height in pixels where the perspective map pMapN is 1 (height "
         "= person_px / sqrt(pMapN)): scores heads found per person-height band. 150 on the Mall.",
     )
+    count: Literal["boxes", "tracks"] = Field(
+        default="boxes",
+        description="boxes: a frame's boxes; tracks: the camera's tracker runs over every frame "
+        "and a person counts while their track's first and last sightings span the frame, as "
+        "the cloud's occupancy counts (the box count is reported beside it).",
+    )
+    fps: float | None = Field(
+        default=None,
+        gt=0.0,
+        le=240.0,
+        description="The frames' rate, for the tracker (count: tracks); the Mall's is ~2.",
+    )
+
+    @model_validator(mode="after")
+    def _tracks_need_a_rate(self) -> CrowdEntry:
+        if self.count == "tracks" and self.fps is None:
+            raise ValueError("count: tracks needs the frames' rate: add fps (2 for the Mall)")
+        return self
 
 
 class EndToEnd(_Strict):

@@ -112,7 +112,8 @@ def _crowd(crowd: dict[str, Any], path: Path) -> Path:
     per = crowd["per_frame"]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [2, 1]})
     ax1.plot(per["frame"], per["true"], label="true (heads in ROI)", lw=1)
-    ax1.plot(per["frame"], per["system"], label="system (detections in ROI)", lw=1)
+    counted = "tracks" if crowd.get("counted_by") == "tracks" else "detections"
+    ax1.plot(per["frame"], per["system"], label=f"system ({counted} in ROI)", lw=1)
     ax1.set_xlabel("frame")
     ax1.set_ylabel("people")
     ax1.legend(fontsize=8)
@@ -122,7 +123,7 @@ def _crowd(crowd: dict[str, Any], path: Path) -> Path:
     ax2.plot([0, top], [0, top], "k--", lw=0.8)
     ax2.set_xlabel("true count")
     ax2.set_ylabel("system count")
-    ax2.set_title(f"MAE {crowd['mae']:.2f}, MAPE {100 * crowd['mape']:.1f} %")
+    ax2.set_title(f"by {counted}: MAE {crowd['mae']:.2f}, MAPE {100 * crowd['mape']:.1f} %")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)

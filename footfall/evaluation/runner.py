@@ -274,11 +274,28 @@ def run_crowd(manifest: Manifest, entry: CrowdEntry, config: Any) -> dict[str, A
             found = detector.detect(images)
         return [np.column_stack([d.xyxy, d.confidence]) for d in found]
 
+    track = None
+    if entry.count == "tracks":
+        from edge.detection import Detections
+        from edge.tracking import build_tracker
+
+        assert entry.fps is not None  # the manifest requires it
+        tracker = build_tracker(config.tracker_for(camera_id), entry.fps, use_embeddings=False)
+
+        def track(found: np.ndarray, image: np.ndarray) -> tuple[list[str], np.ndarray]:
+            boxes = Detections(
+                xyxy=found[:, :4].astype(np.float32), confidence=found[:, 4].astype(np.float32)
+            )
+            shown = tracker.update(boxes, image)
+            ids = [] if shown.tracker_id is None else [str(t) for t in shown.tracker_id]
+            return ids, shown.xyxy
+
     result = count_people(
         files,
         heads,
         mask,
         detect,
+        track=track,
         stride=entry.stride,
         max_frames=entry.max_frames,
         head_fraction=entry.head_fraction,
@@ -402,10 +419,11 @@ def run_manifest(
                 config.detector.model_dump(mode="json"),
                 own.model_dump(mode="json") if own is not None else None,
                 config.tracker.track_high_thresh,  # the "trusted" boxes' lowest score
+                config.tracker_for(crowd.name).model_dump(mode="json"),
             ]
             key = json.dumps(settings, sort_keys=True)
             if key not in detector_done:
-                log(f"[{entry.name}] {crowd.name}: counting people per frame")
+                log(f"[{entry.name}] {crowd.name}: counting people per frame ({crowd.count})")
                 detector_done[key] = run_crowd(manifest, crowd, config)
                 c = detector_done[key]
                 log(f"[{entry.name}] {crowd.name}: MAE {c['mae']:.2f}  MAPE {c['mape']:.3f}")
