@@ -404,6 +404,8 @@ def load_edge_config(path: Path | None) -> EdgeConfig:
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
+        message = str(err["msg"]).removeprefix("Value error, ")
         raise EdgeConfigError(
-            f"Edge config {path}: {where}: {err['msg']} (see edge/config.py for valid settings)."
+            f"Edge config {path}: {where + ': ' if where else ''}{message} (see edge/config.py "
+            "for valid settings)."
         ) from None

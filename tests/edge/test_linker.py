@@ -118,3 +118,4 @@ def test_a_wrong_camera_tracker_is_one_sentence(tmp_path, tracker, message) -> N
     with pytest.raises(EdgeConfigError, match=message) as info:
         load_edge_config(path)
     assert "\n" not in str(info.value)
+    assert "Value error" not in str(info.value) and ": :" not in str(info.value)
