@@ -260,6 +260,10 @@ EXCLUDED: dict[str, str] = {
     "test_eval_detection.py checks its figures on hand-made cases",
     "footfall eval configs/eval/detection_mall.yaml": "tiled detection on 500 Mall frames "
     "(~10 min on a shared machine); tests/evaluation/test_eval_short.py runs the crowd count",
+    "footfall eval configs/eval/all.yaml --config configs/edge/default.yaml --config "
+    "configs/edge/linker.yaml --max-frames 300 --no-end-to-end --out "
+    "reports/eval/linker-vs-botsort": _LONG_EVAL + " in two configurations (~6 min); "
+    "tests/edge/test_linker.py checks the linker",
     "footfall eval configs/eval/crowd_tracks_mall.yaml": "tiled detection and tracking on all "
     "2000 Mall frames (~8 min); tests/evaluation/test_eval_crowd.py counts by tracks on "
     "hand-made frames",

@@ -119,3 +119,12 @@ def test_a_wrong_camera_tracker_is_one_sentence(tmp_path, tracker, message) -> N
         load_edge_config(path)
     assert "\n" not in str(info.value)
     assert "Value error" not in str(info.value) and ": :" not in str(info.value)
+
+
+def test_the_linker_at_a_high_frame_rate_says_botsort_tracks_better(caplog) -> None:
+    with caplog.at_level("WARNING", logger="edge.linker"):
+        HeadLinker(CONFIG, fps=2)
+    assert not caplog.records
+    with caplog.at_level("WARNING", logger="edge.linker"):
+        HeadLinker(CONFIG, fps=25)
+    assert "type: botsort tracks better" in caplog.text
